@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Set up voiced on Debian/Ubuntu and start it, or run its whole test suite.
+#   ./scripts/setup.sh start [voiced args…]   system packages, .venv, voiced; then runs voiced
+#   ./scripts/setup.sh test  [pytest args…]   the same plus test packages; ruff, mypy, pytest
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+venv="${VOICED_VENV:-$here/.venv}"
+mode="${1:-start}"
+[ $# -gt 0 ] && shift
+
+runtime_pkgs=(libportaudio2 espeak-ng libasound2-plugins alsa-utils)
+test_pkgs=(pulseaudio pulseaudio-utils sox ffmpeg)
+
+apt_install() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
+            || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    local sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    echo "voiced setup: installing system packages: ${missing[*]}" >&2
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+        python3 python3-venv "${missing[@]}" >/dev/null
+}
+
+make_venv() {
+    local extra="$1"
+    if [ ! -x "$venv/bin/python" ]; then
+        python3 -m venv "$venv"
+    fi
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check -e "$here$extra"
+}
+
+case "$mode" in
+    start)
+        apt_install "${runtime_pkgs[@]}"
+        make_venv ""
+        exec "$venv/bin/voiced" "$@"
+        ;;
+    test)
+        apt_install "${runtime_pkgs[@]}" "${test_pkgs[@]}"
+        make_venv "[dev]"
+        cd "$here"
+        echo "== ruff format --check" >&2
+        "$venv/bin/ruff" format --check voiced tests bench
+        echo "== ruff check" >&2
+        "$venv/bin/ruff" check voiced tests bench
+        echo "== mypy (strict, voiced/)" >&2
+        "$venv/bin/mypy"
+        echo "== import-linter" >&2
+        "$venv/bin/lint-imports"
+        echo "== pytest" >&2
+        exec "$venv/bin/python" -m pytest "$@"
+        ;;
+    *)
+        echo "usage: $0 start [voiced args…] | test [pytest args…]" >&2
+        exit 2
+        ;;
+esac

@@ -1,0 +1,5 @@
+"""Entry point for ``python -m voiced``."""
+
+from voiced.cli import main
+
+raise SystemExit(main())

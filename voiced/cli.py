@@ -1,0 +1,121 @@
+"""The ``voiced`` command line: argument parsing and error reporting, nothing else."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from voiced import __version__
+from voiced.errors import ApiError, VoicedError
+
+Handler = Callable[[argparse.Namespace], int]
+
+TRANSCRIPT_FORMATS = ("text", "json", "verbose_json", "srt", "vtt")
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from voiced.commands import ask
+
+    return ask.run(args)
+
+
+def _transcribe(args: argparse.Namespace) -> int:
+    from voiced.commands import transcribe
+
+    return transcribe.run(args)
+
+
+def _models(args: argparse.Namespace) -> int:
+    from voiced.commands import models
+
+    return models.run(args)
+
+
+def _config(args: argparse.Namespace) -> int:
+    from voiced.commands import show_config
+
+    return show_config.run(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser for every ``voiced`` command."""
+    parser = argparse.ArgumentParser(
+        prog="voiced",
+        description="A hands-free voice assistant for the Linux desktop, on Groq.",
+        epilog="Run `voiced COMMAND --help` for a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"voiced {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log requests and retries to stderr"
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
+
+    ask = commands.add_parser("ask", help="ask a question and stream the answer to stdout")
+    ask.add_argument("text", nargs="*", help="the question (read from stdin when omitted)")
+    ask.add_argument("--model", help="chat model id (default: [chat] model)")
+    ask.add_argument("--system", help="system prompt for this question")
+    ask.add_argument("--json", action="store_true", help="ask for a JSON object (JSON mode)")
+    ask.add_argument(
+        "--reasoning", action="store_true", help="also show the model's reasoning on stderr"
+    )
+    ask.set_defaults(handler=_ask)
+
+    for name, what in (
+        ("transcribe", "transcribe an audio file to text"),
+        ("translate", "translate an audio file's speech into English text"),
+    ):
+        sub = commands.add_parser(name, help=what)
+        sub.add_argument("file", help="audio file (flac mp3 mp4 mpeg mpga m4a ogg opus wav webm)")
+        sub.add_argument(
+            "--format",
+            choices=TRANSCRIPT_FORMATS,
+            default="text",
+            help="output format (default: text)",
+        )
+        sub.add_argument("--model", help="speech model id (default from [stt])")
+        sub.add_argument("--prompt", help="vocabulary or style hint (at most 896 characters)")
+        sub.add_argument("--temperature", type=float, help="sampling temperature 0–1")
+        if name == "transcribe":
+            sub.add_argument("--language", help="ISO-639-1 code of the speech, e.g. en")
+        sub.set_defaults(handler=_transcribe, translate=name == "translate")
+
+    models = commands.add_parser("models", help="list the models the service offers")
+    models.set_defaults(handler=_models)
+
+    config = commands.add_parser("config", help="show the effective settings (key masked)")
+    config.set_defaults(handler=_config)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line.
+
+    Args:
+        argv: Arguments without the program name; defaults to ``sys.argv[1:]``.
+
+    Returns:
+        The exit status: 0 on success, 1 when a request failed, 2 for a usage or
+        configuration problem, 130 when interrupted.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 0
+    if args.verbose:
+        from voiced.logs import setup_logging
+
+        setup_logging(verbose=True)
+    try:
+        return handler(args)
+    except VoicedError as exc:
+        print(f"voiced: {exc}", file=sys.stderr)
+        return 1 if isinstance(exc, ApiError) else 2
+    except KeyboardInterrupt:
+        print("voiced: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 1

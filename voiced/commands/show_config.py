@@ -1,0 +1,44 @@
+"""``voiced config``: the effective settings as TOML, with the key masked."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import fields
+from typing import Any
+
+from voiced.commands.common import settings
+from voiced.config import SECTIONS, Settings, config_path
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print where settings came from and every effective value."""
+    print(render(settings()), end="")
+    return 0
+
+
+def render(loaded: Settings) -> str:
+    """Render the effective settings; unset optional values appear as comments."""
+    path = loaded.config_path or config_path()
+    state = "" if loaded.config_path else " (not found: defaults in use)"
+    key = (
+        f"{loaded.api_key.masked()} (from {loaded.api_key_source})"
+        if loaded.api_key
+        else "not set (export GROQ_API_KEY=… or write it to the credentials file)"
+    )
+    lines = [f"# config file: {path}{state}", f"# API key: {key}"]
+    for name in SECTIONS:
+        section = getattr(loaded, name)
+        lines.append(f"\n[{name}]")
+        for f in fields(section):
+            value = getattr(section, f.name)
+            lines.append(f"# {f.name} = (unset)" if value is None else f"{f.name} = {_toml(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(str(value), ensure_ascii=False)

@@ -1,0 +1,34 @@
+"""Async client for Groq's OpenAI-compatible API: chat, speech to text, models."""
+
+from voiced.groq.client import ClientOptions, GroqClient
+from voiced.groq.models import (
+    ChatCompletion,
+    ChatDelta,
+    ChatRequest,
+    Message,
+    ModelInfo,
+    ToolCall,
+    Transcription,
+    TranscriptionRequest,
+    TranscriptionSegment,
+    Usage,
+    Word,
+)
+from voiced.groq.ratelimit import RateLimit
+
+__all__ = [
+    "ChatCompletion",
+    "ChatDelta",
+    "ChatRequest",
+    "ClientOptions",
+    "GroqClient",
+    "Message",
+    "ModelInfo",
+    "RateLimit",
+    "ToolCall",
+    "Transcription",
+    "TranscriptionRequest",
+    "TranscriptionSegment",
+    "Usage",
+    "Word",
+]
