@@ -24,11 +24,22 @@ apt_install() {
     echo "voiced setup: installing system packages: ${missing[*]}" >&2
     "${sudo[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
-        python3 python3-venv "${missing[@]}" >/dev/null
+        "${missing[@]}" >/dev/null
+}
+
+need_python() {
+    if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+        apt_install python3 python3-venv python3-pip
+    fi
+    python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+        echo "voiced setup: voiced needs Python 3.11 or newer; python3 is $(python3 -V 2>&1)" >&2
+        exit 1
+    }
 }
 
 make_venv() {
     local extra="$1"
+    need_python
     if [ ! -x "$venv/bin/python" ]; then
         python3 -m venv "$venv"
     fi

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import Awaitable, Callable
 
@@ -11,6 +12,8 @@ import httpx
 from voiced.errors import ConnectionFailedError
 from voiced.groq.failures import details_from_body, error_for, retry_after
 from voiced.groq.ratelimit import RateLimit
+
+log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({408, 409, 429})
 MAX_RETRY_AFTER = 60.0
@@ -70,28 +73,54 @@ class Sender:
             ApiError: A typed error once the request failed for good.
         """
         for attempt in range(self.max_retries + 1):
-            self.attempts += 1
             last = attempt == self.max_retries
             request = build()
+            self.attempts += 1
             try:
                 response = await self.http.send(request, stream=True)
             except httpx.TransportError as exc:
                 if last:
                     raise _transport_error(request, exc, attempt + 1) from exc
-                await self.sleep(backoff(attempt, self.backoff_base))
+                wait = backoff(attempt, self.backoff_base)
+                log.info(
+                    "%s %s: %s; retrying in %.2f s",
+                    request.method,
+                    request.url.path,
+                    type(exc).__name__,
+                    wait,
+                )
+                await self.sleep(wait)
                 continue
             snapshot = RateLimit.from_headers(response.headers)
             if snapshot is not None:
                 self.ratelimit = snapshot
+            log.debug(
+                "%s %s: HTTP %d [%s]",
+                request.method,
+                request.url.path,
+                response.status_code,
+                response.headers.get("x-request-id"),
+            )
             if response.status_code < 400:
                 if not stream:
                     await _read(response, request, attempt + 1)
                 return response
             body = await _read(response, request, attempt + 1)
             if should_retry(response) and not last:
-                wait = retry_after(response.headers)
-                if wait is None or not 0 <= wait <= MAX_RETRY_AFTER:
-                    wait = backoff(attempt, self.backoff_base)
+                asked = retry_after(response.headers)
+                wait = (
+                    asked
+                    if asked is not None and 0 <= asked <= MAX_RETRY_AFTER
+                    else backoff(attempt, self.backoff_base)
+                )
+                log.info(
+                    "%s %s: HTTP %d [%s]; retrying in %.2f s",
+                    request.method,
+                    request.url.path,
+                    response.status_code,
+                    response.headers.get("x-request-id"),
+                    wait,
+                )
                 await self.sleep(wait)
                 continue
             details = details_from_body(
