@@ -16,11 +16,11 @@ STREAM = (
     b"data: [DONE]\n\n"
 )
 EXPECTED = [
-    SseEvent("", '{"a": 1}'),
-    SseEvent("error", '{"error": {"message": "boom"}}'),
-    SseEvent("", "line one\nline two"),
-    SseEvent("", "café ✓"),
-    SseEvent("", "[DONE]"),
+    SseEvent("", b'{"a": 1}'),
+    SseEvent("error", b'{"error": {"message": "boom"}}'),
+    SseEvent("", b"line one\nline two"),
+    SseEvent("", "café ✓".encode()),
+    SseEvent("", b"[DONE]"),
 ]
 
 
@@ -40,9 +40,16 @@ def test_stream_split_into_small_pieces(size: int) -> None:
 def test_event_without_final_blank_line_is_dispatched_on_close() -> None:
     decoder = SseDecoder()
     assert decoder.feed(b"data: tail") == []
-    assert decoder.close() == [SseEvent("", "tail")]
+    assert decoder.close() == [SseEvent("", b"tail")]
 
 
 def test_event_name_does_not_leak_into_the_next_event() -> None:
     events = SseDecoder().feed(b"event: ping\n\ndata: x\n\n")
-    assert events == [SseEvent("", "x")]
+    assert events == [SseEvent("", b"x")]
+
+
+def test_single_event_chunks_take_the_fast_path_with_the_same_result() -> None:
+    decoder = SseDecoder()
+    assert decoder.feed(b'data: {"a": 1}\n\n') == [SseEvent("", b'{"a": 1}')]
+    assert decoder.feed(b"data: a\ndata: b\n\n") == [SseEvent("", b"a\nb")]
+    assert decoder.feed(b"data: a\r\n\r\n") == [SseEvent("", b"a")]

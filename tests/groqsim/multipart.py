@@ -41,9 +41,7 @@ def parse_multipart(
         if not sep:
             raise MultipartError("part without a header block")
         headers = _part_headers(head)
-        disposition = header_params(
-            "content-disposition", headers.get("content-disposition", "")
-        )
+        disposition = header_params("content-disposition", headers.get("content-disposition", ""))
         name = disposition.get_param("name", header="content-disposition")
         if not isinstance(name, str):
             raise MultipartError("part without a name")

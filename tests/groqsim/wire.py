@@ -9,6 +9,7 @@ import secrets
 import time
 import uuid
 import wave
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,7 +55,7 @@ def tool_call_json(call: ToolCall) -> dict[str, Any]:
     }
 
 
-def tool_call_deltas(calls: list[ToolCall] | tuple[ToolCall, ...], fragments: bool) -> list[dict]:
+def tool_call_deltas(calls: Sequence[ToolCall], fragments: bool) -> list[dict[str, Any]]:
     """The delta objects carrying the tool calls: whole (Groq) or in fragments (OpenAI)."""
     deltas: list[dict[str, Any]] = []
     for index, call in enumerate(calls):
@@ -76,7 +77,7 @@ def chat_deltas(reply: ChatReply) -> list[dict[str, Any]]:
     """Every delta after the first (role) chunk: reasoning, then content, then tool calls."""
     deltas: list[dict[str, Any]] = [{"reasoning": t} for t in tokenize(reply.reasoning or "")]
     deltas += [{"content": t} for t in tokenize(reply.content)]
-    deltas += tool_call_deltas(tuple(reply.tool_calls), reply.tool_call_fragments)
+    deltas += tool_call_deltas(reply.tool_calls, reply.tool_call_fragments)
     return deltas
 
 
@@ -223,9 +224,7 @@ def _segment_json(index: int, seg: Segment) -> dict[str, Any]:
 def _synth_words(text: str, duration: float) -> list[Word]:
     parts = text.split()
     step = duration / len(parts) if parts else 0.0
-    return [
-        Word(w, round(i * step, 3), round((i + 1) * step, 3)) for i, w in enumerate(parts)
-    ]
+    return [Word(w, round(i * step, 3), round((i + 1) * step, 3)) for i, w in enumerate(parts)]
 
 
 def transcript_text(transcript: Transcript) -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import Any
 
 import httpx
+import orjson
 
 from voiced.errors import ConnectionFailedError, StreamError
 from voiced.groq.failures import details_from_body, error_for
@@ -16,7 +16,11 @@ from voiced.groq.sse import SseDecoder
 
 
 class ChatAccumulator:
-    """Folds stream chunks into one reply; tool calls are assembled by their ``index``."""
+    """Folds a stream's SSE payloads into one reply; tool calls are assembled by ``index``.
+
+    ``add_event`` is the per-token hot path (see bench/client_overhead.py): it parses the
+    payload once and takes a short cut for the common chunk whose delta is only content.
+    """
 
     def __init__(self, request_id: str | None = None) -> None:
         self.request_id = request_id
@@ -27,22 +31,62 @@ class ChatAccumulator:
         self._reasoning: list[str] = []
         self._calls: dict[int, dict[str, str]] = {}
 
+    def add_event(self, event: str, data: bytes) -> ChatDelta | None:
+        """Fold in one SSE event's payload; return the text it added, if any.
+
+        Raises:
+            ApiError: The event is an error (``event: error`` or data holding ``"error"``).
+            StreamError: The payload is not a JSON object.
+        """
+        try:
+            chunk = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise StreamError(
+                f"the server sent malformed stream data [request {self.request_id}]: {data[:80]!r}",
+                "try again; report it if it keeps happening",
+            ) from exc
+        if event or type(chunk) is not dict or "error" in chunk:
+            self._check(event, chunk, data)
+        choices = chunk.get("choices")
+        if choices and len(choices) == 1 and "x_groq" not in chunk and "usage" not in chunk:
+            choice = choices[0]
+            delta = choice.get("delta")
+            if delta and len(delta) == 1 and not choice.get("finish_reason"):
+                content = delta.get("content")
+                if content:
+                    self._content.append(content)
+                    return ChatDelta(content, "")
+        return self.add(chunk)
+
+    def _check(self, event: str, chunk: Any, data: bytes) -> None:
+        if event == "error" or (isinstance(chunk, dict) and "error" in chunk):
+            body = chunk if isinstance(chunk, dict) else {}
+            raise error_for(details_from_body(None, body, self.request_id))
+        if not isinstance(chunk, dict):
+            raise StreamError(f"unexpected stream data [request {self.request_id}]: {data[:80]!r}")
+
     def add(self, chunk: dict[str, Any]) -> ChatDelta | None:
-        """Fold in one chunk; return the text it added, or None when it added none."""
-        x_groq = chunk.get("x_groq") or {}
-        self.request_id = self.request_id or x_groq.get("id")
-        self.model = self.model or chunk.get("model") or ""
-        usage = x_groq.get("usage") or chunk.get("usage")
-        if usage:
-            self.usage = Usage.from_wire(usage)
+        """Fold in one decoded chunk; return the text it added, or None when it added none."""
+        x_groq = chunk.get("x_groq")
+        if x_groq:
+            self.request_id = self.request_id or x_groq.get("id")
+            if x_groq.get("usage"):
+                self.usage = Usage.from_wire(x_groq["usage"])
+        if chunk.get("usage") and self.usage is None:
+            self.usage = Usage.from_wire(chunk["usage"])
+        if not self.model:
+            self.model = chunk.get("model") or ""
         content = reasoning = ""
         for choice in chunk.get("choices") or ():
-            delta = choice.get("delta") or {}
-            content += delta.get("content") or ""
-            reasoning += delta.get("reasoning") or ""
-            for fragment in delta.get("tool_calls") or ():
-                self._add_tool_fragment(fragment)
-            self.finish_reason = choice.get("finish_reason") or self.finish_reason
+            delta = choice.get("delta")
+            if delta:
+                content += delta.get("content") or ""
+                reasoning += delta.get("reasoning") or ""
+                if "tool_calls" in delta:
+                    for fragment in delta["tool_calls"] or ():
+                        self._add_tool_fragment(fragment)
+            if choice.get("finish_reason"):
+                self.finish_reason = choice["finish_reason"]
         if content:
             self._content.append(content)
         if reasoning:
@@ -113,45 +157,47 @@ class ChatStream:
     async def _deltas(self) -> AsyncIterator[ChatDelta]:
         if self._response is None:
             raise RuntimeError("use `async with client.stream_chat(...)` before iterating")
-        decoder = SseDecoder()
-        request_id = self._acc.request_id
+        decoder, add = SseDecoder(), self._acc.add_event
+        # Without a content-encoding the raw body is the body: skip httpx's decoder layer.
+        encoded = "content-encoding" in self._response.headers
+        body = self._response.aiter_bytes() if encoded else self._response.aiter_raw()
         try:
-            async for chunk in self._response.aiter_bytes():
-                for event in decoder.feed(chunk):
-                    if event.data == "[DONE]":
+            async for chunk in body:
+                if (
+                    chunk[:7] == b"data: {"
+                    and chunk[-2:] == b"\n\n"
+                    and chunk.find(b"\n", 6, -2) < 0
+                    and decoder.idle
+                ):
+                    # Hot path: one whole data event per read (the decoder would agree).
+                    delta = add("", chunk[6:-2])
+                    if delta is not None:
+                        yield delta
+                    continue
+                for name, data in decoder.feed(chunk):
+                    if data == b"[DONE]":
                         self.done = True
                         return
-                    delta = self._acc.add(self._decode(event.event, event.data, request_id))
+                    delta = add(name, data)
                     if delta is not None:
                         yield delta
         except httpx.TransportError as exc:
             raise ConnectionFailedError(
-                f"the connection dropped in the middle of the reply [request {request_id}]",
+                "the connection dropped in the middle of the reply "
+                f"[request {self._acc.request_id}]",
                 "try again; check your network if it keeps happening",
             ) from exc
-        for event in decoder.close():
-            if event.data == "[DONE]":
+        for name, data in decoder.close():
+            if data == b"[DONE]":
                 self.done = True
                 return
+            delta = add(name, data)
+            if delta is not None:
+                yield delta
         if self._acc.finish_reason is None:
             raise StreamError(
-                f"the reply stream ended before the reply was complete [request {request_id}]",
+                "the reply stream ended before the reply was complete "
+                f"[request {self._acc.request_id}]",
                 "try again",
             )
         self.done = True
-
-    @staticmethod
-    def _decode(event: str, data: str, request_id: str | None) -> dict[str, Any]:
-        try:
-            obj = json.loads(data)
-        except ValueError as exc:
-            raise StreamError(
-                f"the server sent malformed stream data [request {request_id}]: {data[:80]!r}",
-                "try again; report it if it keeps happening",
-            ) from exc
-        if event == "error" or (isinstance(obj, dict) and "error" in obj):
-            details = details_from_body(None, obj if isinstance(obj, dict) else {}, request_id)
-            raise error_for(details)
-        if not isinstance(obj, dict):
-            raise StreamError(f"unexpected stream data [request {request_id}]: {data[:80]!r}")
-        return obj
