@@ -7,12 +7,18 @@ import os
 import subprocess
 import sys
 import wave
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import TEST_KEY
 from tests.groqsim import ChatReply, ErrorReply, GroqSim, Segment, StreamFault, Transcript
+from tests.schemas import (
+    validate_chat_request,
+    validate_transcription_form,
+    validate_translation_form,
+)
 
 
 class Voiced:
@@ -54,9 +60,17 @@ class Voiced:
 
 
 @pytest.fixture
-def voiced(groqsim: GroqSim, tmp_path: Path) -> Voiced:
+def voiced(groqsim: GroqSim, tmp_path: Path) -> Iterator[Voiced]:
     groqsim.api_key = TEST_KEY
-    return Voiced(groqsim, tmp_path)
+    yield Voiced(groqsim, tmp_path)
+    # Every request a command sent holds only documented fields.
+    for recorded in groqsim.requests:
+        if recorded.route == "chat" and recorded.json is not None:
+            validate_chat_request(recorded.json)
+        elif recorded.route == "transcriptions":
+            validate_transcription_form(recorded.form, recorded.files)
+        elif recorded.route == "translations":
+            validate_translation_form(recorded.form, recorded.files)
 
 
 def write_wav(path: Path, seconds: float = 0.5) -> Path:

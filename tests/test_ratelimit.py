@@ -49,3 +49,14 @@ def test_snapshot_from_headers() -> None:
 
 def test_no_headers_no_snapshot() -> None:
     assert RateLimit.from_headers({"content-type": "application/json"}) is None
+
+
+def test_retry_after_forms() -> None:
+    from voiced.groq.failures import retry_after
+
+    assert retry_after({"retry-after": "2"}) == 2.0
+    assert retry_after({"retry-after": "0.5", "retry-after-ms": "120"}) == pytest.approx(0.12)
+    now = 1_767_225_600.0  # Thu, 01 Jan 2026 00:00:00 GMT
+    assert retry_after({"retry-after": "Thu, 01 Jan 2026 00:00:30 GMT"}, now=now) == 30.0
+    assert retry_after({"retry-after": "soon"}) is None
+    assert retry_after({}) is None

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from voiced.errors import (
@@ -111,8 +113,11 @@ def _reset_after(headers: Mapping[str, str]) -> float | None:
     return max(resets) if resets else None
 
 
-def retry_after(headers: Mapping[str, str]) -> float | None:
-    """Return the wait the server asked for (``retry-after-ms`` or ``retry-after``), in s."""
+def retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Return the wait the server asked for, in seconds, or None when it named none.
+
+    ``retry-after-ms`` wins over ``retry-after``, which may be seconds or an HTTP date.
+    """
     for name, scale in (("retry-after-ms", 1e-3), ("retry-after", 1.0)):
         value = headers.get(name)
         if value is None:
@@ -120,7 +125,12 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
         try:
             return float(value) * scale
         except ValueError:
+            pass
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
             continue
+        return when.timestamp() - (time.time() if now is None else now)
     return None
 
 
