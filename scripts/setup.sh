@@ -10,7 +10,7 @@ mode="${1:-start}"
 [ $# -gt 0 ] && shift
 
 runtime_pkgs=(libportaudio2 espeak-ng libasound2-plugins alsa-utils)
-test_pkgs=(pulseaudio pulseaudio-utils sox ffmpeg)
+test_pkgs=(pulseaudio pulseaudio-utils sox ffmpeg tmux)
 
 apt_install() {
     local missing=()

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from tests.audio.fixture import pulse  # noqa: F401
 from tests.groqsim import GroqSim
 from tests.groqsim.fixture import groqsim  # noqa: F401
 from voiced.credentials import Secret

@@ -26,6 +26,30 @@ def _transcribe(args: argparse.Namespace) -> int:
     return transcribe.run(args)
 
 
+def _say(args: argparse.Namespace) -> int:
+    from voiced.commands import say
+
+    return say.run(args)
+
+
+def _voices(args: argparse.Namespace) -> int:
+    from voiced.commands import voices
+
+    return voices.run(args)
+
+
+def _history(args: argparse.Namespace) -> int:
+    from voiced.commands import history
+
+    return history.run(args)
+
+
+def _devices(args: argparse.Namespace) -> int:
+    from voiced.commands import devices
+
+    return devices.run(args)
+
+
 def _models(args: argparse.Namespace) -> int:
     from voiced.commands import models
 
@@ -59,7 +83,29 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument(
         "--reasoning", action="store_true", help="also show the model's reasoning on stderr"
     )
+    ask.add_argument("--speak", action="store_true", help="also speak the answer as it streams")
+    ask.add_argument("--new", action="store_true", help="start a new conversation")
+    ask.add_argument(
+        "--no-tools", dest="tools", action="store_false", help="offer the model no tools this time"
+    )
     ask.set_defaults(handler=_ask)
+
+    say = commands.add_parser("say", help="speak text aloud, or write the speech to a WAV file")
+    say.add_argument("text", nargs="*", help="what to say (read from stdin when omitted)")
+    say.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE.wav",
+        help="write the speech to this WAV file instead of playing it (- for stdout)",
+    )
+    say.add_argument("--voice", help="voice id, name or language (default: [speech] voice)")
+    say.add_argument("--rate", type=int, help="words per minute, 80–450 (default: [speech] rate)")
+    say.add_argument("--volume", type=float, help="0.0–1.0 (default: [speech] volume)")
+    say.set_defaults(handler=_say)
+
+    voices = commands.add_parser("voices", help="list the voices [speech] voice can name")
+    voices.add_argument("--language", help="only voices for this language code, e.g. en or de")
+    voices.set_defaults(handler=_voices)
 
     for name, what in (
         ("transcribe", "transcribe an audio file to text"),
@@ -80,8 +126,34 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--language", help="ISO-639-1 code of the speech, e.g. en")
         sub.set_defaults(handler=_transcribe, translate=name == "translate")
 
+    history = commands.add_parser("history", help="list, show, search or export past conversations")
+    shown = history.add_mutually_exclusive_group()
+    shown.add_argument("--show", metavar="ID", help="show one conversation: its number, or 'last'")
+    shown.add_argument("--search", metavar="TEXT", help="list the messages that contain TEXT")
+    shown.add_argument("--export", choices=("json", "markdown"), help="export conversations")
+    history.add_argument(
+        "--conversation",
+        metavar="ID",
+        action="append",
+        help="with --export: only this conversation (repeatable; default: all)",
+    )
+    history.add_argument(
+        "--limit", type=int, default=20, help="conversations or matches to list (default: 20)"
+    )
+    history.add_argument(
+        "--reasoning", action="store_true", help="with --show: include the model's reasoning"
+    )
+    history.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    history.set_defaults(handler=_history)
+
     models = commands.add_parser("models", help="list the models the service offers")
     models.set_defaults(handler=_models)
+
+    devices = commands.add_parser(
+        "devices", help="list audio input and output devices, marking the ones voiced uses"
+    )
+    devices.add_argument("--json", action="store_true", help="print one JSON object per device")
+    devices.set_defaults(handler=_devices)
 
     config = commands.add_parser("config", help="show the effective settings (key masked)")
     config.set_defaults(handler=_config)

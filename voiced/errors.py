@@ -7,6 +7,14 @@
     │   ├── MissingKeyError         no Groq API key anywhere
     │   └── InsecureCredentialsError  credentials file readable by others
     ├── InputError                  a file we were given is missing, of the wrong type or too big
+    ├── StorageError                the history or timers database cannot be used
+    ├── AudioDeviceError            no microphone or speaker, or the one configured is missing
+    ├── SpeechSynthesisError        text to speech failed: no espeak-ng, unknown voice, stalled
+    ├── ProtocolError               a control-socket message is malformed or from another version
+    ├── DaemonError                 the daemon cannot be reached, started or installed
+    │   ├── DaemonNotRunningError   nothing listens on the control socket
+    │   ├── DaemonRunningError      another daemon already owns the control socket
+    │   └── ServiceError            systemctl or the service unit failed
     └── ApiError                    the API said no, or could not be reached
         ├── ConnectionFailedError   network unreachable, timeout, connection dropped
         ├── StreamError             an error event or malformed data inside an open stream
@@ -58,6 +66,38 @@ class InsecureCredentialsError(ConfigError):
 
 class InputError(VoicedError):
     """A file or argument the user gave cannot be used."""
+
+
+class StorageError(VoicedError):
+    """voiced's own data (conversation history, timers, notes) cannot be read or written."""
+
+
+class AudioDeviceError(VoicedError):
+    """No usable audio device: none at all, the configured one is missing, or it failed to open."""
+
+
+class SpeechSynthesisError(VoicedError):
+    """Text to speech failed: the engine is missing or broke, or the voice does not exist."""
+
+
+class ProtocolError(VoicedError):
+    """A control-socket message is malformed, unknown, or from an incompatible protocol version."""
+
+
+class DaemonError(VoicedError):
+    """The voiced daemon cannot be reached, started or installed as a service."""
+
+
+class DaemonNotRunningError(DaemonError):
+    """No daemon listens on the control socket."""
+
+
+class DaemonRunningError(DaemonError):
+    """Another daemon already listens on the control socket."""
+
+
+class ServiceError(DaemonError):
+    """systemctl failed, or the service unit cannot be written or removed."""
 
 
 @dataclass(frozen=True)

@@ -1,57 +1,207 @@
-"""``voiced ask``: one question, the answer streamed to stdout."""
+"""``voiced ask``: one turn of the conversation, tools included, streamed to stdout (and spoken)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import os
 import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TextIO
 
 from voiced.commands.common import run_with_client, settings
+from voiced.config import Settings
+from voiced.converse.tools.runner import ConfirmRequest
 from voiced.errors import BadRequestError, InputError
 from voiced.groq.client import GroqClient
 from voiced.groq.models import ChatRequest, Message
+
+if TYPE_CHECKING:
+    from voiced.converse.conversation import Conversation
+    from voiced.speak.speaker import Speaker, SpokenReply
 
 JSON_SYSTEM = "Reply with a single JSON object and nothing else."
 
 
 def run(args: argparse.Namespace) -> int:
-    """Ask the question in ``args.text`` (or stdin) and print the answer as it arrives."""
+    """Ask the question in ``args.text`` (or stdin) and print the answer as it arrives.
+
+    The question joins the current conversation (a new one after ``[conversation]
+    idle_gap_minutes``, or with ``--new``), may use tools (not with ``--no-tools``), and is
+    stored in the history; ``--speak`` also speaks the answer as it streams. ``--json`` asks
+    once, without history or tools (JSON mode cannot use tools).
+    """
     question = " ".join(args.text).strip() if args.text else _stdin()
     if not question:
         raise InputError("no question given", 'try: voiced ask "what is the capital of Peru?"')
     loaded = settings()
-    system = args.system if args.system is not None else (JSON_SYSTEM if args.json else None)
-    messages = ((Message.system(system),) if system else ()) + (Message.user(question),)
-    request = ChatRequest(
-        model=args.model or loaded.chat.model,
-        messages=messages,
-        temperature=loaded.chat.temperature,
-        max_completion_tokens=loaded.chat.max_completion_tokens,
-        reasoning_effort=loaded.chat.reasoning_effort,
-        response_format={"type": "json_object"} if args.json else None,
-    )
+    if args.json:
+        return run_with_client(loaded, lambda client: _ask_json(client, args, loaded, question))
+
+    from voiced.converse.session import open_conversation
+
+    turn = Turn(question, getattr(args, "new", False), args.system, args.reasoning)
 
     async def work(client: GroqClient) -> int:
-        if args.json:
-            return await _ask_json(client, request)
-        at_line_start = True
-        async with client.stream_chat(request) as stream:
-            async for delta in stream:
-                if delta.reasoning and args.reasoning:
-                    sys.stderr.write(delta.reasoning)
-                    sys.stderr.flush()
-                if delta.content:
-                    sys.stdout.write(delta.content)
-                    sys.stdout.flush()
-                    at_line_start = delta.content.endswith("\n")
-        if not at_line_start:
-            sys.stdout.write("\n")
+        async with open_conversation(
+            client,
+            loaded,
+            confirm=TerminalConfirm(),
+            model=args.model,
+            offer_tools=getattr(args, "tools", True),
+        ) as conversation:
+            if getattr(args, "speak", False):
+                from voiced.speak.factory import open_speaker
+
+                async with open_speaker(loaded) as speaker:
+                    await turn.aloud(conversation, speaker)
+            else:
+                await turn.silent(conversation)
         return 0
 
     return run_with_client(loaded, work)
 
 
-async def _ask_json(client: GroqClient, request: ChatRequest) -> int:
-    """JSON mode does not stream: send once and print the object."""
+@dataclass(frozen=True)
+class Turn:
+    """The question of one ``voiced ask`` and how to answer it."""
+
+    question: str
+    new: bool
+    system: str | None
+    show_reasoning: bool
+
+    async def silent(self, conversation: Conversation) -> None:
+        """Answer on the terminal only."""
+        sink = TerminalSink(self.show_reasoning)
+        try:
+            await conversation.ask(self.question, sink, new=self.new, system=self.system)
+        finally:
+            sink.end_line()
+
+    async def aloud(self, conversation: Conversation, speaker: Speaker) -> None:
+        """Answer on the terminal and speak the answer as it streams (``--speak``).
+
+        What was heard is stored with the turn's last reply; reasoning is never spoken.
+        """
+        reply = speaker.reply()
+        sink = SpeakingSink(self.show_reasoning, reply)
+        try:
+            result = await conversation.ask(self.question, sink, new=self.new, system=self.system)
+        except BaseException:
+            reply.cancel()
+            raise
+        finally:
+            sink.end_line()
+        spoken = await reply.finish()
+        if result.reply_ids:
+            await conversation.mark_spoken(
+                result.reply_ids[-1], spoken.spoken_text, spoken.interrupted
+            )
+
+
+class TerminalSink:
+    """Writes the answer to stdout and, when asked, the reasoning to stderr."""
+
+    def __init__(
+        self, show_reasoning: bool, out: TextIO | None = None, err: TextIO | None = None
+    ) -> None:
+        self.show_reasoning = show_reasoning
+        self._out = out or sys.stdout
+        self._err = err or sys.stderr
+        self._at_line_start = True
+
+    async def content(self, text: str) -> None:
+        """Print words of the answer as they arrive."""
+        self._out.write(text)
+        self._out.flush()
+        self._at_line_start = text.endswith("\n")
+
+    async def reasoning(self, text: str) -> None:
+        """Print reasoning on stderr with ``--reasoning``; drop it otherwise."""
+        if self.show_reasoning:
+            self._err.write(text)
+            self._err.flush()
+
+    def end_line(self) -> None:
+        """End the answer with a newline if it did not end with one."""
+        if not self._at_line_start:
+            self._out.write("\n")
+            self._out.flush()
+            self._at_line_start = True
+
+
+class SpeakingSink(TerminalSink):
+    """Prints the answer and feeds it to the speaker as it streams."""
+
+    def __init__(self, show_reasoning: bool, reply: SpokenReply) -> None:
+        super().__init__(show_reasoning)
+        self._reply = reply
+
+    async def content(self, text: str) -> None:
+        """Print the words and queue them for speech."""
+        await super().content(text)
+        self._reply.feed(text)
+
+
+class TerminalConfirm:
+    """Asks on the terminal before a side-effect tool runs; the default answer is no.
+
+    Without a terminal on stdin nobody can answer, so it refuses (and says so on stderr).
+    The answer is read with the event loop's reader, so a Ctrl-C never waits on a thread.
+    """
+
+    def __init__(self, stdin: TextIO | None = None, err: TextIO | None = None) -> None:
+        self._stdin = stdin or sys.stdin
+        self._err = err or sys.stderr
+
+    async def __call__(self, request: ConfirmRequest) -> bool:
+        """Put the question and wait for a line; only y or yes means yes."""
+        if self._stdin is None or not self._stdin.isatty():
+            self._err.write(
+                f"voiced: not done, as stdin is not a terminal to confirm on: {request.question}\n"
+            )
+            self._err.flush()
+            return False
+        self._err.write(f"\nvoiced: {request.question} [y/N] ")
+        self._err.flush()
+        answer = await _read_line(self._stdin.fileno())
+        return answer.strip().lower() in ("y", "yes")
+
+
+async def _read_line(fd: int) -> str:
+    loop = asyncio.get_running_loop()
+    line: asyncio.Future[str] = loop.create_future()
+    chunks: list[bytes] = []
+
+    def readable() -> None:
+        data = os.read(fd, 1024)
+        chunks.append(data)
+        if not data or b"\n" in data:
+            loop.remove_reader(fd)
+            if not line.done():
+                line.set_result(b"".join(chunks).decode("utf-8", "replace"))
+
+    loop.add_reader(fd, readable)
+    try:
+        return await line
+    finally:
+        loop.remove_reader(fd)
+
+
+async def _ask_json(
+    client: GroqClient, args: argparse.Namespace, loaded: Settings, question: str
+) -> int:
+    """JSON mode does not stream and cannot use tools: send once and print the object."""
+    system = args.system if args.system is not None else JSON_SYSTEM
+    request = ChatRequest(
+        model=args.model or loaded.chat.model,
+        messages=(Message.system(system), Message.user(question)),
+        temperature=loaded.chat.temperature,
+        max_completion_tokens=loaded.chat.max_completion_tokens,
+        reasoning_effort=loaded.chat.reasoning_effort,
+        response_format={"type": "json_object"},
+    )
     try:
         reply = await client.chat(request)
     except BadRequestError as exc:

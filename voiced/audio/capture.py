@@ -1,0 +1,235 @@
+"""The microphone as a FrameSource: 30 ms frames on the event loop, reopened after a loss."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+
+from voiced.audio import devices
+from voiced.audio.capture_types import CaptureEvent, CaptureOptions, CaptureStats, EventKind
+from voiced.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, Frame
+from voiced.audio.stream import LiveStream, in_daemon_thread
+from voiced.errors import AudioDeviceError
+
+log = logging.getLogger("voiced.audio.capture")
+
+__all__ = ["CaptureEvent", "CaptureOptions", "CaptureStats", "MicrophoneCapture"]
+
+_CLOSED = object()
+OVERFLOW_REPORT_SECONDS = 2.0
+"""Overflows are reported at most this often (the counts add up in between)."""
+
+
+class MicrophoneCapture:
+    """Records a microphone as 16 kHz mono 30 ms frames, timestamped by counting samples.
+
+    The PortAudio callback resamples and frames in its own thread and hands whole frames to the
+    loop with ``call_soon_threadsafe``. A device that errors, stops or goes silent is closed and
+    reopened with backoff; the outage advances the input clock by the time that was lost.
+
+    Args:
+        options: Which device and how to open it.
+        on_event: Called on the loop with each CaptureEvent (they are also logged).
+    """
+
+    def __init__(
+        self,
+        options: CaptureOptions | None = None,
+        on_event: Callable[[CaptureEvent], None] | None = None,
+    ) -> None:
+        self.options = options or CaptureOptions()
+        self.stats = CaptureStats()
+        self._on_event = on_event
+        self._queue: asyncio.Queue[object] = asyncio.Queue()
+        self._starting = asyncio.Lock()
+        self._stream: LiveStream | None = None
+        self._fault = asyncio.Event()
+        self._fault_reason = ""
+        self._supervisor: asyncio.Task[None] | None = None
+        self._closed = False
+        self._next_start = 0
+        self._device_name = ""
+        self._seen_stream_overflows = 0
+        self._reported = (0, 0)
+        self._last_report = float("-inf")
+
+    @property
+    def device_name(self) -> str:
+        """Name of the device opened last, or "" before the first open."""
+        return self._device_name
+
+    async def start(self) -> None:
+        """Open the device and start listening (``frames()`` calls this when needed).
+
+        Raises:
+            AudioDeviceError: There is no usable input device, or it cannot be opened.
+        """
+        async with self._starting:
+            if self._supervisor is not None or self._closed:
+                return
+            await self._open()
+            if self._closed:  # aclose() came while the device was opening
+                await self._close_stream()
+                return
+            self._supervisor = asyncio.create_task(self._supervise(), name="capture-supervisor")
+            self._supervisor.add_done_callback(self._supervisor_done)
+
+    async def frames(self) -> AsyncIterator[Frame]:
+        """Yield frames until ``aclose()``; they keep coming across device losses.
+
+        One consumer at a time: frames go to whichever iteration asks first.
+
+        Raises:
+            AudioDeviceError: The device could not be opened at the start.
+        """
+        await self.start()
+        while True:
+            item = await self._queue.get()
+            if item is _CLOSED:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            assert isinstance(item, Frame)
+            yield item
+
+    async def aclose(self) -> None:
+        """Stop listening and close the device; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+        await self._close_stream()
+        self._push(_CLOSED)
+
+    async def _open(self, reopening: bool = False) -> None:
+        loop = asyncio.get_running_loop()
+        options = self.options
+        start = self._next_start
+
+        def hop(callback: Callable[..., None], *args: object) -> None:
+            try:
+                loop.call_soon_threadsafe(callback, *args)
+            except RuntimeError:  # the loop closed under a late callback
+                pass
+
+        def open_blocking() -> LiveStream:
+            try:
+                device = devices.find_device(options.device, "input")
+            except AudioDeviceError:
+                if not (reopening and options.rescan_devices):
+                    raise
+                devices.rescan()
+                device = devices.find_device(options.device, "input")
+            rate, channels = devices.input_format(device, options.rate)
+            return LiveStream.open(
+                device,
+                (rate, channels, options.block_frames, options.latency),
+                start,
+                deliver=lambda frames: hop(self._accept, frames),
+                on_fault=lambda stream, reason: hop(self._note_fault, stream, reason),
+            )
+
+        stream = await in_daemon_thread(open_blocking, limit=10.0, on_late=LiveStream.close)
+        self._fault.clear()
+        self._stream = stream
+        self._device_name = stream.device.name
+        self._seen_stream_overflows = 0
+        self._emit("opened", f"listening on {stream.describe()}")
+
+    def _note_fault(self, stream: LiveStream, reason: str) -> None:
+        if stream is self._stream:
+            self._fault_reason = reason
+            self._fault.set()
+
+    def _accept(self, frames: list[Frame]) -> None:
+        for frame in frames:
+            self._push(frame)
+            self.stats.frames += 1
+
+    def _push(self, item: object) -> None:
+        if self._queue.qsize() >= self.options.queue_frames:
+            self._queue.get_nowait()
+            self.stats.dropped += 1
+        self._queue.put_nowait(item)
+
+    async def _supervise(self) -> None:
+        while not self._closed:
+            reason = await self._wait_for_fault()
+            lost = self._stream
+            assert lost is not None
+            self._next_start = lost.next_start
+            self._emit("lost", f"microphone {lost.device.name!r} lost: {reason}; reopening")
+            await self._close_stream()
+            delay = self.options.backoff_first
+            while not self._closed:
+                await asyncio.sleep(delay)
+                outage = time.monotonic() - lost.last_callback
+                skipped = round(outage * SAMPLE_RATE / FRAME_SAMPLES) * FRAME_SAMPLES
+                self._next_start = lost.next_start + skipped
+                try:
+                    await self._open(reopening=True)
+                except (AudioDeviceError, TimeoutError) as exc:
+                    delay = min(delay * 2, self.options.backoff_max)
+                    why = str(exc) or "opening it timed out"
+                    self._emit("reopen_failed", f"cannot reopen the microphone yet: {why}")
+                    continue
+                self.stats.reopens += 1
+                self.stats.lost_samples.append(skipped)
+                break
+
+    async def _wait_for_fault(self) -> str:
+        """Return why the open stream failed: a fault it reported, or silence (a stall)."""
+        tick = min(0.5, self.options.stall_timeout / 2)
+        while True:
+            try:
+                await asyncio.wait_for(self._fault.wait(), tick)
+                return self._fault_reason
+            except TimeoutError:
+                pass
+            stream = self._stream
+            assert stream is not None
+            self._report_overflows(stream)
+            silent_for = time.monotonic() - stream.last_callback
+            if silent_for > self.options.stall_timeout:
+                return f"no audio for {silent_for:.1f} s"
+
+    def _report_overflows(self, stream: LiveStream, now: bool = False) -> None:
+        self.stats.device_overflows += stream.overflows - self._seen_stream_overflows
+        self._seen_stream_overflows = stream.overflows
+        dropped = self.stats.dropped - self._reported[0]
+        device = self.stats.device_overflows - self._reported[1]
+        if not (dropped or device):
+            return
+        if not now and time.monotonic() - self._last_report < OVERFLOW_REPORT_SECONDS:
+            return
+        self._reported = (self.stats.dropped, self.stats.device_overflows)
+        self._last_report = time.monotonic()
+        self._emit(
+            "overflow",
+            f"audio lost: {dropped} frames dropped for a slow consumer, "
+            f"{device} overflows in the device",
+        )
+
+    async def _close_stream(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is None:
+            return
+        self._report_overflows(stream, now=True)
+        try:
+            await in_daemon_thread(stream.close, limit=3.0)
+        except TimeoutError:
+            log.warning("closing %r hung; abandoned it", stream.device.name)
+
+    def _emit(self, kind: EventKind, message: str) -> None:
+        event = CaptureEvent(kind, message, self._device_name, self._next_start)
+        log.log(logging.INFO if kind == "opened" else logging.WARNING, "%s", message)
+        if self._on_event is not None:
+            self._on_event(event)
+
+    def _supervisor_done(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("capture supervisor failed: %r", exc)
+            self._push(exc)

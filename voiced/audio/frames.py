@@ -1,0 +1,101 @@
+"""The unit of audio every stage passes on: 30 ms of 16 kHz mono int16 with its position."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+SAMPLE_RATE = 16000
+"""Samples per second of every frame."""
+
+FRAME_SAMPLES = 480
+"""Samples in one frame (30 ms at 16 kHz)."""
+
+Int16Array = npt.NDArray[np.int16]
+"""A 1-D array of int16 samples."""
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """30 ms of audio: ``samples`` is int16 mono at 16 kHz, exactly ``FRAME_SAMPLES`` long."""
+
+    samples: Int16Array
+    """The audio, int16, shape (FRAME_SAMPLES,)."""
+    start: int
+    """Index of the first sample on the input's clock (samples since the source started)."""
+
+    @property
+    def end(self) -> int:
+        """Index just past the last sample: the next contiguous frame starts here."""
+        return self.start + FRAME_SAMPLES
+
+    @property
+    def seconds(self) -> float:
+        """When the frame starts, in seconds on the input's clock."""
+        return self.start / SAMPLE_RATE
+
+
+class FrameSource(Protocol):
+    """Where frames come from: the microphone, or a file standing in for it.
+
+    ``frames()`` is an async generator: ``async for frame in source.frames(): …``. It ends when
+    the source is exhausted (a file) or closed; a microphone keeps going until ``aclose()``.
+    """
+
+    def frames(self) -> AsyncIterator[Frame]:
+        """Yield frames in order; starts are non-decreasing and frame-contiguous unless audio
+        was lost (then the next start jumps by what was lost)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Stop the source and release its device or file; safe to call twice."""
+        ...
+
+
+class Framer:
+    """Cuts a stream of int16 blocks of any length into whole frames, counting samples.
+
+    Args:
+        start: Input-clock index of the first sample that will be pushed.
+    """
+
+    def __init__(self, start: int = 0) -> None:
+        self.next_start = start
+        """Index on the input clock of the next frame to come out."""
+        self._pending = np.zeros(0, dtype=np.int16)
+
+    def push(self, block: Int16Array) -> list[Frame]:
+        """Add samples; return every frame they complete (possibly none)."""
+        if block.size == FRAME_SAMPLES and not self._pending.size:  # the microphone's case
+            frame = Frame(np.array(block, dtype=np.int16), self.next_start)
+            self.next_start += FRAME_SAMPLES
+            return [frame]
+        data = np.concatenate((self._pending, block)) if self._pending.size else block
+        whole = data.size // FRAME_SAMPLES * FRAME_SAMPLES
+        frames = []
+        for offset in range(0, whole, FRAME_SAMPLES):
+            chunk = np.array(data[offset : offset + FRAME_SAMPLES], dtype=np.int16)
+            frames.append(Frame(chunk, self.next_start))
+            self.next_start += FRAME_SAMPLES
+        self._pending = np.array(data[whole:], dtype=np.int16)
+        return frames
+
+    def flush(self) -> list[Frame]:
+        """Return the last partial frame padded with silence, or nothing if none is pending."""
+        if not self._pending.size:
+            return []
+        padded = np.zeros(FRAME_SAMPLES, dtype=np.int16)
+        padded[: self._pending.size] = self._pending
+        self._pending = np.zeros(0, dtype=np.int16)
+        frame = Frame(padded, self.next_start)
+        self.next_start += FRAME_SAMPLES
+        return [frame]
+
+    @property
+    def pending(self) -> int:
+        """Samples waiting for the rest of their frame."""
+        return int(self._pending.size)

@@ -1,0 +1,183 @@
+"""Speaker output: clips played back to back through one sounddevice stream, stoppable at once."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from typing import Any
+
+import numpy as np
+import soxr  # type: ignore[import-untyped, unused-ignore]
+
+from voiced.audio import devices
+from voiced.audio.frames import Int16Array
+from voiced.errors import AudioDeviceError
+from voiced.speak.playback import Clip, Playback, QueuedClip
+
+logger = logging.getLogger(__name__)
+
+PLAYER_RATE = 22050
+"""Rate the stream is opened at when the device takes it (espeak-ng renders at 22050 Hz)."""
+
+
+class Player:
+    """Plays clips to a speaker through a callback-based sounddevice ``OutputStream``.
+
+    Clips of every open Playback wait in one queue and play back to back. ``stop()`` bumps a
+    generation counter: everything queued or playing is discarded, the stream is aborted so
+    PortAudio drops what it buffered (silence within a few ms), and clips added later to a
+    Playback begun before the stop are never played. If the stream ends by itself (the device
+    is gone, the sound server restarted), everything queued is cut the same way, ``fault``
+    says why, and clips are refused until ``open()`` succeeds again.
+
+    Args:
+        device: Index or part of the name of the output device; None for the default.
+        latency: PortAudio output latency: "low", "high" or seconds.
+    """
+
+    def __init__(self, device: int | str | None = None, latency: str | float = "low") -> None:
+        self.device = device
+        self.latency = latency
+        self.rate = PLAYER_RATE
+        self.fault: str | None = None
+        """Why the stream ended by itself, or None while it runs (or before it opened)."""
+        self._lock = threading.Lock()  # queue, generation, fault; taken by the audio callback
+        self._control = threading.Lock()  # opening, aborting, restarting and closing the stream
+        self._restarting = False
+        self._generation = 0
+        self._queue: deque[QueuedClip] = deque()
+        self._current: QueuedClip | None = None
+        self._recent: deque[QueuedClip] = deque(maxlen=8)  # handed out, maybe still buffered
+        self._clock = 0.0  # the stream time of the latest callback
+        self._stream: Any = None
+
+    def open(self) -> None:
+        """Open and start the output stream, or reopen one that ended (blocking).
+
+        Raises:
+            AudioDeviceError: No such device, or PortAudio refused to open it.
+        """
+        with self._control:
+            if self._stream is not None:
+                if self._stream.active:
+                    return
+                self._stream.close(ignore_errors=True)
+                self._stream = None
+            self._stream = self._start_stream()
+            with self._lock:
+                self.fault = None
+
+    def _start_stream(self) -> Any:
+        sd = devices.sounddevice()
+        info = devices.find_device(self.device, "output")
+        error: Exception | None = None
+        for rate in dict.fromkeys((PLAYER_RATE, round(info.default_rate))):
+            try:
+                stream = sd.OutputStream(
+                    device=info.index,
+                    samplerate=rate,
+                    channels=1,
+                    dtype="int16",
+                    latency=self.latency,
+                    callback=self._callback,
+                    finished_callback=self._ended,
+                )
+                stream.start()
+            except sd.PortAudioError as exc:
+                error = exc
+                continue
+            self.rate = rate
+            return stream
+        raise AudioDeviceError(
+            f"cannot open speaker {info.name!r}: {error}", devices.CHECK_DEVICES
+        ) from error
+
+    def close(self) -> None:
+        """Discard what is queued and close the stream."""
+        self.stop()
+        with self._control:
+            stream, self._stream = self._stream, None
+            self._restarting = True  # closing is not a fault
+            if stream is not None:
+                stream.close(ignore_errors=True)
+            self._restarting = False
+
+    def begin(self) -> Playback:
+        """Start a Playback (one reply); its clips queue behind those already waiting."""
+        with self._lock:
+            generation = self._generation
+        return Playback(lambda item: self._enqueue(item, generation))
+
+    def play(self, clip: Clip) -> Playback:
+        """Queue one clip on its own Playback (earcons, announcements)."""
+        playback = self.begin()
+        playback.add(clip)
+        playback.close()
+        return playback
+
+    def stop(self) -> None:
+        """Silence the speaker now and discard every queued clip of every open Playback."""
+        stream = self._stream
+        self._cut_everything(stream.time if stream is not None and stream.active else None)
+        with self._control:  # not under _lock: abort waits for a callback, which takes it
+            stream = self._stream
+            if stream is not None and stream.active:
+                self._restarting = True
+                stream.abort(ignore_errors=True)  # drops what PortAudio and the server buffered
+                stream.start()
+                self._restarting = False
+
+    def _cut_everything(self, now: float | None) -> None:
+        """Cut what plays and drop what waits; ``now`` (stream time) tells how much was heard."""
+        with self._lock:
+            self._generation += 1
+            cut = [*self._recent, *([self._current] if self._current else []), *self._queue]
+            self._queue.clear()
+            self._recent.clear()
+            self._current = None
+            for item in cut:
+                item.cut(now, self.rate)
+
+    def _ended(self) -> None:
+        """PortAudio's finished callback: after our own abort, or because the stream died."""
+        if self._restarting:
+            return
+        with self._lock:
+            self.fault = "the speaker stopped playing (device gone or sound server restarted)"
+            heard_until = self._clock or None
+        logger.warning("%s; queued speech was dropped", self.fault)
+        self._cut_everything(heard_until)
+
+    def _enqueue(self, item: QueuedClip, generation: int) -> bool:
+        if item.clip.rate != self.rate:
+            item.samples = _resample(item.clip, self.rate)
+        with self._lock:
+            if generation != self._generation or self.fault is not None or self._stream is None:
+                return False  # stopped since the Playback began, broken, or never opened
+            self._queue.append(item)
+            return True
+
+    def _callback(self, outdata: Any, frames: int, time_info: Any, status: Any) -> None:
+        out = outdata[:, 0]
+        filled = 0
+        with self._lock:
+            dac, now = time_info.outputBufferDacTime, time_info.currentTime
+            self._clock = now
+            while filled < frames:
+                item = self._current
+                if item is None:
+                    if not self._queue:
+                        break
+                    item = self._current = self._queue.popleft()
+                filled += item.hand_out(out[filled:], dac + filled / self.rate, now, self.rate)
+                if item.handed_all:
+                    self._recent.append(item)
+                    self._current = None
+        out[filled:] = 0
+
+
+def _resample(clip: Clip, rate: int) -> Int16Array:
+    floats = soxr.resample(clip.samples.astype(np.float32) / 32768.0, clip.rate, rate)
+    resampled: Int16Array = np.clip(np.rint(floats * 32768.0), -32768, 32767).astype(np.int16)
+    return resampled

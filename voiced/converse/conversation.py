@@ -1,0 +1,164 @@
+"""Conversation: its options, its memory within budget, and one turn at a time."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from voiced.config import ReasoningEffort, Settings
+from voiced.converse.budget import Compactor, ModelCatalog, effective_budget, tools_tokens
+from voiced.converse.context import context_messages, estimate_tokens
+from voiced.converse.history import HistoryStore
+from voiced.converse.prompt import local_timezone, system_prompt
+from voiced.converse.recorder import HistoryWriter
+from voiced.converse.tools.registry import ToolRegistry
+from voiced.converse.tools.runner import ToolRunner
+from voiced.converse.turn import ReplySink, TurnResult, TurnRun
+from voiced.groq.client import GroqClient
+from voiced.groq.models import ChatRequest, Message
+
+__all__ = ["Conversation", "ConversationOptions", "ReplySink", "TurnResult"]
+
+
+@dataclass(frozen=True)
+class ConversationOptions:
+    """How the conversation asks the model; see ``[chat]`` and ``[conversation]``."""
+
+    model: str
+    temperature: float | None = None
+    max_completion_tokens: int | None = None
+    reasoning_effort: ReasoningEffort | None = None
+    system_prompt: str = ""
+    history_token_budget: int = 8000
+    keep_recent_turns: int = 4
+    idle_gap_s: float = 1800.0
+    summary_model: str | None = None
+    max_rounds: int = 8
+
+    @classmethod
+    def from_settings(cls, settings: Settings, model: str | None = None) -> ConversationOptions:
+        """Build from the settings; ``model`` overrides ``[chat] model``."""
+        chat, convo = settings.chat, settings.conversation
+        return cls(
+            model=model or chat.model,
+            temperature=chat.temperature,
+            max_completion_tokens=chat.max_completion_tokens,
+            reasoning_effort=chat.reasoning_effort,
+            system_prompt=convo.system_prompt,
+            history_token_budget=convo.history_token_budget,
+            keep_recent_turns=convo.keep_recent_turns,
+            idle_gap_s=convo.idle_gap_minutes * 60,
+            summary_model=convo.summary_model,
+            max_rounds=settings.tools.max_rounds,
+        )
+
+
+def _now() -> datetime:
+    return datetime.now(local_timezone())
+
+
+class Conversation:
+    """Answers the user, with memory and tools; one turn at a time.
+
+    Args:
+        client: Sends the chat requests.
+        history: Stores every step.
+        options: Model, prompt and memory settings.
+        runner: Runs the tools; None offers the model no tools.
+        now: The current local time (aware), for the system prompt.
+    """
+
+    def __init__(
+        self,
+        client: GroqClient,
+        history: HistoryWriter,
+        options: ConversationOptions,
+        runner: ToolRunner | None = None,
+        now: Callable[[], datetime] = _now,
+    ) -> None:
+        self.client = client
+        self.history = history
+        self.options = options
+        self.runner = runner or ToolRunner(ToolRegistry())
+        self._now = now
+        self._catalog = ModelCatalog(client)
+        self._compactor = Compactor(
+            client, options.summary_model or options.model, options.keep_recent_turns
+        )
+        self._one_at_a_time = asyncio.Lock()
+
+    async def ask(
+        self, text: str, sink: ReplySink, *, new: bool = False, system: str | None = None
+    ) -> TurnResult:
+        """Answer ``text``, streaming the reply to ``sink``.
+
+        Args:
+            text: What the user said.
+            sink: Receives the reply and reasoning as they stream.
+            new: Start a new conversation whatever the idle gap.
+            system: A system prompt for this turn alone, replacing the configured one and
+                the date/time context.
+
+        Raises:
+            ApiError: A request failed (the turn is stored as failed).
+            StorageError: The history cannot be written.
+        """
+        async with self._one_at_a_time:
+            gap = self.options.idle_gap_s
+            conversation_id = await self.history.call(HistoryStore.conversation_for, gap, new)
+            turn_id, _ = await self.history.call(HistoryStore.start_turn, conversation_id, text)
+            turn = TurnRun(self, turn_id, sink)
+            try:
+                result = await turn.run(conversation_id, text, system)
+            except BaseException as exc:
+                status = "failed" if isinstance(exc, Exception) else "interrupted"
+                await asyncio.shield(
+                    self.history.call(HistoryStore.finish_turn, turn_id, status, str(exc) or None)
+                )
+                raise
+            status = "capped" if result.capped else "done"
+            await self.history.call(HistoryStore.finish_turn, turn_id, status)
+            return result
+
+    async def mark_spoken(self, reply_id: int, spoken: str, interrupted: bool) -> None:
+        """Record what of a reply was actually spoken; a cut-off reply is remembered as such."""
+        await self.history.call(
+            HistoryStore.update_message, reply_id, spoken=spoken, interrupted=interrupted
+        )
+
+    async def messages_for(
+        self, conversation_id: int, text: str, system: str | None
+    ) -> list[Message]:
+        """Build the request context for ``text``, summarising older turns when over budget."""
+        record = await self.history.call(HistoryStore.conversation, conversation_id, True)
+        turns = [t for t in record.turns if t.status != "open"]
+        prompt = (
+            system if system is not None else system_prompt(self.options.system_prompt, self._now())
+        )
+        fixed = estimate_tokens([Message.system(prompt), Message.user(text)])
+        fixed += tools_tokens(self.runner.registry.schemas())
+        window = await self._catalog.context_window(self.options.model)
+        budget = effective_budget(
+            self.options.history_token_budget, window, self.options.max_completion_tokens, fixed
+        )
+        fitted = await self._compactor.fit(record.summary, record.summary_through, turns, budget)
+        if fitted.summarised:
+            await self.history.call(
+                HistoryStore.set_summary, conversation_id, fitted.summary, fitted.summary_through
+            )
+        return context_messages(prompt, fitted.summary, fitted.turns, text)
+
+    def request(self, messages: tuple[Message, ...]) -> ChatRequest:
+        """The chat request for one round: the tools offered with ``tool_choice=auto``."""
+        schemas = self.runner.registry.schemas()
+        return ChatRequest(
+            model=self.options.model,
+            messages=messages,
+            tools=schemas or None,
+            tool_choice="auto" if schemas else None,
+            temperature=self.options.temperature,
+            max_completion_tokens=self.options.max_completion_tokens,
+            reasoning_effort=self.options.reasoning_effort,
+        )

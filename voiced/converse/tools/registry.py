@@ -1,0 +1,226 @@
+"""The ``@tool`` decorator, the registry of tools and the ``voiced.tools`` entry-point group."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, overload
+
+from voiced.converse.tools.schema import (
+    ArgumentError,
+    check_arguments,
+    docstring_summary,
+    parameters_schema,
+)
+
+ENTRY_POINT_GROUP = "voiced.tools"
+NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+log = logging.getLogger(__name__)
+
+Announce = Callable[[str], Awaitable[None]]
+"""Says something to the user unprompted (a timer went off): spoken by the daemon."""
+
+
+class ToolError(Exception):
+    """Raised by a tool to tell the model, in words, why it could not do what was asked."""
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A function the model may call.
+
+    Attributes:
+        name: The name the model calls it by.
+        description: What it does, for the model (the docstring's summary).
+        parameters: The JSON schema of its arguments.
+        function: The Python function; async ones are awaited, others run in a thread.
+        confirm: Whether it has side effects the user must confirm first.
+        timeout: Seconds it may run; None uses ``[tools] timeout``.
+        describe: Turns checked arguments into the question put to the user when confirming.
+    """
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    function: Callable[..., Any]
+    confirm: bool = False
+    timeout: float | None = None
+    describe: Callable[[dict[str, Any]], str] | None = field(default=None, compare=False)
+
+    def schema(self) -> dict[str, Any]:
+        """Return the tool as the chat API's ``tools`` list expects it."""
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": self.parameters,
+            },
+        }
+
+    def check(self, arguments: str) -> dict[str, Any]:
+        """Decode and check the model's argument text.
+
+        Raises:
+            ArgumentError: Invalid JSON, or arguments that do not fit the schema.
+        """
+        try:
+            data = json.loads(arguments) if arguments.strip() else {}
+        except ValueError as exc:
+            raise ArgumentError(f"the arguments are not valid JSON ({exc})") from None
+        return check_arguments(self.parameters, data)
+
+    def question(self, arguments: dict[str, Any]) -> str:
+        """The question put to the user before running a tool that needs confirmation."""
+        if self.describe is not None:
+            return self.describe(arguments)
+        shown = ", ".join(f"{k}={v!r}" for k, v in arguments.items())
+        return f"Run {self.name}({shown})?"
+
+    async def invoke(self, arguments: dict[str, Any]) -> Any:
+        """Call the function with checked arguments (sync ones in a worker thread)."""
+        if inspect.iscoroutinefunction(self.function):
+            return await self.function(**arguments)
+        return await asyncio.to_thread(self.function, **arguments)
+
+
+@overload
+def tool(function: Callable[..., Any], /) -> Tool: ...
+
+
+@overload
+def tool(
+    *,
+    name: str | None = None,
+    confirm: bool = False,
+    timeout: float | None = None,
+    describe: Callable[[dict[str, Any]], str] | None = None,
+) -> Callable[[Callable[..., Any]], Tool]: ...
+
+
+def tool(
+    function: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    confirm: bool = False,
+    timeout: float | None = None,
+    describe: Callable[[dict[str, Any]], str] | None = None,
+) -> Tool | Callable[[Callable[..., Any]], Tool]:
+    """Turn a typed function with a Google-style docstring into a :class:`Tool`.
+
+    Use bare (``@tool``) or with options (``@tool(confirm=True)``). The docstring's first
+    paragraph becomes the description and its ``Args:`` entries the parameter descriptions.
+
+    Args:
+        function: The function, when used bare.
+        name: The tool's name; defaults to the function's.
+        confirm: The tool has side effects and runs only once the user confirms.
+        timeout: Seconds it may run; None uses the configured default.
+        describe: Builds the confirmation question from the arguments.
+
+    Raises:
+        TypeError: The name is not allowed, the docstring is missing, or a parameter's type
+            is unsupported.
+    """
+
+    def make(fn: Callable[..., Any]) -> Tool:
+        tool_name = name or fn.__name__
+        if not NAME_RE.match(tool_name):
+            raise TypeError(f"tool name {tool_name!r} must match {NAME_RE.pattern}")
+        if not fn.__doc__:
+            raise TypeError(f"tool {tool_name}: the docstring is the model's description")
+        return Tool(
+            name=tool_name,
+            description=docstring_summary(fn.__doc__),
+            parameters=parameters_schema(fn),
+            function=fn,
+            confirm=confirm,
+            timeout=timeout,
+            describe=describe,
+        )
+
+    return make if function is None else make(function)
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """What a tool factory from an entry point may need.
+
+    Attributes:
+        data_dir: voiced's private data directory.
+        announce: Says something to the user later (timers, reminders).
+    """
+
+    data_dir: Path
+    announce: Announce | None = None
+
+
+class ToolRegistry:
+    """The tools by name, in the order they were added (the first of a name wins)."""
+
+    def __init__(self, tools: Iterable[Tool] = ()) -> None:
+        self._tools: dict[str, Tool] = {}
+        for item in tools:
+            self.add(item)
+
+    def add(self, item: Tool) -> None:
+        """Add a tool; a second tool of the same name is ignored with a warning."""
+        if item.name in self._tools:
+            log.warning("two tools are called %s; keeping the first", item.name)
+            return
+        self._tools[item.name] = item
+
+    def get(self, name: str) -> Tool | None:
+        """The tool of that name, or None."""
+        return self._tools.get(name)
+
+    @property
+    def names(self) -> list[str]:
+        """Every tool name, in order."""
+        return list(self._tools)
+
+    def schemas(self) -> tuple[dict[str, Any], ...]:
+        """The ``tools`` list for a chat request."""
+        return tuple(t.schema() for t in self._tools.values())
+
+    def select(self, enabled: Sequence[str] = (), disabled: Sequence[str] = ()) -> ToolRegistry:
+        """Return the registry limited to ``enabled`` (all when empty) minus ``disabled``."""
+        for wanted in (*enabled, *disabled):
+            if wanted not in self._tools:
+                log.warning("[tools] names %r, but no such tool is installed", wanted)
+        return ToolRegistry(
+            t
+            for t in self._tools.values()
+            if (not enabled or t.name in enabled) and t.name not in disabled
+        )
+
+
+def entry_point_tools(context: ToolContext) -> list[Tool]:
+    """Load third-party tools registered in the ``voiced.tools`` entry-point group.
+
+    An entry point may name a :class:`Tool`, a list of them, or a factory taking a
+    :class:`ToolContext` and returning tools. One that fails to load is skipped with a
+    warning, so a broken plug-in never stops voiced.
+    """
+    found: list[Tool] = []
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            loaded = point.load()
+            if callable(loaded) and not isinstance(loaded, Tool):
+                loaded = loaded(context)
+            items = [loaded] if isinstance(loaded, Tool) else list(loaded)
+            if not all(isinstance(i, Tool) for i in items):
+                raise TypeError("it is not a Tool, a list of tools or a factory of them")
+        except Exception as exc:  # a plug-in may fail in any way at all
+            log.warning("skipping tool plug-in %s (%s): %s", point.name, point.value, exc)
+            continue
+        found.extend(items)
+    return found

@@ -1,0 +1,153 @@
+"""JSON schemas from type hints and Google-style docstrings, and checking arguments against them."""
+
+from __future__ import annotations
+
+import inspect
+import re
+import types
+import typing
+from collections.abc import Callable
+from typing import Any, Literal
+
+_SIMPLE: dict[Any, str] = {str: "string", int: "integer", float: "number", bool: "boolean"}
+_WORDS = {"string": "a string", "integer": "an integer", "number": "a number"}
+_WORDS |= {"boolean": "true or false", "array": "a list", "object": "an object"}
+
+
+class ArgumentError(ValueError):
+    """The model's arguments do not fit the tool's schema; the message says how."""
+
+
+def parameters_schema(function: Callable[..., Any]) -> dict[str, Any]:
+    """Build the ``parameters`` JSON schema of a function from its signature and docstring.
+
+    Supported annotations: ``str``, ``int``, ``float``, ``bool``, ``Literal[...]``,
+    ``list[X]`` of those, and ``X | None``. A parameter with a default is optional.
+
+    Raises:
+        TypeError: A parameter is unannotated or of an unsupported type.
+    """
+    hints = typing.get_type_hints(function)
+    docs = docstring_args(function.__doc__ or "")
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for name, param in inspect.signature(function).parameters.items():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            raise TypeError(f"{function.__name__}: *args and **kwargs cannot be tool parameters")
+        if name not in hints:
+            raise TypeError(f"{function.__name__}: parameter {name!r} needs a type annotation")
+        prop = type_schema(hints[name], f"{function.__name__}({name})")
+        if name in docs:
+            prop["description"] = docs[name]
+        properties[name] = prop
+        if param.default is inspect.Parameter.empty:
+            required.append(name)
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    schema["additionalProperties"] = False
+    return schema
+
+
+def type_schema(tp: Any, where: str) -> dict[str, Any]:
+    """Return the JSON schema of one annotation (``None`` members are dropped)."""
+    if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
+        options = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(options) != 1:
+            raise TypeError(f"{where}: only `X | None` unions are supported")
+        return type_schema(options[0], where)
+    if tp in _SIMPLE:
+        return {"type": _SIMPLE[tp]}
+    if typing.get_origin(tp) is Literal:
+        values = list(typing.get_args(tp))
+        kinds = {_SIMPLE.get(type(v)) for v in values}
+        if len(kinds) != 1 or None in kinds:
+            raise TypeError(f"{where}: Literal values must all be str, int or bool")
+        return {"type": kinds.pop(), "enum": values}
+    if typing.get_origin(tp) is list:
+        return {"type": "array", "items": type_schema(typing.get_args(tp)[0], where)}
+    raise TypeError(f"{where}: unsupported tool parameter type {tp!r}")
+
+
+def docstring_summary(doc: str) -> str:
+    """The docstring's text before its first section, as one line."""
+    lines = inspect.cleandoc(doc).split("\n\n")[0].splitlines()
+    return " ".join(line.strip() for line in lines if line.strip())
+
+
+def docstring_args(doc: str) -> dict[str, str]:
+    """Parse the ``Args:`` section of a Google-style docstring into {name: description}."""
+    out: dict[str, str] = {}
+    current: str | None = None
+    in_args = False
+    for line in inspect.cleandoc(doc).splitlines():
+        stripped = line.strip()
+        if re.fullmatch(r"[A-Z][A-Za-z ]*:", stripped) and not line.startswith(" "):
+            in_args = stripped in ("Args:", "Arguments:", "Parameters:")
+            current = None
+            continue
+        if not in_args or not stripped:
+            continue
+        match = re.match(r"\s{2,}(\*{0,2}\w+)\s*(?:\([^)]*\))?:\s*(.*)", line)
+        if match and len(line) - len(line.lstrip()) <= 4:
+            current = match.group(1).lstrip("*")
+            out[current] = match.group(2).strip()
+        elif current is not None:
+            out[current] = f"{out[current]} {stripped}".strip()
+    return out
+
+
+def check_arguments(schema: dict[str, Any], data: object) -> dict[str, Any]:
+    """Check decoded arguments against a ``parameters`` schema; return them converted.
+
+    Integers given for number parameters become floats; nothing else is coerced.
+
+    Raises:
+        ArgumentError: Not an object, an unknown or missing argument, or a wrong type.
+    """
+    if not isinstance(data, dict):
+        raise ArgumentError(f"the arguments must be a JSON object, got {_kind(data)}")
+    properties: dict[str, Any] = schema.get("properties", {})
+    unknown = sorted(set(data) - set(properties))
+    if unknown:
+        known = ", ".join(properties) or "none"
+        raise ArgumentError(f"unknown argument {unknown[0]!r}; the arguments are: {known}")
+    missing = [name for name in schema.get("required", ()) if name not in data]
+    if missing:
+        raise ArgumentError(f"missing required argument {missing[0]!r}")
+    out: dict[str, Any] = {}
+    for name, value in data.items():
+        if value is None and name not in schema.get("required", ()):
+            continue
+        out[name] = _check(value, properties[name], f"argument {name!r}")
+    return out
+
+
+def _check(value: Any, prop: dict[str, Any], where: str) -> Any:
+    kind = prop.get("type")
+    ok = {
+        "string": isinstance(value, str),
+        "integer": isinstance(value, int) and not isinstance(value, bool),
+        "number": isinstance(value, int | float) and not isinstance(value, bool),
+        "boolean": isinstance(value, bool),
+        "array": isinstance(value, list),
+    }.get(str(kind), False)
+    if not ok:
+        raise ArgumentError(f"{where} must be {_WORDS.get(str(kind), kind)}, got {_kind(value)}")
+    if "enum" in prop and value not in prop["enum"]:
+        allowed = ", ".join(repr(v) for v in prop["enum"])
+        raise ArgumentError(f"{where} must be one of {allowed}, got {value!r}")
+    if kind == "number":
+        return float(value)
+    if kind == "array":
+        return [_check(v, prop["items"], f"{where}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    words = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+    words |= {list: "a list", dict: "an object"}
+    text = words.get(type(value), type(value).__name__)
+    return f"{text} ({value!r})" if isinstance(value, str | int | float) else text

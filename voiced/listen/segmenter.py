@@ -1,0 +1,256 @@
+"""Cuts a stream of frames into utterances: frames in, events out, no I/O and no clocks."""
+
+from __future__ import annotations
+
+from collections import deque
+from enum import Enum, auto
+
+from voiced.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, Frame
+from voiced.config import ListenSettings
+from voiced.listen.confirm import SileroConfirmer, SpeechConfirmer
+from voiced.listen.events import (
+    Dropped,
+    EndReason,
+    Event,
+    SpeechResumed,
+    SpeechStarted,
+    TentativeEnd,
+)
+from voiced.listen.levels import LevelMeter
+from voiced.listen.utterance import Heard, Utterance
+from voiced.listen.vad import EnergyGatedVad, FrameClassifier, Judgement, first_loud, last_loud
+
+CONFIRM_CONTEXT_MS = 320
+"""Audio before the onset the second stage hears first, to settle its state."""
+PENDING_LOOKBACK_MS = 2000
+"""How long a candidate may wait for the second stage and keep its onset."""
+END_THRESHOLD_DROP = 0.15
+"""With confirm_end, speech goes on while Silero's probability stays above the threshold less
+this (Silero's own hysteresis)."""
+STALE_ONSET_MS = 300
+"""An onset more than this before the first chunk Silero judged as speech is moved up to it."""
+MAX_TRAIL_MS = 300
+"""How far past its last voiced frame an utterance's offset may follow audio that stays
+above the floor by half the energy margin (weak final consonants in noise)."""
+
+
+def _samples(ms: float) -> int:
+    return round(ms * SAMPLE_RATE / 1000)
+
+
+def _frames(ms: float) -> int:
+    return max(1, round(ms * SAMPLE_RATE / 1000 / FRAME_SAMPLES))
+
+
+class _State(Enum):
+    IDLE = auto()
+    PENDING = auto()
+    """Enough voiced audio to open, waiting for the second stage."""
+    SPEECH = auto()
+
+
+class Segmenter:
+    """Turns frames into utterance events; a pure component to feed frames in order.
+
+    Building one loads the Silero model (about 80 ms; do it once, off the event loop).
+    ``feed`` then costs tens of microseconds a frame, about 2 ms when a candidate first goes
+    to the second stage.
+
+    Args:
+        settings: The ``[listen]`` settings.
+        classifier: The first stage; defaults to webrtcvad behind the energy gate.
+        confirmer: The second stage; defaults to Silero when ``confirm_speech`` is set.
+            Pass one to override the setting.
+    """
+
+    def __init__(
+        self,
+        settings: ListenSettings | None = None,
+        classifier: FrameClassifier | None = None,
+        confirmer: SpeechConfirmer | None = None,
+    ) -> None:
+        s = settings or ListenSettings()
+        self._settings = s
+        self._classifier = classifier or EnergyGatedVad(s)
+        if confirmer is None and s.confirm_speech:
+            confirmer = SileroConfirmer(s)
+        self._confirmer = confirmer
+        self._end_confirmer = confirmer if s.confirm_end else None
+        self._end_threshold = s.confirm_threshold - END_THRESHOLD_DROP
+        self._preroll = _samples(s.preroll_ms)
+        self._release_margin = s.energy_margin_db / 2
+        self._max_trail = _samples(MAX_TRAIL_MS)
+        self._stale = _samples(STALE_ONSET_MS)
+        self._tail = _samples(s.tentative_end_ms)
+        self._hangover = _samples(s.hangover_ms)
+        self._min_voiced = _samples(s.min_voiced_ms)
+        self._max_length = _samples(s.max_utterance_s * 1000)
+        self._cut_search = _samples(s.cut_search_s * 1000)
+        self._start_voiced = _frames(s.start_voiced_ms)
+        self._window: deque[Heard] = deque(maxlen=_frames(s.start_window_ms))
+        lookback = s.preroll_ms + s.start_window_ms + PENDING_LOOKBACK_MS
+        self._history: deque[Heard] = deque(maxlen=_frames(lookback))
+        self._meter = LevelMeter(_samples(s.level_interval_ms))
+        self._reset()
+
+    def _reset(self) -> None:
+        self._state = _State.IDLE
+        self._window.clear()
+        self._history.clear()
+        self._utterance: Utterance | None = None
+        self._onset = 0
+        self._since = 0
+        self._tentative = False
+        self._voiced_end = 0
+        self._last_end = 0
+        self._next: int | None = None
+
+    def feed(self, frame: Frame) -> list[Event]:
+        """Judge one frame and return the events it caused, oldest first.
+
+        Frames must follow each other on the input's clock; after a jump (lost audio) any
+        open utterance ends as if the input had ended before the jump.
+
+        Raises:
+            ValueError: The frame is not ``FRAME_SAMPLES`` int16 samples, or it starts
+                before the end of the previous frame.
+        """
+        samples = frame.samples
+        if samples.shape != (FRAME_SAMPLES,) or samples.dtype.name != "int16":
+            raise ValueError(f"a frame must be {FRAME_SAMPLES} int16 samples")
+        events: list[Event] = []
+        if self._next is not None and frame.start != self._next:
+            if frame.start < self._next:
+                raise ValueError(f"frame at {frame.start} overlaps the previous one")
+            events += self.flush()
+        self._next = frame.start + FRAME_SAMPLES
+        judged = self._classifier.classify(samples)
+        voiced = judged.voiced
+        if self._state is _State.SPEECH and self._end_confirmer is not None:
+            self._end_confirmer.more(samples)
+            voiced = voiced and self._end_confirmer.latest >= self._end_threshold
+        heard = Heard(samples, frame.start, judged.level_db, voiced)
+        self._window.append(heard)
+        self._history.append(heard)
+        if self._state is _State.SPEECH:
+            self._in_speech(heard, judged, events)
+        else:
+            self._before_speech(heard, judged.threshold_db, events)
+        level = self._meter.add(heard, judged.floor_db)
+        if level is not None:
+            events.append(level)
+        return events
+
+    def flush(self) -> list[Event]:
+        """End of input: close what is open and forget the past. Returns the events."""
+        events: list[Event] = []
+        end = self._next if self._next is not None else 0
+        if self._state is _State.SPEECH and self._utterance is not None:
+            events.append(
+                self._finish(end, min(self._utterance.offset + self._tail, end), "end_of_input")
+            )
+        elif self._state is _State.PENDING:
+            events.append(self._reject(end))
+        self._reset()
+        return events
+
+    def _before_speech(self, heard: Heard, threshold: float, events: list[Event]) -> None:
+        voiced = [f for f in self._window if f.voiced]
+        if self._state is _State.PENDING:
+            assert self._confirmer is not None
+            if not voiced:
+                events.append(self._reject(heard.end))
+            elif self._confirmer.more(heard.samples):
+                self._open(heard.end, events)
+            else:
+                oldest = self._history[0].start + self._preroll
+                self._onset = max(self._onset, oldest)
+            return
+        if len(voiced) < self._start_voiced:
+            return
+        first = voiced[0]
+        self._onset = first.start + first_loud(first.samples, threshold)
+        if self._confirmer is None:
+            self._open(heard.end, events)
+            return
+        since = max(self._onset - _samples(CONFIRM_CONTEXT_MS), self._history[0].start)
+        self._since = since
+        context = Utterance(since, since, [f for f in self._history if f.end > since])
+        self._state = _State.PENDING
+        if self._confirmer.begin(context.audio(heard.end)):
+            self._open(heard.end, events)
+
+    def _open(self, at: int, events: list[Event]) -> None:
+        first = self._confirmer.first_speech if self._confirmer is not None else None
+        if first is not None:
+            # After a long wait (music, noise) the first stage's onset is stale: start
+            # shortly before the first chunk the second stage heard as speech.
+            self._onset = max(self._onset, self._since + first - self._stale)
+        start = max(self._onset - self._preroll, self._history[0].start, self._last_end)
+        self._utterance = Utterance(start, self._onset, [f for f in self._history if f.end > start])
+        voiced = [f for f in self._window if f.voiced]
+        self._utterance.offset = voiced[-1].end if voiced else self._onset
+        self._state = _State.SPEECH
+        self._tentative = False
+        self._voiced_end = self._utterance.offset
+        events.append(SpeechStarted(at, start, self._onset))
+
+    def _reject(self, at: int) -> Dropped:
+        best = self._confirmer.best if self._confirmer is not None else 0.0
+        self._state = _State.IDLE
+        return Dropped(
+            at,
+            self._onset,
+            at,
+            f"the second stage heard no speech (best probability {best:.2f})",
+            started=False,
+        )
+
+    def _in_speech(self, heard: Heard, judged: Judgement, events: list[Event]) -> None:
+        utterance = self._utterance
+        assert utterance is not None
+        utterance.add(heard)
+        release = max(judged.floor_db + self._release_margin, self._settings.min_level_db)
+        if heard.voiced:
+            utterance.offset = heard.start + last_loud(heard.samples, release)
+            self._voiced_end = heard.end
+            if self._tentative:
+                self._tentative = False
+                events.append(SpeechResumed(heard.end))
+        elif (
+            utterance.offset > heard.start - FRAME_SAMPLES
+            and heard.end - self._voiced_end <= self._max_trail
+            and heard.level_db >= release
+        ):
+            utterance.offset = heard.start + last_loud(heard.samples, release)
+        silence = heard.end - utterance.offset
+        if silence >= self._hangover:
+            events.append(self._finish(heard.end, utterance.offset + self._tail))
+        elif silence >= self._tail and not self._tentative:
+            self._tentative = True
+            end = utterance.offset + self._tail
+            events.append(
+                TentativeEnd(heard.end, utterance.start, utterance.offset, utterance.audio(end))
+            )
+        elif heard.end - utterance.start >= self._max_length and not self._tentative:
+            self._cut(heard.end, events)
+
+    def _cut(self, at: int, events: list[Event]) -> None:
+        utterance = self._utterance
+        assert utterance is not None
+        cut = utterance.quietest(at - self._cut_search)
+        rest = utterance.split(cut)
+        utterance.offset = cut
+        events.append(self._finish(at, cut, "max_length"))
+        self._utterance = rest
+        self._state = _State.SPEECH
+        events.append(SpeechStarted(at, cut, cut))
+
+    def _finish(self, at: int, end: int, reason: EndReason = "silence") -> Event:
+        utterance = self._utterance
+        assert utterance is not None
+        self._state = _State.IDLE
+        self._utterance = None
+        self._window.clear()
+        self._last_end = end
+        return utterance.close(at, end, reason, self._min_voiced)
