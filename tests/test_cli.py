@@ -85,7 +85,25 @@ def write_wav(path: Path, seconds: float = 0.5) -> Path:
 def test_help_lists_every_command_on_one_line(voiced: Voiced) -> None:
     result = voiced("--help")
     assert result.returncode == 0
-    for command in ("ask", "transcribe", "translate", "models", "config"):
+    for command in (
+        "tui",
+        "daemon",
+        "status",
+        "ptt",
+        "mute",
+        "unmute",
+        "ask",
+        "say",
+        "voices",
+        "transcribe",
+        "translate",
+        "history",
+        "models",
+        "devices",
+        "doctor",
+        "service",
+        "config",
+    ):
         assert any(line.split()[:1] == [command] for line in result.stdout.splitlines()), command
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from voiced import __version__
 from voiced.errors import ApiError, VoicedError
@@ -12,6 +13,36 @@ from voiced.errors import ApiError, VoicedError
 Handler = Callable[[argparse.Namespace], int]
 
 TRANSCRIPT_FORMATS = ("text", "json", "verbose_json", "srt", "vtt")
+
+
+def _tui(args: argparse.Namespace) -> int:
+    from voiced.commands import tui
+
+    return tui.run(args)
+
+
+def _daemon(args: argparse.Namespace) -> int:
+    from voiced.commands import daemon
+
+    return daemon.run(args)
+
+
+def _control(args: argparse.Namespace) -> int:
+    from voiced.commands import control
+
+    return control.run(args)
+
+
+def _service(args: argparse.Namespace) -> int:
+    from voiced.commands import service
+
+    return service.run(args)
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from voiced.commands import doctor
+
+    return doctor.run(args)
 
 
 def _ask(args: argparse.Namespace) -> int:
@@ -67,13 +98,68 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="voiced",
         description="A hands-free voice assistant for the Linux desktop, on Groq.",
-        epilog="Run `voiced COMMAND --help` for a command's options.",
+        epilog=(
+            "Run `voiced` alone to open the terminal interface (it starts the daemon when none\n"
+            "is running). Run `voiced COMMAND --help` for a command's options."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"voiced {__version__}")
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="log requests and retries to stderr"
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
+    # `voiced` alone: attach the TUI to the running daemon, or host one in its process.
+    parser.set_defaults(handler=_tui, attach_only=False, socket=None)
+
+    tui = commands.add_parser("tui", help="attach the terminal interface to the running daemon")
+    tui.add_argument("--socket", type=Path, metavar="PATH", help="control socket path")
+    tui.set_defaults(handler=_tui, attach_only=True)
+
+    daemon = commands.add_parser(
+        "daemon",
+        help="run the assistant headless (systemd), or replay a file",
+    )
+    daemon.add_argument(
+        "--input",
+        type=Path,
+        metavar="FILE",
+        help="replay mode: this audio file is the microphone, paced in real time",
+    )
+    daemon.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="replay mode: write the audio voiced would have played (16 kHz WAV)",
+    )
+    daemon.add_argument(
+        "--events",
+        type=Path,
+        metavar="FILE",
+        help="replay mode: write every event as a JSON line, timed on the input",
+    )
+    daemon.add_argument(
+        "--socket",
+        type=Path,
+        metavar="PATH",
+        help="control socket (replay mode uses a private one by default)",
+    )
+    daemon.set_defaults(handler=_daemon)
+
+    status = commands.add_parser("status", help="show what the running daemon is doing")
+    status.add_argument("--json", action="store_true", help="print the status as JSON")
+    status.set_defaults(handler=_control, control="status")
+
+    ptt = commands.add_parser("ptt", help="push-to-talk: hold the microphone open (for a hotkey)")
+    ptt.add_argument("action", choices=("start", "stop", "toggle"))
+    ptt.set_defaults(handler=_control, control="ptt")
+
+    for name, what in (
+        ("mute", "stop listening (typed messages are still answered)"),
+        ("unmute", "listen again"),
+    ):
+        sub = commands.add_parser(name, help=what)
+        sub.set_defaults(handler=_control, control=name)
 
     ask = commands.add_parser("ask", help="ask a question and stream the answer to stdout")
     ask.add_argument("text", nargs="*", help="the question (read from stdin when omitted)")
@@ -150,10 +236,26 @@ def build_parser() -> argparse.ArgumentParser:
     models.set_defaults(handler=_models)
 
     devices = commands.add_parser(
-        "devices", help="list audio input and output devices, marking the ones voiced uses"
+        "devices", help="list audio devices, marking the ones voiced uses"
     )
     devices.add_argument("--json", action="store_true", help="print one JSON object per device")
     devices.set_defaults(handler=_devices)
+
+    doctor = commands.add_parser(
+        "doctor", help="check key, server, models, audio, echo, voice, service"
+    )
+    doctor.set_defaults(handler=_doctor)
+
+    service = commands.add_parser(
+        "service", help="install, remove or check the systemd user service"
+    )
+    service.add_argument("action", choices=("install", "uninstall", "status"))
+    service.add_argument(
+        "--no-start",
+        action="store_true",
+        help="install: write the unit without enabling or starting it",
+    )
+    service.set_defaults(handler=_service)
 
     config = commands.add_parser("config", help="show the effective settings (key masked)")
     config.set_defaults(handler=_config)
@@ -172,10 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    handler: Handler | None = getattr(args, "handler", None)
-    if handler is None:
-        parser.print_help()
-        return 0
+    handler: Handler = args.handler
     if args.verbose:
         from voiced.logs import setup_logging
 

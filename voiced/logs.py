@@ -49,5 +49,6 @@ def setup_logging(verbose: bool) -> None:
     root = logging.getLogger("voiced")
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    root.propagate = False  # pyttsx3 logs through the root logger, which would print twice
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

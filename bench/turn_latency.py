@@ -1,0 +1,187 @@
+"""Benchmark: end of speech → first reply audio, with speculative turns on and off.
+
+Run: .venv/bin/python bench/turn_latency.py [--questions N]
+
+Replays one recording of N spoken questions (espeak-ng, several voices) through
+``voiced daemon --input … --output …`` twice at once, speculation on and off, each against
+its own loopback Groq server with Groq-like delays (transcription 300 ms, first token 200 ms,
+500 tokens/s). Latency is measured from the files alone: the end of each question is known
+from how the recording was made, the first reply audio is the first loud output sample after
+it. The target with speculation: p50 within 100 ms and p95 within 300 ms of the hangover.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import wave
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _simproc import ROOT, sim_process  # noqa: E402
+
+from tests.audio.speech import speak  # noqa: E402
+from tests.groqsim import ChatReply, GroqSim, Segment, Transcript  # noqa: E402
+from tests.listen.scenes import lay_out  # noqa: E402
+from voiced.config import ListenSettings  # noqa: E402
+
+QUESTIONS = [
+    "What time is it?",
+    "What is the weather like tomorrow morning?",
+    "Set a timer for ten minutes.",
+    "How far away is the moon?",
+    "Remind me to call my sister at five.",
+    "What is twelve times fourteen?",
+    "Who wrote the Odyssey?",
+    "Turn off the lights in the kitchen.",
+    "How do you say thank you in Japanese?",
+    "What day of the week is it?",
+    "Play some quiet music.",
+    "How many minutes are in a day?",
+    "What is the capital of Peru?",
+    "Add milk to my shopping list.",
+    "When does the sun set today?",
+    "Tell me a short joke.",
+    "How tall is Mount Everest?",
+    "What is the square root of two?",
+    "Open my calendar.",
+    "Is it going to rain this afternoon?",
+    "What is the boiling point of water?",
+    "Spell the word necessary.",
+]
+VOICES = [("en-us", 160), ("en-gb", 150), ("en+f3", 180), ("en-us+m3", 140)]
+GAP_S = 3.5
+"""Silence after each question: room for the reply, which is a short sentence."""
+REPLY = "Sure, here it is."
+LOUD = 300
+CONFIGS = {
+    "on": "[daemon]\nspeculative = true\n",
+    "off": "[daemon]\nspeculative = false\n",
+    "on, tentative 150 ms": "[daemon]\nspeculative = true\n[listen]\ntentative_end_ms = 150\n",
+}
+"""The configurations replayed side by side (the hangover is the default in each)."""
+
+
+def _script(sim: GroqSim) -> None:
+    for _ in range(200):
+        sim.enqueue(
+            "transcriptions",
+            Transcript(
+                text=" What is the answer?",
+                segments=[Segment(0.0, 1.5, " What is the answer?")],
+                delay=0.3,
+            ),
+        )
+        sim.enqueue("chat", ChatReply(content=REPLY, ttft=0.2, tokens_per_s=500))
+
+
+def recording(count: int, directory: Path) -> tuple[Path, list[tuple[int, int]]]:
+    """The spoken questions with silence between them, and each one's (onset, offset)."""
+    parts: list[object] = [1.0]
+    for i in range(count):
+        voice, speed = VOICES[i % len(VOICES)]
+        parts += [[speak(QUESTIONS[i % len(QUESTIONS)], voice, speed)], GAP_S]
+    scene = lay_out("questions", parts)  # type: ignore[arg-type]
+    return scene.wav(directory), list(scene.utterances)
+
+
+def run_daemon(source: Path, base_url: str, name: str, work: Path) -> subprocess.Popen[bytes]:
+    """Replay ``source`` through ``voiced daemon`` with the configuration ``CONFIGS[name]``."""
+    config = work / f"config-{name}.toml"
+    config.write_text(CONFIGS[name] + "[speech]\nearcons = false\n")
+    env = {
+        **os.environ,
+        "VOICED_CONFIG": str(config),
+        "GROQ_BASE_URL": base_url,
+        "XDG_DATA_HOME": str(work / f"data-{name}"),
+        "HOME": str(work),
+        "PYTHONPATH": str(ROOT),
+        "GROQ_API_KEY": "gsk_bench_0000000000000000",
+    }
+    out = work / f"out-{name}.wav"
+    command = [sys.executable, "-m", "voiced.commands.daemon", "--input", str(source)]
+    command += ["--output", str(out), "--events", str(work / f"events-{name}.jsonl")]
+    log = (work / f"log-{name}.txt").open("wb")
+    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def latencies(output: Path, utterances: list[tuple[int, int]]) -> list[float]:
+    """Seconds from each question's end to the first loud output sample after it."""
+    with wave.open(str(output)) as wav:
+        samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.int32)
+    found = []
+    for i, (_, end) in enumerate(utterances):
+        until = utterances[i + 1][0] if i + 1 < len(utterances) else samples.size
+        loud = np.flatnonzero(np.abs(samples[end:until]) > LOUD)
+        if loud.size:
+            found.append(loud[0] / 16000)
+    return found
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=int, default=20)
+    args = parser.parse_args()
+    hangover = ListenSettings().hangover_ms / 1000
+    work = Path(tempfile.mkdtemp(prefix="voiced-bench-"))
+    source, utterances = recording(args.questions, work)
+    print(
+        f"{args.questions} questions, {sum(e - s for s, e in utterances) / 16000:.1f} s of speech"
+    )
+    print(f"hangover (end of speech confirmed after): {hangover * 1000:.0f} ms")
+    print("simulated Groq: transcription 300 ms, first token 200 ms, 500 tokens/s")
+    with contextlib.ExitStack() as stack:
+        urls = {name: stack.enter_context(sim_process(_script)) for name in CONFIGS}
+        began = time.monotonic()
+        procs = {name: run_daemon(source, urls[name], name, work) for name in CONFIGS}
+        for name, proc in procs.items():
+            if proc.wait(timeout=600) != 0:
+                print(f"{name}: the daemon failed; see {work}", file=sys.stderr)
+                return 1
+        print(f"the replays took {time.monotonic() - began:.0f} s (run side by side)")
+    header = f"{'speculative':<22} {'answered':>8} {'p50 ms':>7} {'p95 ms':>7}"
+    print(f"\n{header} {'p50-hang':>8} {'p95-hang':>8} {'voiced p50':>10}")
+    results = {}
+    for name in CONFIGS:
+        events = [json.loads(line) for line in (work / f"events-{name}.jsonl").open()]
+        answered = [e for e in events if e["type"] == "assistant_text" and e["text"] == REPLY]
+        errors = [e for e in events if e["type"] == "error"]
+        if errors or len(answered) != len(utterances):
+            print(f"{name}: {len(answered)} answers, errors: {errors[:2]}")
+            return 1
+        own = [e["first_audio_ms"] for e in events if e["type"] == "timeline"]
+        found = latencies(work / f"out-{name}.wav", utterances)
+        p50, p95 = percentile(found, 50), percentile(found, 95)
+        results[name] = (p50, p95)
+        print(
+            f"{name:<22} {len(found):>5}/{len(utterances):<2} {p50 * 1000:>7.0f} "
+            f"{p95 * 1000:>7.0f} {(p50 - hangover) * 1000:>8.0f} {(p95 - hangover) * 1000:>8.0f} "
+            f"{statistics.median(own):>10.0f}"
+        )
+    off50 = results["off"][0]
+    for name in ("on", "on, tentative 150 ms"):
+        p50, p95 = results[name]
+        met = p50 - hangover <= 0.100 and p95 - hangover <= 0.300
+        print(
+            f"{name}: {p50 / off50:.2f}× the p50 latency without speculation; target "
+            f"(p50 ≤ hangover+100 ms, p95 ≤ hangover+300 ms) {'met' if met else 'NOT met'}"
+        )
+    print(f"files: {work}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,93 @@
+"""Helpers: run a daemon in-process, wait for events, run one as a subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from voiced.daemon import Daemon
+from voiced.protocol import ControlClient, Event
+
+E = TypeVar("E", bound=Event)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class RunningDaemon:
+    """A daemon serving in a task of the test's event loop."""
+
+    daemon: Daemon
+    task: asyncio.Task[int]
+
+    @classmethod
+    async def start(cls, daemon: Daemon) -> RunningDaemon:
+        task = asyncio.create_task(daemon.run(handle_signals=False))
+        ready = asyncio.create_task(daemon.ready.wait())
+        await asyncio.wait({task, ready}, timeout=5, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            ready.cancel()
+            task.result()
+        if not ready.done():
+            raise AssertionError("the daemon did not get ready within 5 s")
+        return cls(daemon, task)
+
+    async def connect(self) -> ControlClient:
+        return await ControlClient.connect(self.daemon.socket_path)
+
+    async def stop(self) -> int:
+        self.daemon.stop("test over")
+        async with asyncio.timeout(5):
+            return await self.task
+
+
+async def next_of(
+    client: ControlClient,
+    kind: type[E],
+    where: Callable[[E], bool] = lambda e: True,
+    within: float = 5.0,
+) -> E:
+    """Read the client's events until one of ``kind`` matching ``where`` arrives."""
+    async with asyncio.timeout(within):
+        async for event in client:
+            if isinstance(event, kind) and where(event):
+                return event
+    raise AssertionError(f"the connection closed before a {kind.__name__} arrived")
+
+
+async def eventually(predicate: Callable[[], bool], within: float = 5.0) -> None:
+    """Wait until ``predicate()`` holds, polling; fail after ``within`` seconds."""
+    async with asyncio.timeout(within):
+        while True:
+            if predicate():
+                return
+            await asyncio.sleep(0.01)
+
+
+def mode_of(path: Path) -> int:
+    """The permission bits of ``path``."""
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def daemon_command(*args: str) -> list[str]:
+    """The command line of ``voiced daemon``."""
+    return [sys.executable, "-m", "voiced", "daemon", *args]
+
+
+def spawn_daemon(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Start ``voiced daemon`` in a subprocess with ``env`` added to a minimal environment
+    (no sound server in it: the daemon must run, and report, without a microphone).
+
+    Its output goes to ``log`` (a pipe nobody reads could fill and stall it).
+    """
+    full = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), **env}
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            daemon_command(*args), env=full, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
+        )

@@ -1,0 +1,98 @@
+"""Replay-mode runs for the pipeline tests: a spoken scene in, the output and events out."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import wave
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from tests.audio.speech import Scene
+from tests.groqsim import GroqSim
+from voiced.config import Settings, load_settings
+from voiced.daemon.app import Daemon
+from voiced.daemon.assemble import ReplayFiles, engine_factory
+
+RATE = 16000
+LOUD = 300
+"""int16 level above which output audio counts as sound (the room noise is far below)."""
+
+
+@dataclass
+class Replayed:
+    """What one replay produced."""
+
+    scene: Scene
+    events: list[dict[str, Any]]
+    output: npt.NDArray[np.int16]
+    code: int
+
+    def of(self, kind: str, /, **match: Any) -> list[dict[str, Any]]:
+        """The events of a type whose fields equal ``match``."""
+        return [
+            e
+            for e in self.events
+            if e["type"] == kind and all(e.get(k) == v for k, v in match.items())
+        ]
+
+    def one(self, kind: str, /, **match: Any) -> dict[str, Any]:
+        found = self.of(kind, **match)
+        assert len(found) == 1, f"expected one {kind} {match}, got {found}"
+        return found[0]
+
+    def loud_at(self, after: int = 0) -> int | None:
+        """First output sample at or after ``after`` that is sound, or None."""
+        loud = np.flatnonzero(np.abs(self.output[after:].astype(np.int32)) > LOUD)
+        return int(loud[0]) + after if loud.size else None
+
+    def silent(self, start: int, end: int) -> bool:
+        """Whether the output holds no sound between two samples."""
+        part = self.output[start:end].astype(np.int32)
+        return part.size == 0 or int(np.abs(part).max()) <= LOUD
+
+
+def settings_for(sim: GroqSim, home: Path, **daemon: Any) -> Settings:
+    """Settings pointing at the simulator, no retries, with ``[daemon]`` overrides."""
+    loaded = load_settings(
+        {"HOME": str(home), "GROQ_API_KEY": sim.api_key or "", "GROQ_BASE_URL": sim.base_url}
+    )
+    return replace(
+        loaded,
+        daemon=replace(loaded.daemon, **daemon),
+        network=replace(loaded.network, max_retries=0),
+        speech=replace(loaded.speech, earcons=False),
+    )
+
+
+async def replay(
+    scene: Scene,
+    settings: Settings,
+    workdir: Path,
+    during: Callable[[Daemon], Awaitable[None]] | None = None,
+) -> Replayed:
+    """Run ``voiced daemon --input … --output … --events …`` in-process on ``scene``."""
+    files = ReplayFiles(scene.wav(workdir), workdir / "out.wav", workdir / "events.jsonl")
+    sock = workdir / "s" / "control.sock"
+    daemon = Daemon(settings, socket=sock, engine=engine_factory(settings, files))
+    task = asyncio.create_task(daemon.run(handle_signals=False))
+    if during is not None:
+        await daemon.ready.wait()
+        await during(daemon)
+    async with asyncio.timeout(45):
+        code = await task
+    return await asyncio.to_thread(_load, scene, files, code)
+
+
+def _load(scene: Scene, files: ReplayFiles, code: int) -> Replayed:
+    assert files.events is not None and files.output is not None
+    events = [json.loads(line) for line in files.events.read_text().splitlines()]
+    with wave.open(str(files.output)) as out:
+        assert out.getframerate() == RATE and out.getnchannels() == 1
+        output = np.frombuffer(out.readframes(out.getnframes()), dtype="<i2").astype(np.int16)
+    return Replayed(scene, events, output, code)

@@ -1,0 +1,113 @@
+"""End to end through the sound server: a question played into the virtual microphone, the
+answer heard on the virtual speaker, and speech over the answer stopping it (barge-in)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.audio.pulse import PulseServer
+from tests.audio.speech import speak
+from tests.daemon.helpers import RunningDaemon, next_of
+from tests.daemon.replaying import settings_for
+from tests.groqsim import ChatReply, GroqSim, Segment, ToolCall, Transcript
+from tests.listen.scenes import lay_out
+from voiced.daemon.app import Daemon
+from voiced.daemon.assemble import engine_factory
+from voiced.protocol import ControlClient, LogRecord, SpeakingStarted, SpeakingStopped, Timeline
+
+LOUD = 300
+RATE = 22050  # the speaker recording's rate
+
+
+def transcript(text: str) -> Transcript:
+    return Transcript(text=" " + text, segments=[Segment(0.0, 1.5, " " + text)])
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    return tmp_path
+
+
+async def live_daemon(
+    groqsim: GroqSim, home: Path, sock: Path
+) -> tuple[RunningDaemon, ControlClient]:
+    settings = settings_for(groqsim, home)
+    daemon = Daemon(settings, socket=sock, engine=engine_factory(settings, None))
+    running = await RunningDaemon.start(daemon)
+    client = await running.connect()
+    opened = await next_of(client, LogRecord, lambda e: e.message.startswith("listening on"), 20)
+    assert "listening on" in opened.message
+    await asyncio.sleep(0.3)  # let the stream settle before speech arrives
+    return running, client
+
+
+def loud(samples: np.ndarray) -> np.ndarray:
+    return np.flatnonzero(np.abs(samples.astype(np.int32)) > LOUD)
+
+
+async def test_a_question_into_the_microphone_is_answered_on_the_speaker(
+    pulse: PulseServer, groqsim: GroqSim, home: Path, sock: Path
+) -> None:
+    wav = lay_out("live_q", [0.3, [speak("What time is it?")], 0.5]).wav(home)
+    groqsim.enqueue("transcriptions", transcript("What time is it?"))
+    groqsim.enqueue("chat", ChatReply(tool_calls=[ToolCall("current_time", {})], ttft=0.1))
+    groqsim.enqueue("chat", ChatReply(content="It is three o'clock.", ttft=0.1))
+    running, client = await live_daemon(groqsim, home, sock)
+    speaker = pulse.record_speaker()
+    try:
+        player = pulse.play_to_mic(wav)
+        stopped = await next_of(client, SpeakingStopped, within=30)
+        timeline = await next_of(client, Timeline, within=5)
+        await asyncio.sleep(0.3)
+        recorded = speaker.stop()
+        await asyncio.to_thread(player.wait, 10)
+    finally:
+        await client.aclose()
+        await running.stop()
+    assert stopped.reason == "done"
+    assert all(
+        getattr(timeline, f"{m}_ms") is not None
+        for m in ("transcript", "first_token", "first_clause", "first_audio")
+    )
+    heard = loud(recorded)
+    assert heard.size > RATE // 2, "the reply was not heard on the speaker"
+
+
+async def test_speaking_over_the_answer_stops_it_on_the_speaker(
+    pulse: PulseServer, groqsim: GroqSim, home: Path, sock: Path
+) -> None:
+    question = lay_out("live_q2", [0.3, [speak("Tell me a long story.")], 0.5]).wav(home)
+    over = lay_out("live_over", [0.1, [speak("Stop, that is enough, thank you very much.")], 0.5])
+    long_reply = " ".join(["This story goes on and on, sentence after sentence."] * 8)
+    groqsim.enqueue("transcriptions", transcript("Tell me a long story."))
+    groqsim.enqueue("transcriptions", transcript("Stop, that is enough, thank you very much."))
+    groqsim.enqueue("chat", ChatReply(content=long_reply, ttft=0.1, tokens_per_s=500))
+    groqsim.enqueue("chat", ChatReply(content="Okay.", ttft=0.1))
+    running, client = await live_daemon(groqsim, home, sock)
+    speaker = pulse.record_speaker()
+    began = time.monotonic()
+    try:
+        await asyncio.to_thread(pulse.play_to_mic(question).wait, 10)
+        await next_of(client, SpeakingStarted, within=30)
+        await asyncio.sleep(1.5)
+        interrupter = pulse.play_to_mic(over.wav(home))
+        stopped = await next_of(client, SpeakingStopped, within=20)
+        stopped_at = time.monotonic() - began
+        await asyncio.to_thread(interrupter.wait, 10)
+        second = await next_of(client, SpeakingStarted, within=20)
+        second_at = time.monotonic() - began
+        await next_of(client, SpeakingStopped, within=20)
+        recorded = speaker.stop()
+    finally:
+        await client.aclose()
+        await running.stop()
+    assert stopped.reason == "barge_in" and second.turn == 2
+    # Between the stop (plus a generous margin) and the second reply, the speaker is silent.
+    quiet = recorded[round((stopped_at + 0.3) * RATE) : round((second_at - 0.1) * RATE)]
+    assert quiet.size > RATE // 2 and loud(quiet).size == 0

@@ -1,0 +1,97 @@
+"""``voiced daemon``: the assistant headless (for systemd), or replaying a file as the mic."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from voiced.errors import ApiError, InputError, VoicedError
+
+HELP = "run the assistant headless (for systemd), or replay a file as the microphone"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``voiced daemon``'s options to ``parser``."""
+    parser.add_argument(
+        "--input", type=Path, metavar="FILE", help="replay mode: this audio file is the microphone"
+    )
+    parser.add_argument(
+        "--output", type=Path, metavar="FILE", help="replay mode: write what would play (WAV)"
+    )
+    parser.add_argument(
+        "--events", type=Path, metavar="FILE", help="replay mode: write every event (JSON lines)"
+    )
+    parser.add_argument("--socket", type=Path, metavar="PATH", help="control socket path")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the daemon until SIGTERM, or until a replayed input is over.
+
+    Returns:
+        0 after a clean stop, 1 when the pipeline failed.
+
+    Raises:
+        VoicedError: Bad settings or options, no key, a daemon already running, no devices.
+    """
+    import asyncio
+
+    from voiced.commands.common import settings
+    from voiced.daemon.app import Daemon
+    from voiced.daemon.assemble import ReplayFiles, engine_factory
+
+    if (args.output or args.events) and not args.input:
+        raise InputError("--output and --events need --input", "give the file to replay")
+    _check_paths(args)
+    if not logging.getLogger("voiced").handlers:
+        from voiced.logs import setup_logging
+
+        setup_logging(verbose=bool(getattr(args, "verbose", False)))
+    # pyttsx3 logs through the root logger, which makes logging add a root handler: keep
+    # voiced's records from being printed twice.
+    logging.getLogger("voiced").propagate = False
+    loaded = settings()
+    replay = ReplayFiles(args.input, args.output, args.events) if args.input else None
+    socket = args.socket
+    if socket is None and replay is not None:
+        socket = Path(tempfile.mkdtemp(prefix="voiced-replay-")) / "control.sock"
+    daemon = Daemon(loaded, socket=socket, engine=engine_factory(loaded, replay))
+    return asyncio.run(daemon.run())
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    """Fail before starting when the input cannot be read or an output cannot be written."""
+    from voiced.audio.wav import check_readable
+
+    if args.input is not None:
+        check_readable(args.input)
+    for option in ("output", "events"):
+        path: Path | None = getattr(args, option)
+        if path is not None and not path.parent.is_dir():
+            raise InputError(
+                f"--{option} {path}: the directory {path.parent} does not exist",
+                "create it, or write the file somewhere else",
+            )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``voiced daemon`` on its own: ``python -m voiced.commands.daemon [options]``.
+
+    Errors are reported as the ``voiced`` command line does: one line, exit status 2.
+    """
+    parser = argparse.ArgumentParser(prog="voiced daemon", description=HELP)
+    add_arguments(parser)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except VoicedError as exc:
+        print(f"voiced: {exc}", file=sys.stderr)
+        return 1 if isinstance(exc, ApiError) else 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

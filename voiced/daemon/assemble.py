@@ -1,0 +1,212 @@
+"""Building the turn pipeline from the settings: microphone or file in, speaker or file out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from voiced.config import Settings
+from voiced.converse.conversation import ConversationOptions
+from voiced.converse.session import open_conversation
+from voiced.daemon.client import PipelineClient
+from voiced.daemon.clock import InputClock
+from voiced.daemon.confirm import ConfirmBroker, ReportingRunner
+from voiced.daemon.costs import Meter
+from voiced.daemon.devices import echo_cancelled, espeak_of, open_player, sources, tts_for
+from voiced.daemon.hearing import Hearing
+from voiced.daemon.judge import EchoGuard, WakePhrase
+from voiced.daemon.pipeline import Pipeline, PipelineParts
+from voiced.daemon.replay import ClockedOutput, EventsFile
+from voiced.daemon.seed import stored_turns
+from voiced.daemon.speculation import ConversationPrefetcher
+from voiced.daemon.speech import CachingTTS
+from voiced.daemon.stages import GroqTranscriber
+from voiced.daemon.turns import TurnHooks, TurnRunner, spoken_apology
+from voiced.errors import VoicedError
+from voiced.groq.client import options_from_settings
+from voiced.listen.filter import TranscriptFilter
+from voiced.listen.segmenter import Segmenter
+from voiced.protocol.reports import ErrorReport, LogRecord
+from voiced.speak.speaker import Speaker
+
+if TYPE_CHECKING:
+    from voiced.daemon.app import Daemon, EngineFactory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReplayFiles:
+    """Replay mode: the file that is the microphone, and where output and events go."""
+
+    input: Path
+    output: Path | None = None
+    events: Path | None = None
+
+
+def engine_factory(settings: Settings, replay: ReplayFiles | None) -> EngineFactory:
+    """Return what builds the real pipeline for a daemon with these settings."""
+    return lambda daemon: AssembledEngine(daemon, replay)
+
+
+class AssembledEngine:
+    """The real pipeline, set up inside :meth:`run` (it needs the event loop) and torn down
+    after it. Commands that arrive before it is up are kept and applied once it is.
+
+    Args:
+        daemon: The daemon it serves.
+        replay: Replay mode's files, or None for the microphone and speaker.
+    """
+
+    def __init__(self, daemon: Daemon, replay: ReplayFiles | None) -> None:
+        self.daemon, self.replay = daemon, replay
+        self.clock = InputClock()
+        self.pipeline: Pipeline | None = None
+        self.ready = asyncio.Event()
+        """Set once the pipeline is built and listening."""
+        self._gate = (True, True)
+        self._events = EventsFile(replay.events, self.clock) if replay and replay.events else None
+        if self._events is not None:
+            daemon.bus.listen(self._events)
+
+    async def run(self) -> None:
+        """Set everything up, run the pipeline, write replay mode's files at the end."""
+        output = ClockedOutput(self.clock) if self.replay else None
+        try:
+            async with AsyncExitStack() as stack:
+                self.pipeline = await self._build(stack, output)
+                self.pipeline.set_gate(*self._gate)
+                self.ready.set()
+                await self.pipeline.run()
+        finally:
+            if output is not None and self.replay is not None and self.replay.output is not None:
+                output.save(self.replay.output, until=self.clock.now())
+            if self._events is not None:
+                self._events.close()
+
+    async def _build(self, stack: AsyncExitStack, output: ClockedOutput | None) -> Pipeline:
+        d, settings = self.daemon, self.daemon.settings
+        meter = Meter(d.publish, lambda: self.pipeline.upcoming_turn if self.pipeline else 1)
+        client = PipelineClient(options_from_settings(settings), meter)
+        stack.push_async_callback(client.aclose)
+        tts = CachingTTS(tts_for(settings))
+        speaker = Speaker(
+            tts, output or await open_player(stack, settings, d), earcons=settings.speech.earcons
+        )
+        try:
+            await espeak_of(tts).warm_up()
+        except VoicedError as exc:
+            d.publish(ErrorReport(code="tts", message=exc.message, hint=exc.hint))
+        turn = lambda: self.pipeline.turn_count if self.pipeline else 0  # noqa: E731
+        broker = ConfirmBroker(d.publish, turn)
+        echo = EchoGuard()
+
+        async def announce(text: str) -> None:
+            d.publish(LogRecord(level="info", message=f"announcement: {text}"))
+            echo.said(text)
+            await speaker.say(text)
+
+        def ask_aloud(question: str) -> None:
+            echo.said(question)
+            asyncio.get_running_loop().create_task(speaker.say(question))
+
+        broker.say = ask_aloud
+        conversation = await stack.enter_async_context(
+            open_conversation(client, settings, confirm=broker, announce=announce)
+        )
+        with contextlib.suppress(VoicedError):
+            d.recent.seed(await stored_turns(conversation.history, settings.daemon.replay_turns))
+        conversation.runner = ReportingRunner(
+            conversation.runner.registry, broker, settings.tools.timeout, d.publish, turn
+        )
+        wake = WakePhrase(settings.daemon.wake_phrase, settings.daemon.wake_window_s)
+        transcriber = GroqTranscriber(client, settings.stt, meter)
+        hearing = Hearing(
+            transcriber,
+            TranscriptFilter(settings.listen),
+            echo,
+            wake,
+            broker,
+            self.clock,
+            d.publish,
+        )
+        hearing.apologise = lambda exc: ask_aloud(spoken_apology(exc))
+        hearing.echo_cancelled = await echo_cancelled(settings, self.replay is not None)
+        hooks = TurnHooks(
+            publish=d.publish,
+            state=d.state,
+            idle=d.idle_state,
+            said=echo.said,
+            finished=lambda: hearing.wake.wake(),
+        )
+        turns = TurnRunner(conversation, speaker, tts, hooks)
+
+        def set_chat_model(model: str) -> None:
+            conversation.options = dataclasses.replace(conversation.options, model=model)
+
+        def reconfigure(new: Settings) -> None:
+            conversation.options = ConversationOptions.from_settings(new, d.models["chat"])
+            client.options = options_from_settings(new)
+            transcriber.settings, transcriber.model = new.stt, new.stt.model
+            tts.inner = tts_for(new)
+
+        return Pipeline(
+            PipelineParts(
+                source=sources(settings, self.replay.input if self.replay else None, d),
+                segmenter=lambda: Segmenter(settings.listen),
+                hearing=hearing,
+                turns=turns,
+                prefetcher=ConversationPrefetcher(conversation, client, tts),
+                set_chat_model=set_chat_model,
+                reconfigure=reconfigure,
+                replay=self.replay is not None,
+                echo_cancelled=hearing.echo_cancelled,
+            ),
+            d,
+        )
+
+    # -- Engine: commands, held until the pipeline is up ------------------------------------
+
+    def set_gate(self, open_: bool, flush: bool = True) -> None:
+        """Open or close the microphone."""
+        self._gate = (open_, flush)
+        if self.pipeline is not None:
+            self.pipeline.set_gate(open_, flush)
+
+    async def cancel(self) -> bool:
+        """Stop speaking and drop the turn in progress."""
+        return await self.pipeline.cancel() if self.pipeline is not None else False
+
+    async def submit_text(self, text: str) -> None:
+        """Answer a typed message (waits until the pipeline is up).
+
+        Raises:
+            VoicedError: The pipeline did not come up within 30 s.
+        """
+        try:
+            async with asyncio.timeout(30):
+                await self.ready.wait()
+        except TimeoutError:
+            raise VoicedError("the assistant is still starting", "try again in a moment") from None
+        assert self.pipeline is not None
+        await self.pipeline.submit_text(text)
+
+    def answer(self, call_id: str, approve: bool) -> bool:
+        """Resolve a tool confirmation."""
+        return self.pipeline.answer(call_id, approve) if self.pipeline is not None else False
+
+    def set_model(self, kind: Literal["chat", "stt"], model: str) -> None:
+        """Use another model."""
+        if self.pipeline is not None:
+            self.pipeline.set_model(kind, model)
+
+    def apply_settings(self, settings: Settings) -> None:
+        """Take reloaded settings."""
+        if self.pipeline is not None:
+            self.pipeline.apply_settings(settings)

@@ -1,0 +1,93 @@
+"""The pipeline's ends: the microphone (or a file), the speaker, the voice, echo cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from voiced.audio.frames import FrameSource
+from voiced.config import Settings
+from voiced.daemon.echo import input_is_echo_cancelled, sound_server
+from voiced.daemon.speech import CachingTTS
+from voiced.errors import VoicedError
+from voiced.protocol.reports import ErrorReport, LogRecord
+from voiced.speak.speaker import AudioOutput
+from voiced.speak.tts import EspeakTTS
+
+if TYPE_CHECKING:
+    from voiced.audio.capture import CaptureEvent
+    from voiced.daemon.app import Daemon
+
+OPEN_S = 10.0
+"""How long the speaker may take to open."""
+
+
+def sources(settings: Settings, replay: Path | None, daemon: Daemon) -> Callable[[], FrameSource]:
+    """What makes a new frame source: the replayed file, or the configured microphone whose
+    losses and recoveries are reported on the daemon's bus."""
+    if replay is not None:
+        from voiced.audio.filesource import FileSource
+
+        return lambda: FileSource(replay)
+    from voiced.audio.capture import CaptureOptions, MicrophoneCapture
+
+    options = CaptureOptions.from_settings(settings.audio)
+    return lambda: MicrophoneCapture(options, on_event=lambda e: _capture_event(daemon, e))
+
+
+def _capture_event(daemon: Daemon, event: CaptureEvent) -> None:
+    if event.kind == "lost":
+        daemon.publish(ErrorReport(code="microphone", message=event.message))
+        if daemon.state.state in ("listening", "hearing", "transcribing"):
+            daemon.state.to("error", "microphone lost")
+    else:
+        level: Literal["info", "warning"] = "info" if event.kind == "opened" else "warning"
+        daemon.publish(LogRecord(level=level, message=event.message))
+
+
+def tts_for(settings: Settings) -> EspeakTTS:
+    """The voice from ``[speech]``."""
+    from voiced.speak.factory import tts_from_settings
+
+    return tts_from_settings(settings)
+
+
+def espeak_of(cache: CachingTTS) -> EspeakTTS:
+    """The espeak-ng engine behind the cache."""
+    inner = cache.inner
+    if not isinstance(inner, EspeakTTS):
+        raise TypeError("the pipeline speaks with espeak-ng")
+    return inner
+
+
+async def open_player(stack: AsyncExitStack, settings: Settings, daemon: Daemon) -> AudioOutput:
+    """Open the speaker (closed with ``stack``); without one, replies are shown, not heard."""
+    from voiced.audio.player import Player
+    from voiced.audio.stream import in_daemon_thread
+    from voiced.speak.fileout import WavFileOutput
+
+    player = Player(settings.audio.output_device)
+    try:
+        await in_daemon_thread(player.open, OPEN_S, on_late=lambda _: player.close())
+    except (VoicedError, TimeoutError) as exc:
+        message = getattr(exc, "message", f"the speaker did not open within {OPEN_S:g} s")
+        daemon.publish(ErrorReport(code="speaker", message=message, hint=getattr(exc, "hint", "")))
+        return WavFileOutput()
+    stack.push_async_callback(in_daemon_thread, player.close, OPEN_S)
+    return player
+
+
+async def echo_cancelled(settings: Settings, replay: bool) -> bool:
+    """Whether the microphone cannot hear voiced: configured, a file, or asked of pactl."""
+    if settings.daemon.echo_cancelled is not None:
+        return settings.daemon.echo_cancelled
+    if replay:
+        return True
+    with contextlib.suppress(Exception):
+        server = await asyncio.to_thread(sound_server)
+        return input_is_echo_cancelled(settings.audio.input_device, server)
+    return False

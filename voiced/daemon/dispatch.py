@@ -1,0 +1,127 @@
+"""Carrying out the clients' commands on the daemon."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import TYPE_CHECKING
+
+from voiced import __version__
+from voiced.errors import InputError, VoicedError
+from voiced.protocol import commands as c
+from voiced.protocol.events import PROTOCOL_VERSION, ConfirmResolved, Event, Hello
+from voiced.protocol.reports import History, LogRecord, ModelsChanged, Status
+
+if TYPE_CHECKING:
+    from voiced.daemon.app import Daemon
+
+
+class Dispatcher:
+    """The daemon's :class:`voiced.daemon.control.CommandHandler`.
+
+    Args:
+        daemon: The daemon whose controls, state and engine the commands act on.
+    """
+
+    def __init__(self, daemon: Daemon) -> None:
+        self.daemon = daemon
+
+    def greeting(self) -> Hello:
+        """The greeting: versions, state, mode and models."""
+        d = self.daemon
+        return Hello(
+            protocol=PROTOCOL_VERSION,
+            version=__version__,
+            pid=os.getpid(),
+            state=d.state.state,
+            mode=d.controls.shown_mode,
+            chat_model=d.models["chat"],
+            stt_model=d.models["stt"],
+        )
+
+    def recent(self) -> History:
+        """The recent conversation."""
+        return self.daemon.recent.history()
+
+    async def handle(self, command: c.Command) -> tuple[Event, ...]:
+        """Carry out one command.
+
+        Raises:
+            VoicedError: The command cannot be carried out now (the reason goes in the ack).
+        """
+        d = self.daemon
+        match command:
+            case c.Mute():
+                d.controls.muted, d.controls.ptt = True, False
+                d.apply_controls(flush=False)
+            case c.Unmute():
+                d.controls.muted = False
+                d.apply_controls()
+            case c.SetMode(mode=mode):
+                d.controls.set_mode(mode)
+                d.apply_controls(flush=mode != "muted")
+            case c.PushToTalk(action=action):
+                d.controls.push_to_talk(action)
+                d.apply_controls()
+            case c.Cancel():
+                await self._cancel()
+            case c.SendText(text=text):
+                if not text.strip():
+                    raise InputError("the message is empty", "type something to send")
+                await d.engine.submit_text(text.strip())
+            case c.Confirm(call_id=call_id, approve=approve):
+                self._confirm(call_id, approve)
+            case c.SetModel(kind=kind, model=model):
+                if not model.strip():
+                    raise InputError("no model named", "give a model id from `voiced models`")
+                d.models[kind] = model.strip()
+                d.engine.set_model(kind, model.strip())
+                d.bus.publish(ModelsChanged(chat_model=d.models["chat"], stt_model=d.models["stt"]))
+            case c.Reload():
+                await d.reload()
+            case c.GetStatus():
+                return (self.status(command.id),)
+        return ()
+
+    def status(self, reply_to: str = "") -> Status:
+        """The daemon's whole state as a ``status`` event."""
+        d = self.daemon
+        return Status(
+            id=reply_to,
+            state=d.state.state,
+            mode=d.controls.shown_mode,
+            ptt=d.controls.ptt,
+            chat_model=d.models["chat"],
+            stt_model=d.models["stt"],
+            barge_in=d.settings.daemon.barge_in,
+            speculative=d.settings.daemon.speculative,
+            wake_phrase=d.settings.daemon.wake_phrase,
+            awake=d.awake(),
+            clients=d.control.clients,
+            uptime_s=round(time.monotonic() - d.started, 3),
+            session_cost_usd=d.session_cost_usd,
+            version=__version__,
+            pid=os.getpid(),
+        )
+
+    async def _cancel(self) -> None:
+        d = self.daemon
+        cancelled = await d.engine.cancel()
+        for call_id in list(d.recent.pending):
+            d.bus.publish(ConfirmResolved(call_id=call_id, approved=False, by="cancel"))
+            cancelled = True
+        if not cancelled:
+            d.bus.publish(LogRecord(level="info", message="cancel: nothing was in progress"))
+
+    def _confirm(self, call_id: str, approve: bool) -> None:
+        d = self.daemon
+        pending = d.recent.pending
+        if not pending:
+            raise VoicedError("no tool is waiting for a confirmation")
+        call_id = call_id or next(iter(pending))
+        if call_id not in pending or not d.engine.answer(call_id, approve):
+            raise VoicedError(
+                f"no tool call {call_id!r} is waiting for a confirmation",
+                f"waiting: {', '.join(pending) or 'none'}",
+            )
+        d.bus.publish(ConfirmResolved(call_id=call_id, approved=approve, by="user"))

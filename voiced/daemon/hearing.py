@@ -1,0 +1,164 @@
+"""From a confirmed utterance to a question: transcript, filter, echo, confirmation, wake phrase."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from voiced.audio.frames import SAMPLE_RATE, Int16Array
+from voiced.daemon.clock import InputClock
+from voiced.daemon.confirm import ConfirmBroker, yes_or_no
+from voiced.daemon.judge import EchoGuard, WakePhrase
+from voiced.daemon.speculation import Speculation
+from voiced.daemon.stages import Transcriber
+from voiced.daemon.timeline import TurnTimeline
+from voiced.errors import VoicedError
+from voiced.groq.models import Transcription
+from voiced.listen.events import SpeechEnded
+from voiced.listen.filter import Accepted, TranscriptFilter
+from voiced.protocol.events import Event, Transcript
+from voiced.protocol.reports import ErrorReport
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Question:
+    """An utterance that asks something: the text to answer and its timeline so far."""
+
+    text: str
+    timeline: TurnTimeline
+
+
+class Hearing:
+    """Decides what an utterance was: a question, an answer to a confirmation, or nothing.
+
+    Args:
+        transcriber: Speech to text.
+        filter: Rejects what Whisper invents over noise.
+        echo: Spots voiced's own voice.
+        wake: The wake-phrase rule.
+        broker: Pending tool confirmations, answered by a spoken yes or no.
+        clock: The input clock.
+        publish: Where transcripts and errors go.
+    """
+
+    def __init__(
+        self,
+        transcriber: Transcriber,
+        filter: TranscriptFilter,
+        echo: EchoGuard,
+        wake: WakePhrase,
+        broker: ConfirmBroker,
+        clock: InputClock,
+        publish: Callable[[Event], None],
+    ) -> None:
+        self.transcriber, self.filter, self.echo, self.wake = transcriber, filter, echo, wake
+        self.broker, self.clock, self.publish = broker, clock, publish
+        self.echo_cancelled = False
+        """An echo-cancelled microphone never hears voiced: no transcript is taken for an echo."""
+        self.apologise: Callable[[VoicedError], None] | None = None
+        """Says a few words when speech to text fails (set when there is a speaker)."""
+
+    def guess(
+        self,
+        transcription: Transcription,
+        onset: int,
+        audio: Int16Array,
+        start: int,
+        overlapped: bool,
+    ) -> str | None:
+        """What a speculative transcript would be answered with (changing nothing), or None.
+
+        Args:
+            transcription: The transcript of the audio up to the tentative end.
+            onset: Where the voice began (input clock).
+            audio: The utterance's audio so far; ``start`` is its first sample.
+            start: Input clock of ``audio[0]``.
+            overlapped: Whether voiced was speaking while it was heard.
+        """
+        speech = audio[max(0, onset - start) :]
+        verdict = self.filter.judge(transcription, speech.size / SAMPLE_RATE, _level_db(speech))
+        if not isinstance(verdict, Accepted):
+            return None
+        if overlapped and not self.echo_cancelled and self.echo.is_echo(verdict.text):
+            return None
+        if self.broker.pending:
+            return None
+        return self.wake.admit(verdict.text, commit=False).text
+
+    async def conclude(
+        self,
+        ended: SpeechEnded,
+        speculation: Speculation | None,
+        timeline: TurnTimeline,
+        overlapped: bool = False,
+    ) -> Question | None:
+        """Transcribe (or take the speculative transcript) and judge a confirmed utterance.
+
+        Args:
+            ended: The utterance.
+            speculation: What was started for it at its tentative end, if anything.
+            timeline: The would-be turn's timeline (the transcript mark is set).
+            overlapped: Whether voiced was speaking while it was heard: only then can it be
+                an echo of voiced's own voice.
+
+        Returns:
+            The question to answer, or None (rejected, a yes/no, the wake phrase alone).
+        """
+        transcription = await self._transcribe(ended, speculation, timeline)
+        if transcription is None:
+            return None
+        verdict = self.filter.judge_utterance(transcription, ended)
+        if not isinstance(verdict, Accepted):
+            return self._reject(verdict.text, verdict.reason)
+        text = verdict.text
+        if overlapped and not self.echo_cancelled and self.echo.is_echo(text):
+            return self._reject(text, "an echo of what voiced just said")
+        if self.broker.pending:
+            answer = yes_or_no(text)
+            if answer is None:
+                return self._reject(text, "a tool waits for a yes or no")
+            self.broker.answer_by_voice(answer)
+            self.publish(Transcript(turn=0, text=text, accepted=True, reason="confirmation"))
+            return None
+        admission = self.wake.admit(text)
+        if admission.text is None:
+            reason = "the wake phrase alone: listening" if admission.woke else admission.reason
+            return self._reject(text, reason)
+        return Question(admission.text, timeline)
+
+    async def _transcribe(
+        self, ended: SpeechEnded, speculation: Speculation | None, timeline: TurnTimeline
+    ) -> Transcription | None:
+        if speculation is not None and speculation.matches(ended.audio):
+            try:
+                transcription = await speculation.transcript()
+            except VoicedError as exc:
+                log.info("speculative transcript failed (%s); asking again", exc)
+            else:
+                timeline.mark("transcript", at=speculation.ready_at)
+                return transcription
+        try:
+            transcription = await self.transcriber.transcribe(ended.audio)
+        except VoicedError as exc:
+            self.publish(ErrorReport(code="stt", message=exc.message, hint=exc.hint))
+            if self.apologise is not None:
+                self.apologise(exc)
+            return None
+        timeline.mark("transcript")
+        return transcription
+
+    def _reject(self, text: str, reason: str) -> Question | None:
+        self.publish(Transcript(turn=0, text=text, accepted=False, reason=reason))
+        return None
+
+
+def _level_db(samples: Int16Array) -> float:
+    if not samples.size:
+        return -120.0
+    rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) / 32768.0
+    return 20 * float(np.log10(max(rms, 1e-6)))

@@ -1,0 +1,254 @@
+"""The turn pipeline: frames → utterances → questions → spoken answers; speculation, barge-in."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from voiced.audio.frames import Frame, FrameSource
+from voiced.config import Settings
+from voiced.daemon.hearing import Hearing
+from voiced.daemon.judge import WakePhrase
+from voiced.daemon.speculation import Speculation
+from voiced.daemon.stages import Prefetcher
+from voiced.daemon.timeline import TurnTimeline
+from voiced.daemon.turns import TurnRunner
+from voiced.daemon.utterances import Utterance, UtteranceHooks, Utterances
+from voiced.errors import AudioDeviceError
+from voiced.listen import events as heard
+from voiced.listen.filter import TranscriptFilter
+from voiced.listen.segmenter import Segmenter
+from voiced.protocol import events as ev
+from voiced.protocol.reports import ErrorReport
+
+if TYPE_CHECKING:
+    from voiced.daemon.app import Daemon
+
+log = logging.getLogger(__name__)
+
+REOPEN_S = (1.0, 10.0)
+"""First and longest wait before the microphone is opened again after it failed."""
+
+
+@dataclass
+class PipelineParts:
+    """The pipeline's stages, built by :mod:`voiced.daemon.assemble` (or a test)."""
+
+    source: Callable[[], FrameSource]
+    """A new frame source for each (re)opening of the microphone."""
+    segmenter: Callable[[], Segmenter]
+    hearing: Hearing
+    turns: TurnRunner
+    prefetcher: Prefetcher | None
+    set_chat_model: Callable[[str], None]
+    reconfigure: Callable[[Settings], None]
+    """Hands reloaded settings to the stages built outside the pipeline."""
+    replay: bool = False
+    """The source is a file: the pipeline ends after it (and the last turn)."""
+    echo_cancelled: bool = False
+
+
+class Pipeline:
+    """The daemon's engine (see :class:`voiced.daemon.engine.Engine`).
+
+    Args:
+        parts: The stages.
+        daemon: Owner of the bus, the state machine, the controls and the settings.
+    """
+
+    def __init__(self, parts: PipelineParts, daemon: Daemon) -> None:
+        self.parts, self.daemon = parts, daemon
+        self.hearing, self.turns = parts.hearing, parts.turns
+        self.clock = parts.hearing.clock
+        self.segmenter = parts.segmenter()
+        self.utterances = Utterances(
+            daemon,
+            parts.hearing,
+            parts.turns,
+            parts.prefetcher,
+            parts.echo_cancelled,
+            UtteranceHooks(self._ended, lambda: self._settle("speech dropped"), self._barge),
+        )
+        self.gate = True
+        self.turn_count = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._order = asyncio.Lock()
+        self._deaf = False
+        daemon.awake = parts.hearing.wake.awake
+
+    @property
+    def upcoming_turn(self) -> int:
+        """The turn requests made now belong to: the one in progress, else the next."""
+        return self.turn_count if self.turns.active else self.turn_count + 1
+
+    # -- the Engine protocol ---------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Listen and answer; with a replayed file, until it and its last turn are over."""
+        wait = REOPEN_S[0]
+        try:
+            while True:
+                try:
+                    await self._listen(self.parts.source())
+                    wait = REOPEN_S[0]
+                except AudioDeviceError as exc:
+                    self.daemon.publish(
+                        ErrorReport(code="microphone", message=exc.message, hint=exc.hint)
+                    )
+                    if self.daemon.state.can("error"):
+                        self.daemon.state.to("error", "no microphone")
+                    await asyncio.sleep(wait)
+                    wait = min(wait * 2, REOPEN_S[1])
+                    continue
+                if self.parts.replay:
+                    break
+            self.utterances.handle(self.segmenter.flush())
+            while self._tasks or self.turns.active:
+                await asyncio.gather(*self._tasks, self.turns.wait())
+        finally:
+            await self._shutdown()
+
+    def set_gate(self, open_: bool, flush: bool = True) -> None:
+        """Open or close the microphone; closing ends (flush) or drops the utterance."""
+        was, self.gate = self.gate, open_
+        if was and not open_:
+            events = self.segmenter.flush()
+            if flush:
+                self.utterances.handle(events)
+            else:
+                self.utterances.drop()
+
+    async def cancel(self) -> bool:
+        """Stop speaking and drop what is in progress."""
+        had = self.utterances.drop()
+        return await self.turns.stop("cancelled") or had
+
+    async def submit_text(self, text: str) -> None:
+        """Answer a typed message (in the background)."""
+        await self.turns.stop("cancelled")
+        self.turn_count += 1
+        transcript = ev.Transcript(turn=self.turn_count, text=text, accepted=True, source="typed")
+        self.daemon.publish(transcript)
+        self.turns.start(text, TurnTimeline(self.turn_count, self.clock, None))
+
+    def answer(self, call_id: str, approve: bool) -> bool:
+        """Resolve a tool confirmation."""
+        return self.hearing.broker.answer(call_id, approve)
+
+    def set_model(self, kind: Literal["chat", "stt"], model: str) -> None:
+        """Use another model from the next request."""
+        if kind == "chat":
+            self.parts.set_chat_model(model)
+        else:
+            self.hearing.transcriber.model = model
+
+    def apply_settings(self, settings: Settings) -> None:
+        """Take reloaded settings; what is being heard now is dropped."""
+        self.parts.segmenter = lambda: Segmenter(settings.listen)
+        self.segmenter = self.parts.segmenter()
+        self.utterances.drop()
+        self.hearing.filter = TranscriptFilter(settings.listen)
+        self.hearing.wake = WakePhrase(settings.daemon.wake_phrase, settings.daemon.wake_window_s)
+        self.daemon.awake = self.hearing.wake.awake
+        self.parts.reconfigure(settings)
+
+    # -- frames ------------------------------------------------------------------------------
+
+    async def _listen(self, source: FrameSource) -> None:
+        try:
+            async for frame in source.frames():
+                self._frame(frame)
+        finally:
+            await source.aclose()
+
+    def _frame(self, frame: Frame) -> None:
+        self.clock.observe(frame)
+        if self.daemon.state.state == "error":
+            self.daemon.state.to(self.daemon.idle_state(), "the microphone works again")
+        if not self.gate:
+            return
+        busy = self.turns.active and not self.hearing.broker.pending
+        if busy and not self.daemon.settings.daemon.barge_in:
+            if not self._deaf:  # half-duplex: forget what was heard, hear nothing while busy
+                self._deaf = True
+                self.segmenter.flush()
+                self.utterances.drop()
+            return
+        self._deaf = False
+        self.utterances.handle(self.segmenter.feed(frame))
+        self.utterances.check_barge_in(frame)
+
+    # -- turns -------------------------------------------------------------------------------
+
+    def _ended(self, ended: heard.SpeechEnded, utterance: Utterance | None) -> None:
+        if self.daemon.state.state == "hearing":
+            self.daemon.state.to("transcribing", "speech ended")
+        speculation = utterance.speculation if utterance else None
+        timeline = TurnTimeline(0, self.clock, ended.offset, speculative=speculation is not None)
+        timeline.mark("end_confirmed", at=ended.at)
+        overlapped = utterance.overlapped if utterance else False
+        self._spawn(self._conclude(ended, speculation, timeline, overlapped))
+
+    async def _conclude(
+        self,
+        ended: heard.SpeechEnded,
+        speculation: Speculation | None,
+        timeline: TurnTimeline,
+        overlapped: bool,
+    ) -> None:
+        question = await self.hearing.conclude(ended, speculation, timeline, overlapped)
+        async with self._order:
+            if question is None:
+                if speculation is not None and self.parts.prefetcher is not None:
+                    self.parts.prefetcher.discard()
+                self._settle("nothing to answer")
+                return
+            await self.turns.stop("cancelled")
+            self.turn_count += 1
+            timeline.turn = self.turn_count
+            timeline.speculative = speculation is not None and speculation.asked == question.text
+            transcript = ev.Transcript(turn=self.turn_count, text=question.text, accepted=True)
+            self.daemon.publish(transcript)
+            self.turns.start(question.text, timeline)
+
+    def _barge(self) -> None:
+        self._spawn(self._barge_in())
+
+    async def _barge_in(self) -> None:
+        log.info("barge-in: the user spoke over the reply")
+        await self.turns.stop("barge_in")
+        if self.daemon.state.state in ("thinking", "speaking"):
+            hearing = self.utterances.current is not None
+            target = "hearing" if hearing else self.daemon.idle_state()
+            self.daemon.state.to(target, "barge-in")
+
+    def _settle(self, reason: str) -> None:
+        if self.daemon.state.state in ("hearing", "transcribing") and not self.turns.active:
+            busy = self._tasks - {asyncio.current_task()}
+            if self.utterances.current is None and not busy:
+                self.daemon.state.to(self.daemon.idle_state(), reason)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("pipeline task failed", exc_info=error)
+            message = f"{type(error).__name__}: {error}"
+            self.daemon.publish(ErrorReport(code="internal", message=message))
+            self._settle("error")
+
+    async def _shutdown(self) -> None:
+        self.utterances.drop()
+        for task in list(self._tasks):
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.turns.stop("cancelled")

@@ -1,0 +1,157 @@
+"""Replay mode's outputs: the audio voiced would have played and every event, on the input clock."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+import soxr  # type: ignore[import-untyped, unused-ignore]
+
+from voiced.audio.frames import SAMPLE_RATE, Int16Array
+from voiced.audio.wav import encode_wav
+from voiced.daemon.clock import InputClock
+from voiced.errors import InputError
+from voiced.protocol.events import Event
+from voiced.protocol.wire import encode
+from voiced.speak.playback import Playback, QueuedClip
+
+
+@dataclass
+class _Placed:
+    item: QueuedClip
+    start: int
+    end: int
+    handle: asyncio.TimerHandle
+
+
+class ClockedOutput:
+    """An AudioOutput that 'plays' onto a timeline at the input's rate and clock.
+
+    A clip starts when it is handed over (or when the one before it ends) and is written at
+    that input-clock position, so output sample N is what would play while input sample N is
+    heard. It counts as played once the clock has passed its end; ``stop()`` cuts it there.
+
+    Args:
+        clock: The input clock.
+    """
+
+    def __init__(self, clock: InputClock) -> None:
+        self.clock = clock
+        self.rate = SAMPLE_RATE
+        self._buffer = np.zeros(SAMPLE_RATE * 10, dtype=np.int16)
+        self._written = 0
+        self._tail = 0
+        self._generation = 0
+        self._placed: list[_Placed] = []
+        self._lock = threading.Lock()
+
+    def begin(self) -> Playback:
+        """Start the playback of one reply."""
+        generation = self._generation
+        return Playback(lambda item: self._enqueue(item, generation))
+
+    def stop(self) -> None:
+        """Cut what is playing at the clock's present; drop what is queued."""
+        with self._lock:
+            self._generation += 1
+            now = self.clock.now()
+            for placed in self._placed:
+                placed.handle.cancel()
+                self._buffer[max(placed.start, now) : placed.end] = 0
+                heard = min(max(0, now - placed.start), placed.end - placed.start)
+                total = placed.item.clip.samples.size
+                played = heard * total // max(1, placed.end - placed.start)
+                placed.item.playback.settle(placed.item.index, played, cut=True)
+            self._placed.clear()
+            self._tail = min(self._tail, now)
+            self._written = min(self._written, max(now, 0))
+
+    def samples(self, until: int = 0) -> Int16Array:
+        """The output so far, at least ``until`` samples long (silence after the last clip)."""
+        with self._lock:
+            length = max(self._written, until)
+            self._grow(length)
+            return self._buffer[:length].copy()
+
+    def save(self, path: Path, until: int = 0) -> None:
+        """Write the output as a 16 kHz mono WAV file.
+
+        Raises:
+            InputError: The file cannot be written.
+        """
+        data = encode_wav(self.samples(until), SAMPLE_RATE)
+        try:
+            path.write_bytes(data)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot write the output: {exc.strerror}") from exc
+
+    def _enqueue(self, item: QueuedClip, generation: int) -> bool:
+        loop = asyncio.get_running_loop()
+        samples = _resample(item.clip.samples, item.clip.rate)
+        with self._lock:
+            if generation != self._generation:
+                return False
+            start = max(self.clock.now(), self._tail)
+            end = start + samples.size
+            self._grow(end)
+            self._buffer[start:end] = samples
+            self._written = max(self._written, end)
+            self._tail = end
+            delay = (end - self.clock.now()) / SAMPLE_RATE
+            placed = _Placed(item, start, end, loop.call_later(max(0.0, delay), self._done, item))
+            self._placed.append(placed)
+        return True
+
+    def _done(self, item: QueuedClip) -> None:
+        with self._lock:
+            self._placed = [p for p in self._placed if p.item is not item]
+        item.playback.settle(item.index, item.clip.samples.size)
+
+    def _grow(self, length: int) -> None:
+        if length > self._buffer.size:
+            bigger = np.zeros(max(length, self._buffer.size * 2), dtype=np.int16)
+            bigger[: self._buffer.size] = self._buffer
+            self._buffer = bigger
+
+
+def _resample(samples: Int16Array, rate: int) -> Int16Array:
+    if rate == SAMPLE_RATE:
+        return samples
+    floats = soxr.resample(samples.astype(np.float32) / 32768.0, rate, SAMPLE_RATE)
+    out: Int16Array = np.clip(np.rint(floats * 32768.0), -32768, 32767).astype(np.int16)
+    return out
+
+
+class EventsFile:
+    """Writes every event as a JSON line with ``t``, the input clock in seconds.
+
+    Args:
+        path: The file to write (replaced).
+        clock: The input clock.
+
+    Raises:
+        InputError: The file cannot be created.
+    """
+
+    def __init__(self, path: Path, clock: InputClock) -> None:
+        self.path, self.clock = path, clock
+        try:
+            self._file: IO[bytes] | None = path.open("wb")
+        except OSError as exc:
+            raise InputError(f"{path}: cannot write the events: {exc.strerror}") from exc
+
+    def __call__(self, event: Event) -> None:
+        """Write one event (a bus listener); each line is flushed, so a crash keeps it."""
+        if self._file is not None:
+            self._file.write(encode(event, t=round(self.clock.seconds(), 4)))
+            self._file.flush()
+
+    def close(self) -> None:
+        """Close the file."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None

@@ -1,0 +1,91 @@
+"""The pipeline's stages as Protocols, and the speech-to-text stage over Groq."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from voiced.audio.frames import SAMPLE_RATE, Int16Array
+from voiced.audio.wav import encode_flac
+from voiced.config import SttSettings
+from voiced.converse.conversation import TurnResult
+from voiced.converse.turn import ReplySink
+from voiced.daemon.costs import Meter
+from voiced.groq.client import GroqClient
+from voiced.groq.models import ChatRequest, Transcription, TranscriptionRequest
+from voiced.speak.speaker import SpokenReply
+
+
+class Transcriber(Protocol):
+    """Speech to text for one utterance."""
+
+    model: str
+
+    async def transcribe(self, audio: Int16Array) -> Transcription:
+        """Return the transcript of 16 kHz mono int16 ``audio``.
+
+        Raises:
+            ApiError: The request failed.
+        """
+
+
+class Answerer(Protocol):
+    """The conversation: answers a question through the tool loop, remembering it."""
+
+    async def ask(self, text: str, sink: ReplySink) -> TurnResult:
+        """Answer ``text``, streaming the reply to ``sink``."""
+
+    async def mark_spoken(self, reply_id: int, spoken: str, interrupted: bool) -> None:
+        """Record how much of a reply was heard."""
+
+
+class Prefetcher(Protocol):
+    """Starts the chat request of a speculative turn before the turn is confirmed."""
+
+    async def prepare(self, text: str) -> ChatRequest | None:
+        """Build and start the request the conversation would send for ``text``; None when
+        it cannot be predicted."""
+
+    def discard(self) -> None:
+        """Drop the prepared request (speech resumed)."""
+
+
+class Mouth(Protocol):
+    """Speech out: a reply spoken as it streams, stoppable at once."""
+
+    def reply(self) -> SpokenReply:
+        """Start speaking a reply."""
+
+    async def say(self, text: str) -> object:
+        """Say a short message (errors, announcements)."""
+
+    def stop(self) -> None:
+        """Silence now."""
+
+
+class GroqTranscriber:
+    """Transcribes with Groq (verbose_json, so the filter can judge every segment).
+
+    Args:
+        client: The Groq client.
+        settings: ``[stt]``: model, language, prompt.
+        meter: Counts each request's billed seconds.
+    """
+
+    def __init__(self, client: GroqClient, settings: SttSettings, meter: Meter) -> None:
+        self.client, self.settings, self.meter = client, settings, meter
+        self.model = settings.model
+
+    async def transcribe(self, audio: Int16Array) -> Transcription:
+        """Send the audio as FLAC and return the transcript (segments included)."""
+        request = TranscriptionRequest(
+            audio=encode_flac(audio, SAMPLE_RATE),
+            filename="utterance.flac",
+            model=self.model,
+            language=self.settings.language,
+            prompt=self.settings.prompt,
+            response_format="verbose_json",
+        )
+        transcription = await self.client.transcribe(request)
+        self.meter.transcription(self.model, audio.size / SAMPLE_RATE)
+        self.meter.ratelimit(self.client.ratelimit)
+        return transcription

@@ -1,0 +1,54 @@
+"""A turn's latency timeline: each mark on the input's clock, reported after the end of speech."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from voiced.audio.frames import SAMPLE_RATE
+from voiced.daemon.clock import InputClock
+from voiced.protocol.reports import Timeline
+
+Mark = Literal["end_confirmed", "transcript", "first_token", "first_clause", "first_audio"]
+
+
+class TurnTimeline:
+    """The marks of one turn, the first time each is reached.
+
+    Args:
+        turn: The turn's number.
+        clock: The input clock the marks are read from.
+        origin: Input-clock sample of the end of speech (where the voice stopped); None for a
+            typed turn, whose marks then count from its creation.
+        speculative: Whether the turn used work started at the tentative end.
+    """
+
+    def __init__(
+        self, turn: int, clock: InputClock, origin: int | None, speculative: bool = False
+    ) -> None:
+        self.turn, self.clock, self.speculative = turn, clock, speculative
+        self.spoken = origin is not None
+        self.origin = origin if origin is not None else clock.now()
+        self.marks: dict[Mark, int] = {}
+
+    def mark(self, name: Mark, at: int | None = None) -> None:
+        """Record ``name`` now (or at sample ``at``), unless it was recorded already."""
+        if name not in self.marks:
+            self.marks[name] = self.clock.now() if at is None else at
+
+    def ms(self, name: Mark) -> float | None:
+        """Milliseconds from the end of speech to ``name``, or None when not reached."""
+        at = self.marks.get(name)
+        return None if at is None else round((at - self.origin) * 1000 / SAMPLE_RATE, 1)
+
+    def event(self) -> Timeline:
+        """The ``timeline`` event for the clients."""
+        return Timeline(
+            turn=self.turn,
+            speculative=self.speculative,
+            speech_end_s=round(self.origin / SAMPLE_RATE, 4) if self.spoken else None,
+            end_confirmed_ms=self.ms("end_confirmed"),
+            transcript_ms=self.ms("transcript"),
+            first_token_ms=self.ms("first_token"),
+            first_clause_ms=self.ms("first_clause"),
+            first_audio_ms=self.ms("first_audio"),
+        )

@@ -1,0 +1,182 @@
+"""One turn at a time: the question answered through the conversation and spoken, stoppable."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from voiced.daemon.speech import CachingTTS, TurnSink
+from voiced.daemon.stages import Answerer, Mouth
+from voiced.daemon.state import StateMachine
+from voiced.daemon.timeline import TurnTimeline
+from voiced.errors import (
+    AuthenticationError,
+    ConnectionFailedError,
+    RateLimitError,
+    SpeechSynthesisError,
+    VoicedError,
+)
+from voiced.protocol.events import AssistantText, Event, State, StopReason
+from voiced.protocol.reports import ErrorReport, SpeakingStarted, SpeakingStopped
+from voiced.speak.speaker import SpokenReply, SpokenResult
+
+log = logging.getLogger(__name__)
+
+STOP_WAIT_S = 2.0
+"""How long a cancelled turn may take to wind down."""
+
+
+def spoken_apology(exc: BaseException) -> str:
+    """A few words to say when a turn fails (the details go to the clients)."""
+    if isinstance(exc, ConnectionFailedError):
+        return "I can't reach the server."
+    if isinstance(exc, RateLimitError):
+        return "I've hit the rate limit. Try again in a moment."
+    if isinstance(exc, AuthenticationError):
+        return "The server refused my API key."
+    return "Sorry, that didn't work."
+
+
+@dataclass
+class TurnHooks:
+    """What a turn needs from the pipeline around it."""
+
+    publish: Callable[[Event], None]
+    state: StateMachine
+    idle: Callable[[], State]
+    """Where to rest after the turn (listening or muted)."""
+    said: Callable[[str], None]
+    """Told everything voiced says (the echo guard)."""
+    finished: Callable[[], None]
+    """Called after a turn that was answered (opens the wake window)."""
+
+
+class TurnRunner:
+    """Runs turns one at a time; a new one, a barge-in or a cancel stops the one in progress.
+
+    Args:
+        answerer: The conversation.
+        mouth: The speaker.
+        tts: The caching text-to-speech the speaker renders with (for the first-clause mark).
+        hooks: Events, state and the rest of the pipeline.
+    """
+
+    def __init__(
+        self, answerer: Answerer, mouth: Mouth | None, tts: CachingTTS | None, hooks: TurnHooks
+    ) -> None:
+        self.answerer, self.mouth, self.tts, self.hooks = answerer, mouth, tts, hooks
+        self._task: asyncio.Task[None] | None = None
+        self._reason: StopReason = "cancelled"
+        self._ended_at = float("-inf")
+
+    def quiet_for(self) -> float:
+        """Seconds since the last turn ended (0 while one is in progress)."""
+        return 0.0 if self.active else time.monotonic() - self._ended_at
+
+    @property
+    def active(self) -> bool:
+        """Whether a turn is in progress."""
+        return self._task is not None and not self._task.done()
+
+    def start(self, text: str, timeline: TurnTimeline) -> asyncio.Task[None]:
+        """Answer ``text`` in the background (the caller stops any turn in progress first)."""
+        self._reason = "cancelled"
+        self._task = asyncio.create_task(self._run(text, timeline), name=f"turn-{timeline.turn}")
+        return self._task
+
+    async def stop(self, reason: StopReason = "cancelled") -> bool:
+        """Silence the speaker and cancel the turn in progress; True when there was one."""
+        task = self._task
+        if task is None or task.done():
+            return False
+        self._reason = reason
+        if self.mouth is not None:
+            self.mouth.stop()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(asyncio.shield(task), STOP_WAIT_S)
+        return True
+
+    async def wait(self) -> None:
+        """Wait for the turn in progress to end."""
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self, text: str, timeline: TurnTimeline) -> None:
+        h, turn = self.hooks, timeline.turn
+        h.state.to("thinking", "answering")
+        reply = self.mouth.reply() if self.mouth is not None else None
+        if self.tts is not None:
+            self.tts.on_render = lambda chunk: self._rendering(chunk, timeline)
+        watcher = asyncio.create_task(self._watch_audio(reply, timeline)) if reply else None
+        sink = TurnSink(turn, h.publish, reply, timeline)
+        interrupted = False
+        reason: StopReason = "done"
+        try:
+            result = await self.answerer.ask(text, sink)
+            spoken = await self._finish(reply)
+            interrupted = spoken is not None and spoken.interrupted
+            if spoken is not None and interrupted and len(result.reply_ids) == 1:
+                await self.answerer.mark_spoken(result.reply_ids[0], spoken.spoken_text, True)
+            h.finished()
+        except asyncio.CancelledError:
+            interrupted, reason = True, self._reason
+            if reply is not None:
+                reply.cancel()
+            raise
+        except Exception as exc:  # a fault ends the turn, never the daemon
+            reason = "error"
+            await self._fault(exc, turn, reply)
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+            if self.tts is not None:
+                self.tts.on_render = None
+            h.publish(AssistantText(turn=turn, text="".join(sink.text), interrupted=interrupted))
+            if "first_audio" in timeline.marks:
+                h.publish(SpeakingStopped(turn=turn, reason=reason))
+            h.publish(timeline.event())
+            self._ended_at = time.monotonic()
+            if reason != "barge_in" and h.state.state in ("thinking", "speaking"):
+                h.state.to(h.idle(), f"turn {turn} {reason}")
+
+    def _rendering(self, chunk: str, timeline: TurnTimeline) -> None:
+        timeline.mark("first_clause")
+        self.hooks.said(chunk)
+
+    async def _finish(self, reply: SpokenReply | None) -> SpokenResult | None:
+        if reply is None:
+            return None
+        try:
+            return await reply.finish()
+        except SpeechSynthesisError as exc:
+            self.hooks.publish(ErrorReport(code="tts", message=exc.message, hint=exc.hint))
+            return None
+
+    async def _watch_audio(self, reply: SpokenReply, timeline: TurnTimeline) -> None:
+        await reply.first_chunk_queued.wait()
+        timeline.mark("first_audio")
+        h = self.hooks
+        if h.state.state == "thinking":
+            h.state.to("speaking", "first audio")
+        h.publish(SpeakingStarted(turn=timeline.turn))
+
+    async def _fault(self, exc: Exception, turn: int, reply: SpokenReply | None) -> None:
+        if isinstance(exc, VoicedError):
+            log.warning("turn %d failed: %s", turn, exc)
+            code = type(exc).__name__.removesuffix("Error").lower() or "error"
+            report = ErrorReport(code=code, message=exc.message, hint=exc.hint, turn=turn)
+        else:
+            log.error("turn %d failed", turn, exc_info=exc)
+            report = ErrorReport(code="internal", message=f"{type(exc).__name__}: {exc}", turn=turn)
+        self.hooks.publish(report)
+        if reply is None or isinstance(exc, SpeechSynthesisError):
+            return
+        reply.feed(" " + spoken_apology(exc))
+        with contextlib.suppress(VoicedError):
+            await reply.finish()

@@ -1,0 +1,189 @@
+"""Following the segmenter: speech events to the clients, speculation started, barge-in spotted."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from voiced.audio.frames import SAMPLE_RATE, Frame
+from voiced.daemon.hearing import Hearing
+from voiced.daemon.speculation import Speculation
+from voiced.daemon.stages import Prefetcher
+from voiced.daemon.turns import TurnRunner
+from voiced.listen import events as heard
+from voiced.protocol import events as ev
+
+if TYPE_CHECKING:
+    from voiced.daemon.app import Daemon
+
+LEVEL_INTERVAL = SAMPLE_RATE // 10
+"""Input levels go out at most ten times a second."""
+ECHO_TAIL_S = 1.0
+"""An utterance that begins this soon after voiced stopped speaking may still be its echo."""
+
+
+@dataclass
+class Utterance:
+    """The utterance being heard."""
+
+    number: int
+    onset: int
+    start: int
+    barge: bool
+    """It began while voiced was answering: it must be long enough to interrupt."""
+    overlapped: bool
+    """Voiced was speaking (or had just stopped) when it began: it may be an echo."""
+    paused: bool = False
+    interrupted: bool = False
+    speculation: Speculation | None = field(default=None, repr=False)
+
+
+@dataclass
+class UtteranceHooks:
+    """What the pipeline does when an utterance ends, is dropped, or talks over voiced."""
+
+    ended: Callable[[heard.SpeechEnded, Utterance | None], None]
+    dropped: Callable[[], None]
+    barge_in: Callable[[], None]
+
+
+class Utterances:
+    """Turns the segmenter's events into the protocol's, and decides what each utterance is.
+
+    Args:
+        daemon: Publishes events and holds the state machine and the settings.
+        hearing: Transcribes and judges (speculation uses it too).
+        turns: Whether voiced is answering (so speech may be barge-in).
+        prefetcher: Starts speculative replies; None transcribes only.
+        echo_cancelled: Whether the microphone is echo-cancelled (a lower barge-in bar).
+        hooks: The pipeline's side.
+    """
+
+    def __init__(
+        self,
+        daemon: Daemon,
+        hearing: Hearing,
+        turns: TurnRunner,
+        prefetcher: Prefetcher | None,
+        echo_cancelled: bool,
+        hooks: UtteranceHooks,
+    ) -> None:
+        self.daemon, self.hearing, self.turns = daemon, hearing, turns
+        self.prefetcher, self.echo_cancelled, self.hooks = prefetcher, echo_cancelled, hooks
+        self.current: Utterance | None = None
+        self.count = 0
+        self._last_level = -LEVEL_INTERVAL
+
+    def handle(self, events: list[heard.Event]) -> None:
+        """Take the segmenter's events, in order."""
+        for event in events:
+            match event:
+                case heard.Level():
+                    self._level(event)
+                case heard.SpeechStarted():
+                    self._started(event)
+                case heard.TentativeEnd():
+                    self._paused(event)
+                case heard.SpeechResumed():
+                    self._resumed(event)
+                case heard.SpeechEnded():
+                    self._ended(event)
+                case heard.Dropped():
+                    self._dropped(event)
+
+    def check_barge_in(self, frame: Frame) -> None:
+        """After each frame: has the speech over voiced gone on long enough to interrupt it?"""
+        current = self.current
+        if current is None or not current.barge or current.interrupted or current.paused:
+            return
+        settings = self.daemon.settings.daemon
+        bar = settings.barge_in_min_ms if self.echo_cancelled else settings.barge_in_echo_min_ms
+        if frame.end - current.onset >= bar * SAMPLE_RATE // 1000:
+            current.interrupted = True
+            self.hooks.barge_in()
+
+    def drop(self) -> bool:
+        """Forget the utterance being heard (and its speculation); True when there was one."""
+        current, self.current = self.current, None
+        if current is not None and current.speculation is not None:
+            current.speculation.cancel()
+        return current is not None
+
+    def _level(self, event: heard.Level) -> None:
+        if event.at - self._last_level >= LEVEL_INTERVAL:
+            self._last_level = event.at
+            self.daemon.publish(
+                ev.InputLevel(
+                    rms_db=round(event.rms_db, 1),
+                    floor_db=round(event.floor_db, 1),
+                    voiced=event.voiced,
+                )
+            )
+
+    def _started(self, event: heard.SpeechStarted) -> None:
+        self.count += 1
+        barge = self.turns.active and not self.hearing.broker.pending
+        overlapped = self.turns.active or self.turns.quiet_for() < ECHO_TAIL_S
+        self.current = Utterance(self.count, event.onset, event.start, barge, overlapped)
+        self.daemon.publish(ev.SpeechStarted(utterance=self.count, at_s=event.at / SAMPLE_RATE))
+        if self.daemon.state.state in ("listening", "error", "transcribing"):
+            self.daemon.state.to("hearing", "speech started")
+
+    def _paused(self, event: heard.TentativeEnd) -> None:
+        current = self.current
+        if current is None:
+            return
+        current.paused = True
+        self.daemon.publish(ev.SpeechPaused(utterance=current.number, at_s=event.at / SAMPLE_RATE))
+        if self.daemon.settings.daemon.speculative and (not current.barge or current.interrupted):
+            audio, onset, start = event.audio, current.onset, current.start
+            overlapped = current.overlapped
+            current.speculation = Speculation(
+                audio,
+                self.hearing.transcriber,
+                lambda t: self.hearing.guess(t, onset, audio, start, overlapped),
+                self.prefetcher,
+                self.hearing.clock,
+            )
+
+    def _resumed(self, event: heard.SpeechResumed) -> None:
+        current = self.current
+        if current is None:
+            return
+        current.paused = False
+        self.daemon.publish(ev.SpeechResumed(utterance=current.number, at_s=event.at / SAMPLE_RATE))
+        if current.speculation is not None:
+            current.speculation.cancel()
+            current.speculation = None
+
+    def _ended(self, event: heard.SpeechEnded) -> None:
+        current, self.current = self.current, None
+        self.daemon.publish(
+            ev.SpeechEnded(
+                utterance=current.number if current else self.count,
+                at_s=event.at / SAMPLE_RATE,
+                duration_s=round(event.duration, 3),
+                reason=event.reason,
+            )
+        )
+        if current is not None and current.barge and not current.interrupted:
+            if current.speculation is not None:
+                current.speculation.cancel()
+            return  # too short to interrupt voiced: a cough, a "mhm", or voiced's own echo
+        self.hooks.ended(event, current)
+
+    def _dropped(self, event: heard.Dropped) -> None:
+        current, self.current = self.current, None
+        if current is not None and current.speculation is not None:
+            current.speculation.cancel()
+        if event.started:
+            self.daemon.publish(
+                ev.SpeechEnded(
+                    utterance=current.number if current else self.count,
+                    at_s=event.at / SAMPLE_RATE,
+                    reason=event.reason,
+                    dropped=True,
+                )
+            )
+        self.hooks.dropped()

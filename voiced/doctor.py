@@ -1,0 +1,180 @@
+"""``voiced doctor``'s checks: key, server, models, audio, echo cancellation, voice, daemon."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from voiced.config import Settings
+from voiced.daemon import echo, service
+from voiced.errors import AuthenticationError, VoicedError
+from voiced.groq.client import GroqClient, options_from_settings
+from voiced.groq.models import ModelInfo
+from voiced.protocol.client import ControlClient
+from voiced.protocol.paths import socket_path
+
+Outcome = Literal["ok", "warn", "fail"]
+KEY_FIX = (
+    "run `voiced` and paste the key, or put GROQ_API_KEY=gsk_… in ~/.config/voiced/credentials "
+    "(chmod 600); keys are made at https://console.groq.com/keys"
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One finding: what was checked, how it went, and the fix when it did not."""
+
+    name: str
+    outcome: Outcome
+    detail: str
+    fix: str = ""
+
+
+def check_key(settings: Settings) -> Check:
+    """Is there an API key, and where from (shown masked)?"""
+    if settings.api_key is None:
+        return Check("API key", "fail", "no Groq API key is set", KEY_FIX)
+    return Check("API key", "ok", f"{settings.api_key.masked()} from {settings.api_key_source}")
+
+
+async def check_api(settings: Settings) -> tuple[Check, list[ModelInfo] | None]:
+    """Can the API be reached with this key (GET models)?"""
+    if settings.api_key is None and "groq.com" in settings.chat.base_url:
+        return Check("API", "warn", "not checked: no API key"), None
+    began = time.perf_counter()
+    try:
+        async with GroqClient(options_from_settings(settings)) as client:
+            models = await client.list_models()
+    except AuthenticationError as exc:
+        return Check("API", "fail", f"the key was refused: {exc.message}", KEY_FIX), None
+    except VoicedError as exc:
+        fix = exc.hint or "check the network, and [chat] base_url in the config file"
+        return Check("API", "fail", f"{settings.chat.base_url}: {exc.message}", fix), None
+    took = (time.perf_counter() - began) * 1000
+    detail = f"{settings.chat.base_url} answered in {took:.0f} ms ({len(models)} models)"
+    return Check("API", "ok", detail), models
+
+
+def check_models(settings: Settings, models: list[ModelInfo] | None) -> list[Check]:
+    """Do the configured models exist and are they active?"""
+    if models is None:
+        return [Check("models", "warn", "not checked: the API could not be reached")]
+    active = {m.id for m in models if m.active}
+    wanted = {
+        "[chat] model": settings.chat.model,
+        "[stt] model": settings.stt.model,
+        "[stt] translation_model": settings.stt.translation_model,
+    }
+    if settings.conversation.summary_model:
+        wanted["[conversation] summary_model"] = settings.conversation.summary_model
+    checks = []
+    for key, model in wanted.items():
+        if model in active:
+            checks.append(Check(key, "ok", model))
+        else:
+            near = ", ".join(sorted(m for m in active if model.split("/")[-1][:4] in m)[:5])
+            fix = f"set {key} to one of `voiced models`" + (f" (e.g. {near})" if near else "")
+            checks.append(Check(key, "fail", f"{model} is not offered to this key", fix))
+    return checks
+
+
+def check_devices(settings: Settings) -> list[Check]:
+    """Is there a microphone and a speaker, the configured ones if named? (blocking)"""
+    from voiced.audio import devices
+
+    checks = []
+    for kind, spec in (
+        ("input", settings.audio.input_device),
+        ("output", settings.audio.output_device),
+    ):
+        name = "microphone" if kind == "input" else "speaker"
+        try:
+            device = devices.find_device(spec, kind)  # type: ignore[arg-type]
+        except VoicedError as exc:
+            checks.append(Check(name, "fail", exc.message, exc.hint))
+        else:
+            checks.append(Check(name, "ok", f"{device.index}: {device.name} ({device.hostapi})"))
+    return checks
+
+
+def check_echo(settings: Settings) -> Check:
+    """Is an echo-cancelled source loaded, and does voiced listen through it? (blocking)"""
+    server = echo.sound_server()
+    if server is None:
+        return Check(
+            "echo cancellation",
+            "warn",
+            "cannot ask the sound server (pactl missing or no PulseAudio/PipeWire)",
+            "install pulseaudio-utils (pactl); without echo cancellation voiced needs louder "
+            "speech to interrupt itself ([daemon] barge_in_echo_min_ms)",
+        )
+    if echo.input_is_echo_cancelled(settings.audio.input_device, server):
+        return Check("echo cancellation", "ok", f"listening through {server.default_source}")
+    load = f"load it now: {echo.LOAD_COMMAND}\n  keep it loaded: {server.persist_hint()}"
+    if server.echo_sources:
+        source = server.echo_sources[0]
+        return Check(
+            "echo cancellation",
+            "warn",
+            f"{source} exists but voiced listens to {server.default_source or 'another source'}",
+            f"pactl set-default-source {source}  (or set [audio] input_device)\n  {load}",
+        )
+    return Check(
+        "echo cancellation",
+        "warn",
+        f"no echo-cancelled source on {server.name or 'the sound server'}: barge-in needs "
+        "louder speech and voiced may hear itself",
+        load,
+    )
+
+
+async def check_voice(settings: Settings) -> Check:
+    """Does espeak-ng start, and does the configured voice exist?"""
+    from voiced.speak.factory import tts_from_settings
+
+    try:
+        tts = tts_from_settings(settings)
+        await asyncio.wait_for(tts.warm_up(), 30)
+    except TimeoutError:
+        return Check("voice", "fail", "espeak-ng did not start within 30 s", "reinstall espeak-ng")
+    except VoicedError as exc:
+        return Check("voice", "fail", exc.message, exc.hint)
+    return Check("voice", "ok", settings.speech.voice or "espeak-ng's default voice")
+
+
+async def check_daemon(settings: Settings) -> Check:
+    """Does a daemon answer on the control socket?"""
+    path = socket_path(settings.daemon.socket)
+    try:
+        async with await ControlClient.connect(path, wait_s=3) as client:
+            status = await client.status()
+    except VoicedError as exc:
+        return Check("daemon", "warn", exc.message, exc.hint)
+    return Check("daemon", "ok", f"pid {status.pid} on {path}, {status.state}, {status.mode}")
+
+
+def check_service() -> Check:
+    """Is the user service installed, and does it run this installation?"""
+    paths = service.unit_paths()
+    if not paths.unit_file.exists():
+        fix = "run `voiced service install` to start voiced at login"
+        return Check("service", "warn", f"{paths.unit_file} is not installed", fix)
+    if f"\nExecStart={paths.exec_start}\n" not in paths.unit_file.read_text(encoding="utf-8"):
+        fix = "run `voiced service install` to point it at this installation"
+        return Check("service", "warn", f"{paths.unit_file} runs another installation", fix)
+    return Check("service", "ok", f"{paths.unit_file}")
+
+
+async def run_checks(settings: Settings) -> list[Check]:
+    """Run every check; none raises (each problem is a Check with its fix)."""
+    checks = [check_key(settings)]
+    api, models = await check_api(settings)
+    checks += [api, *check_models(settings, models)]
+    checks += await asyncio.to_thread(check_devices, settings)
+    checks.append(await asyncio.to_thread(check_echo, settings))
+    checks.append(await check_voice(settings))
+    checks.append(await check_daemon(settings))
+    checks.append(check_service())
+    return checks

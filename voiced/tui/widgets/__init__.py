@@ -1,0 +1,1 @@
+"""The TUI's widgets: conversation, status bar, latency timeline, log, input, prompts."""

@@ -1,0 +1,95 @@
+"""The conversation pane: turns in order, the newest at the bottom and kept in view."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import Static
+
+from voiced.tui.widgets.turns import AssistantTurn, RejectedTranscript, ToolCallView, UserTurn
+
+MAX_ENTRIES = 200
+"""Entries kept on screen; older ones are removed (the daemon keeps the history)."""
+
+W = TypeVar("W", bound=Widget)
+
+
+class ConversationPane(VerticalScroll):
+    """Shows user turns, rejected transcripts and assistant replies as they stream in."""
+
+    can_focus = True
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._turns: dict[str, AssistantTurn] = {}
+
+    def on_mount(self) -> None:
+        self.anchor()
+
+    async def add_user(self, text: str, typed: bool = False) -> UserTurn:
+        """Show what the user said or typed."""
+        return await self._add(UserTurn(text, typed))
+
+    async def add_rejected(self, text: str, reason: str) -> RejectedTranscript:
+        """Show a rejected transcript, dimmed, with the reason it was rejected."""
+        return await self._add(RejectedTranscript(text, reason))
+
+    async def add_notice(self, text: str) -> Static:
+        """Show a line from voiced itself, such as an error spoken to the user."""
+        return await self._add(Static(Content(text), classes="turn notice"))
+
+    async def assistant(self, turn_id: str) -> AssistantTurn:
+        """The reply of a turn, created at the bottom when it is first needed."""
+        turn = self._turns.get(turn_id)
+        if turn is None:
+            turn = AssistantTurn(turn_id)
+            self._turns[turn_id] = turn
+            await self._add(turn)
+        return turn
+
+    def find_tool_call(self, call_id: str) -> ToolCallView | None:
+        """The view of a tool call in any reply, by id."""
+        for turn in reversed(self._turns.values()):
+            view = turn.tool_call(call_id)
+            if view is not None:
+                return view
+        return None
+
+    async def append(self, turn_id: str, text: str) -> None:
+        """Stream a piece of a reply into its turn."""
+        await (await self.assistant(turn_id)).append(text)
+
+    async def finish(self, turn_id: str, text: str | None, note: str = "") -> None:
+        """End a reply; ``note`` (for example "interrupted") is shown under it."""
+        await (await self.assistant(turn_id)).finish(text, note)
+
+    async def cut_off(self, note: str) -> None:
+        """End every unfinished reply with ``note`` (the link to the daemon was lost)."""
+        for turn in self._turns.values():
+            if turn.streaming:
+                await turn.finish(None, note)
+
+    def forget_turns(self) -> None:
+        """Keep what is shown but start new replies below it (a restarted daemon counts
+        its turns from 1 again)."""
+        self._turns.clear()
+
+    async def clear(self) -> None:
+        """Remove every entry (before the daemon replays the recent conversation)."""
+        for turn in self._turns.values():
+            await turn.finish(None)
+        self._turns.clear()
+        await self.remove_children()
+
+    async def _add(self, widget: W) -> W:
+        await self.mount(widget)
+        excess = len(self.children) - MAX_ENTRIES
+        if excess > 0:
+            for old in list(self.children)[:excess]:
+                if isinstance(old, AssistantTurn):
+                    self._turns.pop(old.turn_id, None)
+                await old.remove()
+        return widget
