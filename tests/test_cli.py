@@ -318,13 +318,73 @@ def test_transcribe_unsupported_type(voiced: Voiced, tmp_path: Path) -> None:
     assert "unsupported file type .txt" in result.stderr and "flac" in result.stderr
 
 
-def test_transcribe_over_the_upload_limit(voiced: Voiced, tmp_path: Path) -> None:
-    voiced.config("[stt]\nupload_limit_mb = 0.01\n")
-    audio = write_wav(tmp_path / "long.wav", seconds=1.0)
+def speech_wav(path: Path, phrases: int = 8) -> Path:
+    """Phrases rendered by espeak-ng with 2 s of faint noise between them."""
+    import numpy as np
+
+    from tests.audio.speech import speak
+
+    phrase = speak("Turn on the kitchen lights.")
+    gap = np.random.default_rng(1).standard_normal(32000) * 10 ** (-70 / 20)
+    audio = np.concatenate([part for _ in range(phrases) for part in (gap, phrase)] + [gap])
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
+    return path
+
+
+def srt_starts(srt: str) -> list[float]:
+    starts = []
+    for number, block in enumerate(srt.strip().split("\n\n"), start=1):
+        lines = block.splitlines()
+        assert lines[0] == str(number)
+        h, m, s = lines[1].split(" --> ")[0].replace(",", ".").split(":")
+        starts.append(int(h) * 3600 + int(m) * 60 + float(s))
+    return starts
+
+
+def test_transcribe_over_the_upload_limit_is_split_at_silences(
+    voiced: Voiced, tmp_path: Path
+) -> None:
+    voiced.config("[stt]\nupload_limit_mb = 0.2\n")
+    audio = speech_wav(tmp_path / "long.wav")
+    assert audio.stat().st_size > 200_000
+    result = voiced("transcribe", str(audio), "--format", "srt")
+    assert result.returncode == 0, result.stderr
+    uploads = sorted(r.files["file"] for r in voiced.sim.requests_for("transcriptions"))
+    assert len(uploads) >= 3
+    assert all(name.endswith(".flac") and len(data) < 200_000 for name, _, data in uploads)
+    lengths = [_flac_frames(data) for _, _, data in uploads]
+    with wave.open(str(audio)) as w:
+        assert sum(lengths) == w.getnframes()
+    # Each piece gets the simulator's one segment starting at 0: cues start where pieces do.
+    assert srt_starts(result.stdout) == pytest.approx(
+        [sum(lengths[:i]) / 16000 for i in range(len(lengths))], abs=0.001
+    )
+    assert "pieces" not in result.stderr  # no progress bar when stderr is not a terminal
+
+
+def test_transcribe_longer_than_chunk_max_s_is_split(voiced: Voiced, tmp_path: Path) -> None:
+    voiced.config("[stt]\nchunk_max_s = 10\n")
+    audio = speech_wav(tmp_path / "long.wav")
     result = voiced("transcribe", str(audio))
-    assert result.returncode == 2
-    assert "over the 0.01 MB upload limit" in result.stderr and "ffmpeg" in result.stderr
-    assert voiced.sim.requests == []
+    assert result.returncode == 0, result.stderr
+    uploads = voiced.sim.requests_for("transcriptions")
+    assert len(uploads) >= 3
+    assert len(result.stdout.strip()) > 0
+    translated = voiced("translate", str(audio))
+    assert translated.returncode == 0, translated.stderr
+    assert len(voiced.sim.requests_for("translations")) == len(uploads)
+
+
+def _flac_frames(data: bytes) -> int:
+    import io
+
+    import soundfile
+
+    return int(soundfile.info(io.BytesIO(data)).frames)
 
 
 def test_corrupt_audio_rejected_by_the_server_is_one_line(voiced: Voiced, tmp_path: Path) -> None:

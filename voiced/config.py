@@ -51,6 +51,19 @@ class SttSettings:
     """Vocabulary hint sent with every request (at most 896 characters)."""
     upload_limit_mb: float = 25.0
     """Largest file sent in one request, in MB (25 on Groq's free tier, 100 on paid tiers)."""
+    chunk_max_s: float = 600.0
+    """Longest piece of a long file sent in one request, in seconds: a file over the upload
+    limit or longer than this is cut at silences and its pieces transcribed concurrently."""
+    max_concurrent_uploads: int = 6
+    """Pieces of a long file uploaded at the same time (1 sends them one after another)."""
+
+    def __post_init__(self) -> None:
+        if self.upload_limit_mb <= 0:
+            raise ConfigError("[stt] upload_limit_mb must be more than 0")
+        if self.chunk_max_s < 10:
+            raise ConfigError("[stt] chunk_max_s must be at least 10 seconds")
+        if not 1 <= self.max_concurrent_uploads <= 32:
+            raise ConfigError("[stt] max_concurrent_uploads must be between 1 and 32")
 
 
 @dataclass(frozen=True)
