@@ -108,7 +108,7 @@ def run_daemon(source: Path, base_url: str, name: str, work: Path) -> subprocess
         "GROQ_API_KEY": "gsk_bench_0000000000000000",
     }
     out = work / f"out-{name}.wav"
-    command = [sys.executable, "-m", "voiced.commands.daemon", "--input", str(source)]
+    command = [sys.executable, "-m", "voiced", "daemon", "--input", str(source)]
     command += ["--output", str(out), "--events", str(work / f"events-{name}.jsonl")]
     log = (work / f"log-{name}.txt").open("wb")
     return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)

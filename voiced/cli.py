@@ -57,6 +57,12 @@ def _transcribe(args: argparse.Namespace) -> int:
     return transcribe.run(args)
 
 
+def _listen(args: argparse.Namespace) -> int:
+    from voiced.commands import listen
+
+    return listen.run(args)
+
+
 def _say(args: argparse.Namespace) -> int:
     from voiced.commands import say
 
@@ -175,6 +181,28 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-tools", dest="tools", action="store_false", help="offer the model no tools this time"
     )
     ask.set_defaults(handler=_ask)
+
+    dictate = commands.add_parser(
+        "listen", help="dictation: print what is said, one utterance a line"
+    )
+    dictate.add_argument(
+        "--json",
+        action="store_true",
+        help='one JSON object per utterance: {"start", "end", "text", "rejected"}',
+    )
+    dictate.add_argument(
+        "--input",
+        type=Path,
+        metavar="FILE",
+        help="use this audio file as the microphone (paced in real time); exit at its end",
+    )
+    dictate.add_argument(
+        "--fast", action="store_true", help="with --input: read the file as fast as possible"
+    )
+    dictate.add_argument(
+        "--device", help="microphone: index or part of its name (default: [audio] input_device)"
+    )
+    dictate.set_defaults(handler=_listen)
 
     say = commands.add_parser("say", help="speak text aloud, or write the speech to a WAV file")
     say.add_argument("text", nargs="*", help="what to say (read from stdin when omitted)")

@@ -4,28 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 import tempfile
-from collections.abc import Sequence
 from pathlib import Path
 
-from voiced.errors import ApiError, InputError, VoicedError
-
-HELP = "run the assistant headless (for systemd), or replay a file as the microphone"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``voiced daemon``'s options to ``parser``."""
-    parser.add_argument(
-        "--input", type=Path, metavar="FILE", help="replay mode: this audio file is the microphone"
-    )
-    parser.add_argument(
-        "--output", type=Path, metavar="FILE", help="replay mode: write what would play (WAV)"
-    )
-    parser.add_argument(
-        "--events", type=Path, metavar="FILE", help="replay mode: write every event (JSON lines)"
-    )
-    parser.add_argument("--socket", type=Path, metavar="PATH", help="control socket path")
+from voiced.errors import InputError
 
 
 def run(args: argparse.Namespace) -> int:
@@ -75,23 +57,3 @@ def _check_paths(args: argparse.Namespace) -> None:
                 f"--{option} {path}: the directory {path.parent} does not exist",
                 "create it, or write the file somewhere else",
             )
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``voiced daemon`` on its own: ``python -m voiced.commands.daemon [options]``.
-
-    Errors are reported as the ``voiced`` command line does: one line, exit status 2.
-    """
-    parser = argparse.ArgumentParser(prog="voiced daemon", description=HELP)
-    add_arguments(parser)
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except VoicedError as exc:
-        print(f"voiced: {exc}", file=sys.stderr)
-        return 1 if isinstance(exc, ApiError) else 2
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

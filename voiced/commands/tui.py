@@ -5,19 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 from voiced.config import config_dir
 from voiced.credentials import Secret
-from voiced.errors import ApiError, DaemonNotRunningError, InputError, VoicedError
-
-HELP = "attach the terminal interface to the running daemon"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the options of ``voiced`` and ``voiced tui`` to ``parser``."""
-    parser.add_argument("--socket", type=Path, metavar="PATH", help="control socket path")
+from voiced.errors import DaemonNotRunningError, InputError
 
 
 def run(args: argparse.Namespace) -> int:
@@ -88,23 +80,3 @@ async def daemon_answers(path: Path) -> bool:
         return False
     await client.aclose()
     return True
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the TUI on its own: ``python -m voiced.commands.tui [--attach] [--socket PATH]``.
-
-    Errors are reported as the ``voiced`` command line does: one line, exit status 2.
-    """
-    parser = argparse.ArgumentParser(prog="voiced", description=HELP)
-    add_arguments(parser)
-    parser.add_argument("--attach", dest="attach_only", action="store_true", help="attach only")
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except VoicedError as exc:
-        print(f"voiced: {exc}", file=sys.stderr)
-        return 1 if isinstance(exc, ApiError) else 2
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
