@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from voiced.config import _describe, _matches, data_dir, load_settings
+from voiced.config import data_dir, describe_type, load_settings, matches_type
 from voiced.errors import ConfigError
 
 
@@ -67,22 +67,22 @@ def test_bad_values_name_the_file_and_key(env: dict[str, str], text: str, messag
 
 
 def test_ints_in_a_float_list_become_floats() -> None:
-    from voiced.config import _build
+    from voiced.config import build_section
 
     @dataclass(frozen=True)
     class Levels:
         values: list[float] = ()  # type: ignore[assignment]
         names: tuple[typing.Literal["a", "b"], ...] = ()
 
-    built = _build(Path("x.toml"), "levels", Levels, {"values": [1, 2.5], "names": ["a"]})
+    built = build_section(Path("x.toml"), "levels", Levels, {"values": [1, 2.5], "names": ["a"]})
     assert built.values == [1.0, 2.5] and isinstance(built.values[0], float)
     assert built.names == ("a",)
-    assert not _matches(["c"], tuple[typing.Literal["a", "b"], ...])
+    assert not matches_type(["c"], tuple[typing.Literal["a", "b"], ...])
     assert (
-        _describe(tuple[typing.Literal["a", "b"], ...])
+        describe_type(tuple[typing.Literal["a", "b"], ...])
         == "an array of values, each one of 'a', 'b'"
     )
-    assert _describe(list[int] | None) == "an array of integers"
+    assert describe_type(list[int] | None) == "an array of integers"
 
 
 def test_the_data_dir_follows_xdg() -> None:
