@@ -206,11 +206,22 @@ class PulseServer:
 
 
 class SpeakerRecording:
-    """A running ``parec`` on ``vspeaker.monitor`` (s16le mono 22050 Hz), read by a thread."""
+    """A running ``parec`` on ``vspeaker.monitor`` (s16le mono 22050 Hz), read by a thread.
+
+    Each read is stamped on arrival, so samples can be placed on the ``time.monotonic()``
+    clock: the null sink renders at exactly 22050 Hz, so sample ``n`` reached the monitor at
+    ``t0 + n / 22050``; every read bounds ``t0`` from above (data arrives after it was
+    rendered) and the tightest bound is kept. Times mapped this way are at most a few ms late.
+
+    Args:
+        env: The environment of the private PulseAudio server.
+        timeout: Seconds to wait for the first data.
+        latency_ms: The latency ``parec`` asks the server for (smaller: tighter time stamps).
+    """
 
     rate = SPEAKER_RATE
 
-    def __init__(self, env: dict[str, str], timeout: float) -> None:
+    def __init__(self, env: dict[str, str], timeout: float, latency_ms: int = 20) -> None:
         self._proc = subprocess.Popen(
             [
                 "parec",
@@ -220,13 +231,14 @@ class SpeakerRecording:
                 "--format=s16le",
                 "--channels=1",
                 f"--rate={SPEAKER_RATE}",
-                "--latency-msec=20",
+                f"--latency-msec={latency_ms}",
             ],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
-        self._chunks: list[bytes] = []
+        self._data = bytearray()
+        self._t0 = float("inf")
         self._lock = threading.Lock()
         self._started = threading.Event()
         self._reader = threading.Thread(target=self._read, daemon=True, name="parec-reader")
@@ -239,15 +251,27 @@ class SpeakerRecording:
         assert self._proc.stdout is not None
         fd = self._proc.stdout.fileno()
         while chunk := os.read(fd, 4096):
+            arrived = time.monotonic()
             with self._lock:
-                self._chunks.append(chunk)
+                self._data += chunk
+                self._t0 = min(self._t0, arrived - (len(self._data) // 2) / SPEAKER_RATE)
             self._started.set()
 
     def samples(self) -> npt.NDArray[np.int16]:
         """Return the samples recorded so far, without stopping."""
         with self._lock:
-            data = b"".join(self._chunks)
-        return np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2").astype(np.int16)
+            data = bytes(self._data[: len(self._data) // 2 * 2])
+        return np.frombuffer(data, dtype="<i2").astype(np.int16)
+
+    def time_of(self, index: int) -> float:
+        """time.monotonic() at which sample ``index`` reached the monitor (a few ms late)."""
+        with self._lock:
+            return self._t0 + index / SPEAKER_RATE
+
+    def index_at(self, moment: float) -> int:
+        """The sample that reached the monitor at time.monotonic() ``moment``."""
+        with self._lock:
+            return int((moment - self._t0) * SPEAKER_RATE)
 
     def stop(self) -> npt.NDArray[np.int16]:
         """End ``parec`` and return every sample it recorded."""
