@@ -83,6 +83,11 @@ def test_groq_base_url_applies_unless_the_file_names_a_base_url(env: dict[str, s
         ("[network]\nmax_retries = true", r"max_retries must be an integer, got a boolean"),
         ("[chat]\nreasoning_effort = 'max'", r"reasoning_effort must be one of 'low', 'medium'"),
         ("chat = 3", r"chat must be a \[chat\] table, got an integer"),
+        ("[daemon]\nspeculate_after_ms = 0", r"\[daemon\] speculate_after_ms must be above 0"),
+        (
+            "[daemon]\nspeculate_after_ms = 700",
+            r"speculate_after_ms \(700\) must be shorter than \[listen\] hangover_ms \(700\)",
+        ),
     ],
 )
 def test_bad_files_name_the_file_the_key_and_what_was_expected(
@@ -150,3 +155,16 @@ def test_secret_never_shows_itself() -> None:
     assert secret.masked() == "gsk_…6789"
     assert Secret("short").masked() == "****"
     assert secret.reveal() == KEY
+
+
+def test_the_daemon_speculates_at_its_own_tentative_end(env: dict[str, str]) -> None:
+    """``voiced listen`` keeps [listen] tentative_end_ms; the daemon's segmenter announces the
+    tentative end (and speculates) after [daemon] speculate_after_ms, unless it does not
+    speculate at all."""
+    write_config(env, "[listen]\ntentative_end_ms = 300\n[daemon]\nspeculate_after_ms = 180\n")
+    settings = load_settings(env)
+    assert settings.listen.tentative_end_ms == 300
+    assert settings.daemon_listen.tentative_end_ms == 180
+    assert settings.daemon_listen.hangover_ms == settings.listen.hangover_ms
+    write_config(env, "[daemon]\nspeculative = false\n")
+    assert load_settings(env).daemon_listen.tentative_end_ms == 250

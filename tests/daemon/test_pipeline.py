@@ -72,6 +72,9 @@ async def test_a_spoken_question_is_answered_aloud_after_the_end_of_speech(
     marks = [timeline[k] for k in ("first_token_ms", "first_clause_ms", "first_audio_ms")]
     assert all(m is not None for m in marks) and marks == sorted(marks)
     assert timeline["transcript_ms"] < timeline["end_confirmed_ms"]  # speculation: ready early
+    # It started after [daemon] speculate_after_ms (200 ms) of silence, not [listen]'s 250 ms.
+    paused = run.one("speech_paused")["at_s"] - speech_end / RATE
+    assert 0.17 <= paused <= 0.245, paused
     audio_at = timeline["speech_end_s"] + timeline["first_audio_ms"] / 1000
     assert abs(audio_at - first / RATE) < 0.05
     stt = run.one("usage", kind="stt")

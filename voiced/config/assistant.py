@@ -96,6 +96,13 @@ class DaemonSettings:
     speculative: bool = True
     """Start transcription and the reply at the tentative end of speech, so the answer is
     ready when the end is confirmed (discarded if speech resumes)."""
+    speculate_after_ms: int = 200
+    """Silence after which the speculative turn starts: the daemon's tentative end of speech
+    ([listen] tentative_end_ms is voiced listen's). Transcription (about 300 ms on Groq) and the
+    first token (about 200 ms) must fit in the hangover after it, so the answer is ready when the
+    end is confirmed. The utterance sent ends this long after its last voiced frame: at 150 ms a
+    weak final consonant in loud noise lost its last 100 ms in the segmenter's recordings, at 200
+    ms none did. A pause this long inside a sentence costs one discarded transcription."""
     replay_turns: int = 10
     """Recent turns sent to a client (the TUI) when it connects."""
 
@@ -103,6 +110,8 @@ class DaemonSettings:
         for key in ("barge_in_min_ms", "barge_in_echo_min_ms"):
             if getattr(self, key) < 0:
                 raise ConfigError(f"[daemon] {key} must be 0 or more")
+        if self.speculate_after_ms <= 0:
+            raise ConfigError("[daemon] speculate_after_ms must be above 0")
         if self.wake_window_s < 0:
             raise ConfigError("[daemon] wake_window_s must be 0 or more")
         if self.wake_phrase is not None and not self.wake_phrase.strip():

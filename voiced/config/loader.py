@@ -36,6 +36,21 @@ class Settings:
     config_path: Path | None = None
     """The config file that was read, or None when there was none."""
 
+    def __post_init__(self) -> None:
+        if self.daemon.speculate_after_ms >= self.listen.hangover_ms:
+            raise ConfigError(
+                f"[daemon] speculate_after_ms ({self.daemon.speculate_after_ms}) must be shorter "
+                f"than [listen] hangover_ms ({self.listen.hangover_ms})"
+            )
+
+    @property
+    def daemon_listen(self) -> ListenSettings:
+        """``[listen]`` as the daemon segments with it: when it speculates, its tentative end
+        comes after ``[daemon] speculate_after_ms`` of silence."""
+        if not self.daemon.speculative:
+            return self.listen
+        return replace(self.listen, tentative_end_ms=self.daemon.speculate_after_ms)
+
 
 SECTIONS: dict[str, type[Any]] = {
     "chat": ChatSettings,
@@ -119,9 +134,12 @@ def load_settings(env: typing.Mapping[str, str] | None = None) -> Settings:
         sections[name] = section
 
     key, source = load_api_key(env, config_dir(env) / "credentials")
-    return Settings(
-        **sections,
-        api_key=key,
-        api_key_source=source,
-        config_path=path if path.exists() else None,
-    )
+    try:
+        return Settings(
+            **sections,
+            api_key=key,
+            api_key_source=source,
+            config_path=path if path.exists() else None,
+        )
+    except ConfigError as exc:  # sections that disagree with each other
+        raise ConfigError(f"{path}: {exc.message}", exc.hint) from None

@@ -159,7 +159,7 @@ class AssembledEngine:
         return Pipeline(
             PipelineParts(
                 source=sources(settings, self.replay.input if self.replay else None, d),
-                segmenter=lambda: Segmenter(settings.listen),
+                segmenter=lambda: Segmenter(settings.daemon_listen),
                 hearing=hearing,
                 turns=turns,
                 prefetcher=ConversationPrefetcher(conversation, client, tts),

@@ -148,7 +148,7 @@ class Pipeline:
 
     def apply_settings(self, settings: Settings) -> None:
         """Take reloaded settings; what is being heard now is dropped."""
-        self.parts.segmenter = lambda: Segmenter(settings.listen)
+        self.parts.segmenter = lambda: Segmenter(settings.daemon_listen)
         self.segmenter = self.parts.segmenter()
         self.utterances.drop()
         self.hearing.filter = TranscriptFilter(settings.listen)
