@@ -1,5 +1,6 @@
 """End to end through the sound server: a question played into the virtual microphone, the
-answer heard on the virtual speaker, and speech over the answer stopping it (barge-in)."""
+answer heard on the virtual speaker and shown in an attached TUI, and speech over the answer
+stopping it (barge-in)."""
 
 from __future__ import annotations
 
@@ -16,9 +17,13 @@ from tests.daemon.helpers import RunningDaemon, next_of
 from tests.daemon.replaying import settings_for
 from tests.groqsim import ChatReply, GroqSim, Segment, ToolCall, Transcript
 from tests.listen.scenes import lay_out
+from tests.tui.conftest import SIZE, attached, until
+from tests.tui.screen import screen_text
 from voiced.daemon.app import Daemon
 from voiced.daemon.assemble import engine_factory
 from voiced.protocol import ControlClient, LogRecord, SpeakingStarted, SpeakingStopped, Timeline
+from voiced.tui.app import VoicedApp
+from voiced.tui.widgets.timeline import LatencyTimeline
 
 LOUD = 300
 RATE = 22050  # the speaker recording's rate
@@ -60,13 +65,21 @@ async def test_a_question_into_the_microphone_is_answered_on_the_speaker(
     groqsim.enqueue("chat", ChatReply(content="It is three o'clock.", ttft=0.1))
     running, client = await live_daemon(groqsim, home, sock)
     speaker = pulse.record_speaker()
+    app = VoicedApp(sock)
     try:
-        player = pulse.play_to_mic(wav)
-        stopped = await next_of(client, SpeakingStopped, within=30)
-        timeline = await next_of(client, Timeline, within=5)
-        await asyncio.sleep(0.3)
-        recorded = speaker.stop()
-        await asyncio.to_thread(player.wait, 10)
+        async with app.run_test(size=SIZE) as pilot:
+            await attached(pilot)
+            player = pulse.play_to_mic(wav)
+            stopped = await next_of(client, SpeakingStopped, within=30)
+            timeline = await next_of(client, Timeline, within=5)
+            await asyncio.sleep(0.3)
+            recorded = speaker.stop()
+            await asyncio.to_thread(player.wait, 10)
+            # The TUI shows the turn: the question, the tool call, the reply, its latencies.
+            await until(pilot, lambda: "three o'clock" in screen_text(app), "the reply")
+            await until(pilot, lambda: app.query_one(LatencyTimeline).milestones, "the timeline")
+            shown = screen_text(app)
+            marks = dict(app.query_one(LatencyTimeline).milestones)
     finally:
         await client.aclose()
         await running.stop()
@@ -77,6 +90,9 @@ async def test_a_question_into_the_microphone_is_answered_on_the_speaker(
     )
     heard = loud(recorded)
     assert heard.size > RATE // 2, "the reply was not heard on the speaker"
+    assert "What time is it?" in shown and "current_time" in shown
+    assert "It is three o'clock." in shown
+    assert timeline.first_audio_ms in marks.values()
 
 
 async def test_speaking_over_the_answer_stops_it_on_the_speaker(
