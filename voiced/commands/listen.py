@@ -36,9 +36,9 @@ def run(args: argparse.Namespace) -> int:
         except BaseException:
             await source.aclose()
             raise
-        dictation = Dictation(
-            source, segmenter, client, TranscriptFilter(loaded.listen), loaded.stt
-        )
+        judge = TranscriptFilter(loaded.listen)
+        early = not (args.input is not None and args.fast)
+        dictation = Dictation(source, segmenter, client, judge, loaded.stt, early=early)
         await dictation.run(printer)
         return 0
 
