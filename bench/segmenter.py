@@ -4,7 +4,9 @@ Run: .venv/bin/python bench/segmenter.py [--rounds N]
 Every figure comes from the generated test recordings (tests/listen/scenes.py), measured in this
 run. Throughput is CPU time of this process (one core: webrtcvad and Silero each use one
 thread) against the length of the audio, next to plain webrtcvad over the same frames as the
-baseline. Latency is counted in samples on the input clock, so it does not depend on the machine.
+baseline; beside it, the share of the audio Silero was asked to judge (counted model calls,
+independent of the machine). Latency is counted in samples on the input clock, so it does
+not depend on the machine.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ import webrtcvad
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.audio.speech import RATE, Scene  # noqa: E402
-from tests.listen.harness import count, ended, frames, run  # noqa: E402
+from tests.listen.harness import count, counted, ended, frames, run  # noqa: E402
 from tests.listen.scenes import (  # noqa: E402
     lay_out,
+    long_background,
     non_speech_scenes,
     speech_over_music,
     speech_scenes,
@@ -71,17 +74,28 @@ def webrtcvad_seconds(scenes: list[Scene], rounds: int) -> float:
     return best
 
 
+def judged_share(settings: ListenSettings, scenes: list[Scene]) -> float:
+    """Share of the audio the second stage judged (32 ms chunks it was asked about)."""
+    chunks = 0.0
+    for scene in scenes:
+        segmenter, model = counted(settings)
+        run(segmenter, scene.audio)
+        chunks += model.share(scene.audio.size) * scene.audio.size
+    return chunks / sum(s.audio.size for s in scenes)
+
+
 def throughput(rounds: int) -> None:
     silence = lay_out("silence", [60.0])
     groups = {
         "speech recordings": list(speech_scenes().values()),
         "noise, clicks, music": list(non_speech_scenes().values()),
+        "30 s music + 30 s typing": [long_background("music"), long_background("keyboard")],
         "60 s of room silence": [silence],
     }
     print(f"Throughput, multiple of real time on one core (CPU time, best of {rounds}):")
     print(
         f"  {'recordings':24} {'seconds':>8} {'webrtcvad':>10} {'1st stage':>10} {'2 stages':>10}"
-        f" {'+confirm_end':>13}"
+        f" {'+confirm_end':>13} {'Silero judged':>14}"
     )
     for name, scenes in groups.items():
         seconds = sum(s.audio.size for s in scenes) / RATE
@@ -89,7 +103,12 @@ def throughput(rounds: int) -> None:
         first = seconds / cpu_seconds(STAGES["+ energy gate"], scenes, rounds)
         both = seconds / cpu_seconds(DEFAULTS, scenes, rounds)
         end = seconds / cpu_seconds(replace(DEFAULTS, confirm_end=True), scenes, rounds)
-        print(f"  {name:24} {seconds:8.1f} {base:9.0f}x {first:9.0f}x {both:9.0f}x {end:12.0f}x")
+        share = 100 * judged_share(DEFAULTS, scenes)
+        print(
+            f"  {name:24} {seconds:8.1f} {base:9.0f}x {first:9.0f}x {both:9.0f}x {end:12.0f}x"
+            f" {share:12.1f} %"
+        )
+    print("  (Silero judged: share of the audio the second stage heard, default stages)")
     idle = 60.0 / cpu_seconds(DEFAULTS, [silence], rounds)
     print(f"  CPU share of one core while listening to silence: {100 / idle:.3f} %")
 

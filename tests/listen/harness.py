@@ -8,7 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from voiced.audio.frames import FRAME_SAMPLES, Frame
+from voiced.config import ListenSettings
 from voiced.listen import Dropped, Event, Segmenter, SpeechEnded, SpeechStarted
+from voiced.listen.confirm import CHUNK, SileroConfirmer, SileroModel
 
 
 def frames(audio: np.ndarray, start: int = 0) -> Iterator[Frame]:
@@ -49,3 +51,28 @@ def count(events: list[Event]) -> StageCounts:
         opened=sum(1 for e in events if isinstance(e, SpeechStarted)),
         unconfirmed=sum(1 for e in events if isinstance(e, Dropped) and not e.started),
     )
+
+
+class CountingModel:
+    """The real Silero model, counting the 32 ms chunks it is asked to judge."""
+
+    def __init__(self) -> None:
+        self._model = SileroModel()
+        self.chunks = 0
+
+    def reset(self) -> None:
+        self._model.reset()
+
+    def probability(self, chunk: np.ndarray) -> float:
+        self.chunks += 1
+        return self._model.probability(chunk)
+
+    def share(self, samples: int) -> float:
+        """The share of ``samples`` of audio the model judged."""
+        return self.chunks * CHUNK / samples
+
+
+def counted(settings: ListenSettings) -> tuple[Segmenter, CountingModel]:
+    """A segmenter whose second stage counts what it judges."""
+    model = CountingModel()
+    return Segmenter(settings, confirmer=SileroConfirmer(settings, model)), model

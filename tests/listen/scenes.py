@@ -153,3 +153,25 @@ def speech_scenes() -> dict[str, Scene]:
 def non_speech_scenes() -> dict[str, Scene]:
     """Scenes holding no speech at all, by name."""
     return {s.name: s for s in _non_speech()}
+
+
+@cache
+def long_background(name: str) -> Scene:
+    """30 seconds of background sound without speech: "music" or "keyboard"."""
+    sound = {"music": lambda: music(30, 31), "keyboard": lambda: clicks(30, 32)}[name]()
+    return only(f"long_{name}", sound)
+
+
+@cache
+def speech_late_in_music(snr_db: float, start_s: float) -> Scene:
+    """Music from the start, and one request spoken over it from ``start_s`` on, ``snr_db``
+    louder than the music."""
+    talk = [speak(WEATHER), 0.3, speak(REMIND)]
+    return lay_out(f"late_{snr_db:g}db", [start_s, talk, 2.0], music(start_s + 8, 4) * 10, snr_db)
+
+
+@cache
+def music_with_a_gap(gap_s: float) -> Scene:
+    """Ten seconds of music, ``gap_s`` of room silence, then six seconds of music."""
+    sound = np.concatenate([music(10, 41), np.zeros(int(gap_s * RATE)), music(6, 42)])
+    return only(f"music_gap_{gap_s:g}s", sound)

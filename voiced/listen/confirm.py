@@ -19,6 +19,9 @@ TARGET_DB = -20.0
 poorly: a speaker 30 dB down scored 0.25 of its chunks as speech, brought up 0.95)."""
 MAX_GAIN_DB = 30.0
 """The most a quiet candidate is amplified before Silero hears it."""
+SPEECH_SPAN = 10
+"""Chunks (320 ms) within which confirm_ms of speech chunks mark where speech begins: music
+now and then scores one lone chunk as speech."""
 
 
 class SpeechModel(Protocol):
@@ -38,6 +41,11 @@ class SpeechConfirmer(Protocol):
 
     def begin(self, audio: np.ndarray) -> bool:
         """Start on a new candidate with its int16 audio so far; return whether confirmed."""
+        ...
+
+    def resume(self, audio: np.ndarray) -> bool:
+        """Like ``begin``, but keep what the model heard before (judge the same candidate
+        again after a pause)."""
         ...
 
     def more(self, samples: np.ndarray) -> bool:
@@ -111,7 +119,7 @@ class SileroConfirmer:
         self._hits = 0
         self._best = 0.0
         self._judged = 0
-        self._first: int | None = None
+        self._hit_at: list[int] = []
         self._latest = 0.0
 
     @property
@@ -121,8 +129,12 @@ class SileroConfirmer:
 
     @property
     def first_speech(self) -> int | None:
-        """Where the first chunk judged as speech starts, in samples from ``begin``'s audio."""
-        return self._first
+        """Where the first chunk judged as speech starts, in samples from ``begin``'s audio:
+        the first that confirm_ms of speech chunks follow closely, else the first at all."""
+        hits, n = self._hit_at, self._needed
+        span = SPEECH_SPAN * CHUNK
+        close = (hits[i] for i in range(len(hits) - n + 1) if hits[i + n - 1] - hits[i] < span)
+        return next(close, hits[0] if hits else None)
 
     @property
     def latest(self) -> float:
@@ -132,11 +144,15 @@ class SileroConfirmer:
     def begin(self, audio: np.ndarray) -> bool:
         """Reset the model, set the gain from the candidate's loudest frame, and judge it."""
         self._model.reset()
+        return self.resume(audio)
+
+    def resume(self, audio: np.ndarray) -> bool:
+        """Like ``begin``, but the model keeps what it heard before."""
         self._pending = np.zeros(0, dtype=np.float32)
         self._hits = 0
         self._best = 0.0
         self._judged = 0
-        self._first = None
+        self._hit_at = []
         self._latest = 0.0
         steps = range(0, max(audio.size - FRAME_SAMPLES, 0) + 1, FRAME_SAMPLES)
         peak_db = max(level_db(audio[i : i + FRAME_SAMPLES]) for i in steps)
@@ -155,7 +171,61 @@ class SileroConfirmer:
             self._latest = p
             if p >= self._threshold:
                 self._hits += 1
-                self._first = self._judged if self._first is None else self._first
+                self._hit_at.append(self._judged)
             self._judged += CHUNK
         self._pending = self._pending[whole:]
         return self._hits >= self._needed
+
+
+CHECK_MS = 320
+"""How long the second stage judges a candidate past the audio it begins with before it gives
+up on it for a while: with its context, Silero confirms speech within 210 ms of any point
+inside the test recordings' speech (90 % within 120 ms)."""
+FIRST_REST_MS = 1500
+"""The second stage's first rest after a failed check; each further failure doubles it."""
+MAX_REST_MS = 4000
+"""The longest rest: background sound is checked again at least this often."""
+RISE_DB = 3.0
+"""Audio this much louder than the loudest stretch a failed check heard ends the rest at once
+(people speak over music or typing louder than it; levels are means over the start window)."""
+QUIET_RESET_MS = 2000
+"""This long without a voiced frame ends the background episode: the next candidate is judged
+at once, with a full check."""
+
+
+class Backoff:
+    """When the second stage may judge again, after checks that heard no speech.
+
+    Background sound (music, typing, a TV) keeps the first stage voiced and would keep Silero
+    judging every chunk. After each failed check Silero rests, for longer each time up to
+    ``MAX_REST_MS``, unless the input grows clearly louder than what it turned away.
+    Positions are in samples on the input's clock.
+    """
+
+    def __init__(self) -> None:
+        self._failures = 0
+        self._until = 0
+        self._ceiling_db = -math.inf
+
+    def reset(self) -> None:
+        """Forget the background: the next candidate is judged at once."""
+        self._failures = 0
+        self._until = 0
+        self._ceiling_db = -math.inf
+
+    @property
+    def failures(self) -> int:
+        """Failed checks since the last reset."""
+        return self._failures
+
+    def resting(self, at: int, level_db: float) -> bool:
+        """Whether the second stage should stay idle at ``at`` for audio at ``level_db``."""
+        return at < self._until and level_db < self._ceiling_db + RISE_DB
+
+    def failed(self, at: int, loudest_db: float) -> None:
+        """A check ending at ``at`` heard no speech in audio whose loudest stretch (a mean
+        over the start window) was ``loudest_db``; start the next rest."""
+        rest_ms = min(FIRST_REST_MS * 2**self._failures, MAX_REST_MS)
+        self._until = at + round(rest_ms * SAMPLE_RATE / 1000)
+        self._failures += 1
+        self._ceiling_db = max(self._ceiling_db, loudest_db)

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from enum import Enum, auto
 
 from voiced.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, Frame
 from voiced.config import ListenSettings
-from voiced.listen.confirm import SileroConfirmer, SpeechConfirmer
+from voiced.listen.confirm import (
+    CHECK_MS,
+    MAX_REST_MS,
+    QUIET_RESET_MS,
+    Backoff,
+    SileroConfirmer,
+    SpeechConfirmer,
+)
 from voiced.listen.events import (
     Dropped,
     EndReason,
@@ -18,12 +26,22 @@ from voiced.listen.events import (
 )
 from voiced.listen.levels import LevelMeter
 from voiced.listen.utterance import Heard, Utterance
-from voiced.listen.vad import EnergyGatedVad, FrameClassifier, Judgement, first_loud, last_loud
+from voiced.listen.vad import (
+    EnergyGatedVad,
+    FrameClassifier,
+    Judgement,
+    first_loud,
+    last_loud,
+    loudest_span,
+    mean_level_db,
+)
 
 CONFIRM_CONTEXT_MS = 320
 """Audio before the onset the second stage hears first, to settle its state."""
-PENDING_LOOKBACK_MS = 2000
-"""How long a candidate may wait for the second stage and keep its onset."""
+PENDING_LOOKBACK_MS = MAX_REST_MS + CHECK_MS + 1000
+"""How long a candidate may wait for the second stage and keep its onset: long enough that
+speech starting as Silero begins its longest rest is still held when the next check
+confirms it."""
 END_THRESHOLD_DROP = 0.15
 """With confirm_end, speech goes on while Silero's probability stays above the threshold less
 this (Silero's own hysteresis)."""
@@ -45,7 +63,7 @@ def _frames(ms: float) -> int:
 class _State(Enum):
     IDLE = auto()
     PENDING = auto()
-    """Enough voiced audio to open, waiting for the second stage."""
+    """Enough voiced audio to open, waiting for the second stage (judging or resting)."""
     SPEECH = auto()
 
 
@@ -54,7 +72,12 @@ class Segmenter:
 
     Building one loads the Silero model (about 80 ms; do it once, off the event loop).
     ``feed`` then costs tens of microseconds a frame, about 2 ms when a candidate first goes
-    to the second stage.
+    to the second stage, and up to about 30 ms once when speech is confirmed after the second
+    stage rested (it judges the last few seconds again to find the onset).
+
+    Background sound the second stage keeps turning away (music, typing, a TV) is judged in
+    short checks with growing rests between them (``confirm.Backoff``), so Silero hears only
+    a small share of it; a clear rise in level ends a rest at once.
 
     Args:
         settings: The ``[listen]`` settings.
@@ -81,6 +104,12 @@ class Segmenter:
         self._release_margin = s.energy_margin_db / 2
         self._max_trail = _samples(MAX_TRAIL_MS)
         self._stale = _samples(STALE_ONSET_MS)
+        self._context = _samples(CONFIRM_CONTEXT_MS)
+        self._window_span_frames = _frames(s.start_window_ms)
+        self._window_span = self._window_span_frames * FRAME_SAMPLES
+        self._check = _samples(CHECK_MS)
+        self._quiet_reset = _samples(QUIET_RESET_MS)
+        self._backoff = Backoff()
         self._tail = _samples(s.tentative_end_ms)
         self._hangover = _samples(s.hangover_ms)
         self._min_voiced = _samples(s.min_voiced_ms)
@@ -104,6 +133,13 @@ class Segmenter:
         self._voiced_end = 0
         self._last_end = 0
         self._next: int | None = None
+        self._checking = False
+        """In PENDING: whether the second stage is judging (else it rests)."""
+        self._check_end = 0
+        self._rejudge_from: int | None = None
+        """Where to look for the onset again when a check after a rest confirms speech."""
+        self._last_voiced = 0
+        self._backoff.reset()
 
     def feed(self, frame: Frame) -> list[Event]:
         """Judge one frame and return the events it caused, oldest first.
@@ -155,16 +191,17 @@ class Segmenter:
         return events
 
     def _before_speech(self, heard: Heard, threshold: float, events: list[Event]) -> None:
+        if heard.voiced:
+            self._last_voiced = heard.end
+        elif heard.end - self._last_voiced >= self._quiet_reset:
+            self._backoff.reset()
         voiced = [f for f in self._window if f.voiced]
         if self._state is _State.PENDING:
-            assert self._confirmer is not None
             if not voiced:
                 events.append(self._reject(heard.end))
-            elif self._confirmer.more(heard.samples):
-                self._open(heard.end, events)
             else:
-                oldest = self._history[0].start + self._preroll
-                self._onset = max(self._onset, oldest)
+                self._onset = max(self._onset, self._history[0].start + self._preroll)
+                self._pending(heard, events)
             return
         if len(voiced) < self._start_voiced:
             return
@@ -173,21 +210,86 @@ class Segmenter:
         if self._confirmer is None:
             self._open(heard.end, events)
             return
-        since = max(self._onset - _samples(CONFIRM_CONTEXT_MS), self._history[0].start)
-        self._since = since
-        context = Utterance(since, since, [f for f in self._history if f.end > since])
         self._state = _State.PENDING
-        if self._confirmer.begin(context.audio(heard.end)):
-            self._open(heard.end, events)
+        self._checking = False
+        self._rejudge_from = None
+        if self._backoff.resting(heard.end, self._loudness()):
+            self._rejudge_from = self._onset - self._context
+        else:
+            self._start_check(self._onset - self._context, heard, events)
 
-    def _open(self, at: int, events: list[Event]) -> None:
+    def _pending(self, heard: Heard, events: list[Event]) -> None:
+        """A candidate goes on: judge it, give up on it for a while, or resume judging."""
+        assert self._confirmer is not None
+        if not self._checking:
+            loudness = self._loudness() if heard.voiced else -math.inf
+            if not self._backoff.resting(heard.end, loudness):
+                self._start_check(heard.end - FRAME_SAMPLES - self._context, heard, events, True)
+        elif self._confirmer.more(heard.samples):
+            self._confirmed(heard.end, events)
+        elif heard.end >= self._check_end:
+            self._fail_check(heard.end)
+
+    def _start_check(
+        self, since: int, heard: Heard, events: list[Event], after_rest: bool = False
+    ) -> None:
+        """Let the second stage judge the candidate from ``since`` (its context) to now."""
+        assert self._confirmer is not None
+        since = max(since, self._history[0].start)
+        self._since = since
+        self._checking = True
+        self._check_end = heard.end + self._check
+        context = Utterance(since, since, self._heard_since(since))
+        # After a rest the model keeps the state this background left in it: fresh starts
+        # inside music now and then scored it as speech.
+        judge = self._confirmer.resume if after_rest else self._confirmer.begin
+        if judge(context.audio(heard.end)):
+            self._confirmed(heard.end, events)
+
+    def _fail_check(self, at: int) -> None:
+        """The check heard no speech: the second stage rests; what it judged was not speech."""
+        judged = self._heard_since(self._since - self._window_span)
+        self._backoff.failed(
+            at, loudest_span([f.level_db for f in judged], self._window_span_frames)
+        )
+        self._checking = False
+        self._rejudge_from = at - self._context
+
+    def _confirmed(self, at: int, events: list[Event]) -> None:
+        """Open the utterance; after a rest, first find where its speech began."""
+        first = self._first_speech()
+        if self._rejudge_from is not None:
+            since = max(self._rejudge_from, self._history[0].start)
+            if since < self._since:
+                # Speech may have begun while Silero rested: judge everything since the last
+                # failed check once more, from the start, to find its first speech.
+                assert self._confirmer is not None
+                self._since = since
+                self._confirmer.begin(Utterance(since, since, self._heard_since(since)).audio(at))
+                again = self._first_speech()
+                first = again if again is not None else first
+        self._backoff.reset()
+        self._open(at, events, first)
+
+    def _first_speech(self) -> int | None:
+        """Where the second stage first heard speech in its current run, on the input clock."""
         first = self._confirmer.first_speech if self._confirmer is not None else None
+        return None if first is None else self._since + first
+
+    def _loudness(self) -> float:
+        """Level of the start window's audio (its mean power), dBFS."""
+        return mean_level_db([f.level_db for f in self._window])
+
+    def _heard_since(self, since: int) -> list[Heard]:
+        return [f for f in self._history if f.end > since]
+
+    def _open(self, at: int, events: list[Event], first: int | None = None) -> None:
         if first is not None:
             # After a long wait (music, noise) the first stage's onset is stale: start
             # shortly before the first chunk the second stage heard as speech.
-            self._onset = max(self._onset, self._since + first - self._stale)
+            self._onset = max(self._onset, first - self._stale)
         start = max(self._onset - self._preroll, self._history[0].start, self._last_end)
-        self._utterance = Utterance(start, self._onset, [f for f in self._history if f.end > start])
+        self._utterance = Utterance(start, self._onset, self._heard_since(start))
         voiced = [f for f in self._window if f.voiced]
         self._utterance.offset = voiced[-1].end if voiced else self._onset
         self._state = _State.SPEECH
@@ -196,15 +298,14 @@ class Segmenter:
         events.append(SpeechStarted(at, start, self._onset))
 
     def _reject(self, at: int) -> Dropped:
-        best = self._confirmer.best if self._confirmer is not None else 0.0
         self._state = _State.IDLE
-        return Dropped(
-            at,
-            self._onset,
-            at,
-            f"the second stage heard no speech (best probability {best:.2f})",
-            started=False,
-        )
+        if self._checking:
+            self._fail_check(at)
+            best = self._confirmer.best if self._confirmer is not None else 0.0
+            reason = f"the second stage heard no speech (best probability {best:.2f})"
+        else:
+            reason = "the second stage was resting after background sound it heard no speech in"
+        return Dropped(at, self._onset, at, reason, started=False)
 
     def _in_speech(self, heard: Heard, judged: Judgement, events: list[Event]) -> None:
         utterance = self._utterance

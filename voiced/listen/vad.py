@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -25,6 +27,25 @@ def level_db(samples: np.ndarray) -> float:
     x = samples.astype(np.float32)
     mean_square = float(np.dot(x, x)) / max(x.size, 1) / _FULL_SCALE_SQ
     return 10.0 * float(np.log10(mean_square)) if mean_square > 1e-10 else SILENCE_DB
+
+
+def mean_level_db(levels: Sequence[float]) -> float:
+    """Level of consecutive frames together (their mean power), dBFS, from their levels."""
+    if not levels:
+        return SILENCE_DB
+    power = sum(10.0 ** (level / 10.0) for level in levels) / len(levels)
+    return 10.0 * math.log10(power) if power > 1e-10 else SILENCE_DB
+
+
+def loudest_span(levels: Sequence[float], frames: int) -> float:
+    """The highest ``mean_level_db`` of any ``frames`` consecutive frames among ``levels``
+    (of all of them when there are fewer), dBFS."""
+    if len(levels) <= frames:
+        return mean_level_db(levels)
+    power = np.power(10.0, np.asarray(levels, dtype=np.float64) / 10.0)
+    sums = np.convolve(power, np.ones(frames), mode="valid") / frames
+    top = float(sums.max())
+    return 10.0 * math.log10(top) if top > 1e-10 else SILENCE_DB
 
 
 @dataclass(frozen=True, slots=True)
