@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -12,15 +14,27 @@ from tests.daemon.helpers import next_of
 from tests.daemon.replaying import replay, settings_for
 from tests.groqsim import ChatReply, GroqSim, Segment, ToolCall, Transcript
 from tests.listen.scenes import lay_out
+from voiced.converse.history import HistoryStore
+from voiced.converse.records import MessageRecord
 from voiced.daemon.app import Daemon
 from voiced.daemon.assemble import AssembledEngine
+from voiced.daemon.turns import heard_shares
 from voiced.protocol import (
+    AssistantText,
+    Cancel,
     Confirm,
     ConfirmRequest,
     ControlClient,
     History,
     SendText,
+    SpeakingStarted,
     ToolResult,
+)
+
+LONG_REPLY = (
+    "Here is a long answer, so that there is time to talk over it. It goes on for a while, "
+    "sentence after sentence, about nothing much at all. And then it goes on some more, "
+    "because it has to last for several seconds of speech."
 )
 
 
@@ -118,3 +132,89 @@ async def test_a_restarted_daemon_shows_the_stored_conversation_to_a_new_client(
     await replay(lay_out("quiet", [1.0]), settings_for(groqsim, home), home, during=look)
     entries = [(e.turn, e.role, e.text) for e in shown[0].entries]
     assert entries == [(0, "user", "hello"), (0, "assistant", "Hello to you too.")]
+
+
+def stored_replies(home: Path, turn: int) -> list[MessageRecord]:
+    """The assistant messages of a stored turn (1 is the first), from the daemon's history."""
+    store = HistoryStore(home / "data" / "voiced" / "history.sqlite3")
+    try:
+        record = store.conversation(store.conversations(1)[0].id)
+    finally:
+        store.close()
+    return [m for m in record.turns[turn - 1].messages if m.role == "assistant"]
+
+
+def said_in_turn_one(request: dict[str, Any]) -> list[str]:
+    """The assistant words a chat request carries from the first turn."""
+    messages = request["messages"]
+    second_user = [i for i, m in enumerate(messages) if m["role"] == "user"][1]
+    return [
+        m["content"]
+        for m in messages[:second_user]
+        if m["role"] == "assistant" and m.get("content")
+    ]
+
+
+async def test_a_reply_after_a_tool_round_talked_over_is_remembered_as_far_as_it_was_heard(
+    groqsim: GroqSim, home: Path
+) -> None:
+    question, over = "What time is it?", "Stop, tell me the weather instead."
+    scene = lay_out("barge", [0.8, [speak(question)], 2.8, [speak(over)], 4.0])
+    groqsim.enqueue("transcriptions", transcript(question), transcript(over))
+    groqsim.enqueue("chat", ChatReply(tool_calls=[ToolCall("current_time", {})], ttft=0.1))
+    groqsim.enqueue("chat", ChatReply(content=LONG_REPLY, ttft=0.1, tokens_per_s=500))
+    groqsim.enqueue("chat", ChatReply(content="Sunny.", ttft=0.1))
+    # Without speculation each utterance is transcribed and answered exactly once.
+    settings = settings_for(groqsim, home, echo_cancelled=True, speculative=False)
+    run = await replay(scene, settings, home)
+    assert run.one("speaking_stopped", turn=1)["reason"] == "barge_in"
+    assert run.one("assistant_text", turn=2)["text"] == "Sunny."
+
+    tool_round, text_round = stored_replies(home, 1)
+    assert tool_round.tool_calls and not tool_round.interrupted
+    heard = text_round.spoken
+    assert text_round.interrupted and text_round.content == LONG_REPLY
+    assert heard and len(heard) < len(LONG_REPLY) and LONG_REPLY.startswith(heard)
+    # What the model is sent next turn: the tool round, then only the words heard.
+    assert said_in_turn_one(groqsim.requests_for("chat")[-1].json) == [heard]
+
+
+async def test_a_reply_after_a_tool_round_cancelled_while_streaming_keeps_only_what_was_heard(
+    groqsim: GroqSim, home: Path
+) -> None:
+    groqsim.enqueue("chat", ChatReply(tool_calls=[ToolCall("current_time", {})], ttft=0.05))
+    groqsim.enqueue("chat", ChatReply(content=LONG_REPLY, ttft=0.05, tokens_per_s=12))
+    groqsim.enqueue("chat", ChatReply(content="Fine.", ttft=0.05))
+    ended: list[AssistantText] = []
+
+    async def user(daemon: Daemon) -> None:
+        async with await ControlClient.connect(daemon.socket_path) as client:
+            assert (await client.request(SendText(text="what time is it"))).ack.ok
+            await next_of(client, SpeakingStarted, within=20)
+            await asyncio.sleep(1.5)
+            assert (await client.request(Cancel())).ack.ok
+            ended.append(await next_of(client, AssistantText, lambda e: e.turn == 1))
+            assert (await client.request(SendText(text="never mind"))).ack.ok
+            await next_of(client, AssistantText, lambda e: e.turn == 2, within=20)
+
+    await replay(lay_out("quiet", [12.0]), settings_for(groqsim, home), home, during=user)
+    assert ended[0].interrupted and ended[0].text != LONG_REPLY  # cut while still streaming
+    tool_round, text_round = stored_replies(home, 1)
+    assert tool_round.tool_calls and text_round.status == "interrupted"
+    assert text_round.interrupted and text_round.spoken
+    assert LONG_REPLY.startswith(text_round.content) and text_round.content.startswith(
+        text_round.spoken
+    )
+    assert len(text_round.spoken) < len(text_round.content)
+    assert said_in_turn_one(groqsim.requests_for("chat")[-1].json) == [text_round.spoken]
+
+
+def test_what_was_heard_is_laid_over_the_rounds_in_order() -> None:
+    said_first = ["Let me check the **time**.", "It is three o'clock, and sunny."]
+    assert heard_shares(said_first, "Let me check the time. It is three") == [None, "It is three"]
+    assert heard_shares(said_first, "Let me") == ["Let me", ""]
+    assert heard_shares(said_first, "") == ["", ""]
+    everything = "Let me check the time. It is three o'clock, and sunny."
+    assert heard_shares(said_first, everything) == [None, None]
+    # A tool round that said nothing is left alone, whatever was heard.
+    assert heard_shares(["", "It is three o'clock."], "It is") == [None, "It is"]

@@ -13,6 +13,7 @@ from voiced.converse.context import context_messages, estimate_tokens
 from voiced.converse.history import HistoryStore
 from voiced.converse.prompt import local_timezone, system_prompt
 from voiced.converse.recorder import HistoryWriter
+from voiced.converse.records import MessageRecord
 from voiced.converse.tools.registry import ToolRegistry
 from voiced.converse.tools.runner import ToolRunner
 from voiced.converse.turn import ReplySink, TurnResult, TurnRun
@@ -88,6 +89,8 @@ class Conversation:
             client, options.summary_model or options.model, options.keep_recent_turns
         )
         self._one_at_a_time = asyncio.Lock()
+        self._latest: tuple[int, int] | None = None
+        """(conversation id, turn id) of the turn answered last, or being answered."""
 
     async def ask(
         self, text: str, sink: ReplySink, *, new: bool = False, system: str | None = None
@@ -106,9 +109,11 @@ class Conversation:
             StorageError: The history cannot be written.
         """
         async with self._one_at_a_time:
+            self._latest = None
             gap = self.options.idle_gap_s
             conversation_id = await self.history.call(HistoryStore.conversation_for, gap, new)
             turn_id, _ = await self.history.call(HistoryStore.start_turn, conversation_id, text)
+            self._latest = (conversation_id, turn_id)
             turn = TurnRun(self, turn_id, sink)
             try:
                 result = await turn.run(conversation_id, text, system)
@@ -127,6 +132,25 @@ class Conversation:
         await self.history.call(
             HistoryStore.update_message, reply_id, spoken=spoken, interrupted=interrupted
         )
+
+    async def latest_replies(self) -> tuple[MessageRecord, ...]:
+        """The stored replies (assistant messages, one a round) of the turn answered last, or
+        being answered, oldest first; () when that turn was stopped before it was stored.
+
+        It is how the caller finds what to :meth:`mark_spoken` after a turn was cut short,
+        even one cancelled before :meth:`ask` could return.
+
+        Raises:
+            StorageError: The history cannot be read.
+        """
+        if self._latest is None:
+            return ()
+        conversation_id, turn_id = self._latest
+        record = await self.history.call(HistoryStore.conversation, conversation_id)
+        for turn in record.turns:
+            if turn.id == turn_id:
+                return tuple(m for m in turn.messages if m.role == "assistant")
+        return ()
 
     async def messages_for(
         self, conversation_id: int, text: str, system: str | None

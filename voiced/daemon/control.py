@@ -14,7 +14,7 @@ from voiced.daemon.sockfile import bind_private
 from voiced.errors import ProtocolError, VoicedError
 from voiced.protocol.commands import Command
 from voiced.protocol.events import Event, Hello
-from voiced.protocol.reports import Ack, ErrorReport, Goodbye, History
+from voiced.protocol.reports import Ack, ErrorReport, Goodbye
 from voiced.protocol.wire import MAX_COMMAND_BYTES, decode_command, encode
 
 log = logging.getLogger(__name__)
@@ -26,8 +26,9 @@ class CommandHandler(Protocol):
     def greeting(self) -> Hello:
         """The greeting a new client gets first."""
 
-    def recent(self) -> History:
-        """The recent conversation a new client gets second."""
+    def recent(self) -> tuple[Event, ...]:
+        """What a new client gets after the greeting: the recent conversation (a
+        :class:`History`), then any confirmation still waiting for an answer."""
 
     async def handle(self, command: Command) -> tuple[Event, ...]:
         """Carry out a command; return any events that answer it (sent to that client only).
@@ -99,7 +100,9 @@ class ControlServer:
         log.info("%s connected (%d clients)", name, len(self._subs))
         sender = asyncio.create_task(self._send(sub, writer), name=f"{name}-send")
         try:
-            writer.write(encode(self.handler.greeting()) + encode(self.handler.recent()))
+            # Written at once after subscribing: later events follow these, none is missed.
+            opening = (self.handler.greeting(), *self.handler.recent())
+            writer.write(b"".join(encode(event) for event in opening))
             await self._receive(reader, sub)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass

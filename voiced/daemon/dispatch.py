@@ -10,7 +10,7 @@ from voiced import __version__
 from voiced.errors import InputError, VoicedError
 from voiced.protocol import commands as c
 from voiced.protocol.events import PROTOCOL_VERSION, ConfirmResolved, Event, Hello
-from voiced.protocol.reports import History, LogRecord, ModelsChanged, Status
+from voiced.protocol.reports import LogRecord, ModelsChanged, Status
 
 if TYPE_CHECKING:
     from voiced.daemon.app import Daemon
@@ -39,9 +39,9 @@ class Dispatcher:
             stt_model=d.models["stt"],
         )
 
-    def recent(self) -> History:
-        """The recent conversation."""
-        return self.daemon.recent.history()
+    def recent(self) -> tuple[Event, ...]:
+        """The recent conversation, then the confirmations still waiting for an answer."""
+        return self.daemon.recent.replay()
 
     async def handle(self, command: c.Command) -> tuple[Event, ...]:
         """Carry out one command.

@@ -46,7 +46,9 @@ class RecentConversation:
             if event.text:
                 self._add(HistoryEntry(turn=event.turn, role="assistant", text=event.text))
         elif isinstance(event, ToolResult):
-            entry = HistoryEntry(turn=event.turn, role="tool", text=event.result, name=event.name)
+            entry = HistoryEntry(
+                turn=event.turn, role="tool", text=event.result, name=event.name, ok=event.ok
+            )
             self._add(entry)
         elif isinstance(event, ConfirmRequest):
             self.pending[event.call_id] = event
@@ -62,6 +64,11 @@ class RecentConversation:
             if text
         ]
         return History(entries=tuple(entries))
+
+    def replay(self) -> tuple[Event, ...]:
+        """What a client that connects now is sent after the greeting: the history, then each
+        confirmation still waiting for a yes or no (so the new client can answer it)."""
+        return (self.history(), *self.pending.values())
 
     def _add(self, entry: HistoryEntry) -> None:
         self._entries.append(entry)

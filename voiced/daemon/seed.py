@@ -31,13 +31,16 @@ async def stored_turns(history: HistoryWriter, turns: int) -> list[HistoryEntry]
 
 
 def _entries(number: int, turn: TurnRecord) -> list[HistoryEntry]:
+    """A stored turn as history lines: a failed or declined tool call stays marked so (its
+    message's status is ``failed``), and a reply cut short shows what was heard of it."""
     out = []
     for message in turn.messages:
         if message.role == "tool":
             text, name = message.content, message.tool_name or ""
+            ok = message.status != "failed"
         else:
             text = message.spoken if message.interrupted and message.spoken else message.content
-            name = ""
+            name, ok = "", True
         if text:
-            out.append(HistoryEntry(turn=number, role=message.role, text=text, name=name))
+            out.append(HistoryEntry(turn=number, role=message.role, text=text, name=name, ok=ok))
     return out

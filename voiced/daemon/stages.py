@@ -8,6 +8,7 @@ from voiced.audio.frames import SAMPLE_RATE, Int16Array
 from voiced.audio.wav import encode_flac
 from voiced.config import SttSettings
 from voiced.converse.conversation import TurnResult
+from voiced.converse.records import MessageRecord
 from voiced.converse.turn import ReplySink
 from voiced.daemon.costs import Meter
 from voiced.groq.client import GroqClient
@@ -36,6 +37,9 @@ class Answerer(Protocol):
 
     async def mark_spoken(self, reply_id: int, spoken: str, interrupted: bool) -> None:
         """Record how much of a reply was heard."""
+
+    async def latest_replies(self) -> tuple[MessageRecord, ...]:
+        """The stored replies of the turn answered last (or being answered), oldest first."""
 
 
 class Prefetcher(Protocol):

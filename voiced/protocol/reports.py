@@ -106,11 +106,14 @@ class HistoryEntry:
     text: str
     name: str = ""
     """The tool's name, for tool entries."""
+    ok: bool = True
+    """False for a tool entry whose call failed or was declined (``text`` says why)."""
 
 
 @dataclass(frozen=True, kw_only=True)
 class History(Event):
-    """The recent conversation, sent to a client right after the greeting."""
+    """The recent conversation, sent to a client right after the greeting (followed by any
+    confirmation still waiting for an answer, as its ``confirm_request``)."""
 
     type: ClassVar[str] = "history"
     entries: tuple[HistoryEntry, ...] = ()

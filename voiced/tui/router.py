@@ -199,7 +199,7 @@ class EventRouter:
             elif entry.role == "tool":
                 turn = await pane.assistant(str(entry.turn))
                 view = await turn.add_tool_call(f"h{entry.turn}-{entry.name}", entry.name, "")
-                view.set_result(entry.text)
+                view.set_result(entry.text, entry.ok)
             else:  # possibly a reply still streaming: its next deltas continue it
                 await (await pane.assistant(str(entry.turn))).show(entry.text)
 
