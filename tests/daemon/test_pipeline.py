@@ -97,7 +97,10 @@ async def test_without_speculation_the_transcript_comes_after_the_confirmed_end(
 async def test_speech_that_resumes_discards_the_speculative_work(
     groqsim: GroqSim, home: Path
 ) -> None:
-    first, rest = "Set a timer", "for ten minutes, please."
+    first, rest = (
+        "Set a timer",
+        "for ten minutes please.",
+    )  # no comma: its pause would speculate too
     scene = lay_out("timer", [0.8, [speak(first), 0.45, speak(rest)], 3.5])
     full = f"{first} {rest}"
     groqsim.enqueue("transcriptions", Transcript(text=" " + first, delay=0.4))  # still in flight
@@ -116,7 +119,7 @@ async def test_speech_that_resumes_discards_the_speculative_work(
 async def test_speaking_over_the_reply_stops_it_and_starts_a_new_turn(
     groqsim: GroqSim, home: Path
 ) -> None:
-    over = "Stop, tell me the weather instead."
+    over = "Stop and tell me the weather instead."  # no comma pause
     scene = lay_out("barge", [0.8, [speak(QUESTION)], 2.6, [speak(over)], 4.0])
     groqsim.enqueue("transcriptions", transcript(QUESTION), transcript(over))
     groqsim.enqueue("chat", ChatReply(content=LONG_REPLY, ttft=0.1, tokens_per_s=500))
