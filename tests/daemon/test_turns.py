@@ -14,11 +14,11 @@ from tests.daemon.helpers import next_of
 from tests.daemon.replaying import replay, settings_for
 from tests.groqsim import ChatReply, GroqSim, Segment, ToolCall, Transcript
 from tests.listen.scenes import lay_out
+from voiced.converse.heard import heard_shares
 from voiced.converse.history import HistoryStore
 from voiced.converse.records import MessageRecord
 from voiced.daemon.app import Daemon
 from voiced.daemon.assemble import AssembledEngine
-from voiced.daemon.turns import heard_shares
 from voiced.protocol import (
     AssistantText,
     Cancel,

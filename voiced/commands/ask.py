@@ -82,7 +82,8 @@ class Turn:
     async def aloud(self, conversation: Conversation, speaker: Speaker) -> None:
         """Answer on the terminal and speak the answer as it streams (``--speak``).
 
-        What was heard is stored with the turn's last reply; reasoning is never spoken.
+        What was heard is stored with the replies (each with its share when speech was cut
+        short); reasoning is never spoken.
         """
         reply = speaker.reply()
         sink = SpeakingSink(self.show_reasoning, reply)
@@ -94,10 +95,10 @@ class Turn:
         finally:
             sink.end_line()
         spoken = await reply.finish()
-        if result.reply_ids:
-            await conversation.mark_spoken(
-                result.reply_ids[-1], spoken.spoken_text, spoken.interrupted
-            )
+        if spoken.interrupted:
+            await conversation.mark_heard(spoken.spoken_text)
+        elif result.reply_ids:  # heard in full: the last reply holds its words as spoken
+            await conversation.mark_spoken(result.reply_ids[-1], spoken.spoken_text, False)
 
 
 class TerminalSink:

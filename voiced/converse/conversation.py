@@ -10,6 +10,7 @@ from datetime import datetime
 from voiced.config import ReasoningEffort, Settings
 from voiced.converse.budget import Compactor, ModelCatalog, effective_budget, tools_tokens
 from voiced.converse.context import context_messages, estimate_tokens
+from voiced.converse.heard import heard_shares
 from voiced.converse.history import HistoryStore
 from voiced.converse.prompt import local_timezone, system_prompt
 from voiced.converse.recorder import HistoryWriter
@@ -151,6 +152,22 @@ class Conversation:
             if turn.id == turn_id:
                 return tuple(m for m in turn.messages if m.role == "assistant")
         return ()
+
+    async def mark_heard(self, heard: str) -> None:
+        """Store, for each reply of the latest turn, what of it was heard when speech was cut
+        short: the history (and the model, next turn) then holds only the words spoken.
+
+        Args:
+            heard: What was heard of the whole turn, as the speaker reports it.
+
+        Raises:
+            StorageError: The history cannot be read or written.
+        """
+        replies = await self.latest_replies()
+        shares = heard_shares([r.content for r in replies], heard)
+        for stored, share in zip(replies, shares, strict=True):
+            if share is not None:
+                await self.mark_spoken(stored.id, share, True)
 
     async def messages_for(
         self, conversation_id: int, text: str, system: str | None

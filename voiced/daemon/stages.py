@@ -8,7 +8,6 @@ from voiced.audio.frames import SAMPLE_RATE, Int16Array
 from voiced.audio.wav import encode_flac
 from voiced.config import SttSettings
 from voiced.converse.conversation import TurnResult
-from voiced.converse.records import MessageRecord
 from voiced.converse.turn import ReplySink
 from voiced.daemon.costs import Meter
 from voiced.groq.client import GroqClient
@@ -35,11 +34,8 @@ class Answerer(Protocol):
     async def ask(self, text: str, sink: ReplySink) -> TurnResult:
         """Answer ``text``, streaming the reply to ``sink``."""
 
-    async def mark_spoken(self, reply_id: int, spoken: str, interrupted: bool) -> None:
-        """Record how much of a reply was heard."""
-
-    async def latest_replies(self) -> tuple[MessageRecord, ...]:
-        """The stored replies of the turn answered last (or being answered), oldest first."""
+    async def mark_heard(self, heard: str) -> None:
+        """Store what of the latest turn's replies was heard (speech was cut short)."""
 
 
 class Prefetcher(Protocol):

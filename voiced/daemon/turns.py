@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from voiced.daemon.speech import CachingTTS, TurnSink
@@ -22,7 +22,6 @@ from voiced.errors import (
 )
 from voiced.protocol.events import AssistantText, Event, State, StopReason
 from voiced.protocol.reports import ErrorReport, SpeakingStarted, SpeakingStopped
-from voiced.speak.cleaner import clean_for_speech
 from voiced.speak.speaker import SpokenReply, SpokenResult
 
 log = logging.getLogger(__name__)
@@ -153,11 +152,7 @@ class TurnRunner:
         """Store what of the turn's replies was heard, so the history (and the model, next
         turn) holds only the words spoken. A history that cannot be written is logged."""
         try:
-            replies = await self.answerer.latest_replies()
-            shares = heard_shares([r.content for r in replies], heard)
-            for stored, share in zip(replies, shares, strict=True):
-                if share is not None:
-                    await self.answerer.mark_spoken(stored.id, share, True)
+            await self.answerer.mark_heard(heard)
         except VoicedError as exc:
             log.error("could not record what of the reply was heard: %s", exc)
 
@@ -196,30 +191,3 @@ class TurnRunner:
         reply.feed(" " + spoken_apology(exc))
         with contextlib.suppress(VoicedError):
             await reply.finish()
-
-
-def heard_shares(replies: Sequence[str], heard: str) -> list[str | None]:
-    """What was heard of each reply of a turn, from what was heard of them all, in order.
-
-    The rounds of a turn are spoken as one reply, so the words heard are laid over each
-    round's spoken words in turn (counted as the speech cleaner says them).
-
-    Args:
-        replies: The stored text of each round's reply, oldest first.
-        heard: What was heard of the whole turn (cleaned text, as the speaker reports it).
-
-    Returns:
-        For each reply: None when it was heard in full (or had nothing to say), else the
-        words heard of it ("" for a reply cut off before any of it was heard).
-    """
-    words = heard.split()
-    shares: list[str | None] = []
-    for text in replies:
-        count = len(clean_for_speech(text).split())
-        if count and len(words) < count:
-            shares.append(" ".join(words))
-            words = []
-        else:
-            shares.append(None)
-            words = words[count:]
-    return shares
