@@ -21,7 +21,14 @@ from tests.tui.conftest import SIZE, attached, until
 from tests.tui.screen import screen_text
 from voiced.daemon.app import Daemon
 from voiced.daemon.assemble import engine_factory
-from voiced.protocol import ControlClient, LogRecord, SpeakingStarted, SpeakingStopped, Timeline
+from voiced.protocol import (
+    ControlClient,
+    LogRecord,
+    SpeakingStarted,
+    SpeakingStopped,
+    StateChanged,
+    Timeline,
+)
 from voiced.tui.app import VoicedApp
 from voiced.tui.widgets.timeline import LatencyTimeline
 
@@ -113,8 +120,11 @@ async def test_speaking_over_the_answer_stops_it_on_the_speaker(
         await next_of(client, SpeakingStarted, within=30)
         await asyncio.sleep(1.5)
         interrupter = pulse.play_to_mic(over.wav(home))
+        # This microphone is not echo-cancelled: the reply is held at once, and stopped
+        # when the transcript shows it was the user, not voiced's own echo.
+        await next_of(client, StateChanged, lambda e: "holding" in e.reason, within=20)
+        held_at = time.monotonic() - began
         stopped = await next_of(client, SpeakingStopped, within=20)
-        stopped_at = time.monotonic() - began
         await asyncio.to_thread(interrupter.wait, 10)
         second = await next_of(client, SpeakingStarted, within=20)
         second_at = time.monotonic() - began
@@ -124,6 +134,6 @@ async def test_speaking_over_the_answer_stops_it_on_the_speaker(
         await client.aclose()
         await running.stop()
     assert stopped.reason == "barge_in" and second.turn == 2
-    # Between the stop (plus a generous margin) and the second reply, the speaker is silent.
-    quiet = recorded[round((stopped_at + 0.3) * RATE) : round((second_at - 0.1) * RATE)]
+    # Between the hold (plus a generous margin) and the second reply, the speaker is silent.
+    quiet = recorded[round((held_at + 0.3) * RATE) : round((second_at - 0.1) * RATE)]
     assert quiet.size > RATE // 2 and loud(quiet).size == 0

@@ -42,7 +42,7 @@ def test_moving_to_the_current_state_changes_nothing_and_reports_nothing() -> No
         ("listening", "speaking"),
         ("listening", "transcribing"),
         ("muted", "hearing"),
-        ("hearing", "speaking"),
+        ("thinking", "transcribing"),
         ("muted", "transcribing"),
     ],
 )

@@ -113,6 +113,46 @@ async def test_stop_mid_reply_silences_within_50_ms_and_the_rest_never_plays(
     assert best_alignment(recorded[fresh_from:], tts.clips[-1].samples)[1] >= 0.95
 
 
+async def test_hold_silences_at_once_and_release_plays_on_from_the_cut_word(
+    player: Player, monitor: TimedRecording
+) -> None:
+    tts = KeepingTTS()
+    speaker = Speaker(tts, player)
+    reply = speaker.reply()
+    reply.feed(LONG)
+    start = await sound_after(monitor)
+    await asyncio.sleep(0.8)
+    held_at = time.monotonic()
+    speaker.hold()
+    await asyncio.sleep(0.6)
+    released_at = time.monotonic()
+    speaker.release()
+    result = await asyncio.wait_for(reply.finish(), 20)
+    await asyncio.sleep(0.1)
+    recorded = monitor.stop()
+
+    # Nothing of the reply was lost: it was held, not stopped.
+    assert not result.interrupted
+    assert [c.status for c in result.chunks] == ["played"] * len(tts.clips)
+    # Silent from 50 ms after the hold until the release ...
+    held = recorded[monitor.index_at(held_at + 0.05) : monitor.index_at(released_at)]
+    assert held.size > 0.4 * RATE and int(np.abs(held.astype(np.int32)).max()) == 0
+    # ... then the first clip plays on from a pause 0.15-1.0 s before where it was cut.
+    heard = int(np.flatnonzero(recorded[: monitor.index_at(held_at + 0.05)])[-1]) + 1 - start
+    after = monitor.index_at(released_at)
+    resumed = sound_after_in(recorded, after)
+    lag, correlation = best_alignment(tts.clips[0].samples, recorded[resumed : resumed + RATE // 4])
+    assert correlation >= 0.9
+    assert heard - 1.0 * RATE - 0.02 * RATE <= lag <= heard - 0.15 * RATE + 0.02 * RATE
+
+
+def sound_after_in(recorded: np.ndarray, index: int) -> int:
+    """The first sound in a recording at or after ``index``."""
+    loud = np.flatnonzero(recorded[index:])
+    assert loud.size, "nothing played after the release"
+    return index + int(loud[0])
+
+
 async def test_a_chunk_rendered_after_the_stop_is_never_played(
     player: Player, monitor: TimedRecording
 ) -> None:

@@ -13,7 +13,7 @@ import soxr  # type: ignore[import-untyped, unused-ignore]
 from voiced.audio import devices
 from voiced.audio.frames import Int16Array
 from voiced.errors import AudioDeviceError
-from voiced.speak.playback import Clip, Playback, QueuedClip
+from voiced.speak.playback import Clip, Playback, QueuedClip, resume_point
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,9 @@ class Player:
     PortAudio drops what it buffered (silence within a few ms), and clips added later to a
     Playback begun before the stop are never played. If the stream ends by itself (the device
     is gone, the sound server restarted), everything queued is cut the same way, ``fault``
-    says why, and clips are refused until ``open()`` succeeds again.
+    says why, and clips are refused until ``open()`` succeeds again. ``hold()`` silences it the
+    same way but keeps what is queued; ``release()`` plays on from shortly before where it was
+    cut (the start of the word).
 
     Args:
         device: Index or part of the name of the output device; None for the default.
@@ -45,6 +47,7 @@ class Player:
         self._lock = threading.Lock()  # queue, generation, fault; taken by the audio callback
         self._control = threading.Lock()  # opening, aborting, restarting and closing the stream
         self._restarting = False
+        self._held = False
         self._generation = 0
         self._queue: deque[QueuedClip] = deque()
         self._current: QueuedClip | None = None
@@ -120,11 +123,41 @@ class Player:
         """Silence the speaker now and discard every queued clip of every open Playback."""
         stream = self._stream
         self._cut_everything(stream.time if stream is not None and stream.active else None)
+        self._flush_stream()
+
+    def hold(self) -> None:
+        """Silence the speaker now but keep what is queued, to play on after ``release()``.
+
+        The clip that was playing is wound back to the start of the word it was cut in.
+        """
+        stream = self._stream
+        now = stream.time if stream is not None and stream.active else None
+        with self._lock:
+            self._held = True
+            item = self._current
+            if item is not None and item.start_time is not None and now is not None:
+                heard = min(max(0, int((now - item.start_time) * self.rate)), item.position)
+                item.position = resume_point(item.samples, heard, self.rate)
+                item.start_time = None  # it starts again when it is handed out again
+        self._flush_stream()
+
+    def release(self) -> None:
+        """Play on after ``hold()``."""
+        with self._lock:
+            self._held = False
+
+    @property
+    def held(self) -> bool:
+        """Whether ``hold()`` is in force."""
+        return self._held
+
+    def _flush_stream(self) -> None:
+        """Abort and restart the stream: PortAudio and the server drop what they buffered."""
         with self._control:  # not under _lock: abort waits for a callback, which takes it
             stream = self._stream
             if stream is not None and stream.active:
                 self._restarting = True
-                stream.abort(ignore_errors=True)  # drops what PortAudio and the server buffered
+                stream.abort(ignore_errors=True)
                 stream.start()
                 self._restarting = False
 
@@ -132,6 +165,7 @@ class Player:
         """Cut what plays and drop what waits; ``now`` (stream time) tells how much was heard."""
         with self._lock:
             self._generation += 1
+            self._held = False
             cut = [*self._recent, *([self._current] if self._current else []), *self._queue]
             self._queue.clear()
             self._recent.clear()
@@ -164,7 +198,7 @@ class Player:
         with self._lock:
             dac, now = time_info.outputBufferDacTime, time_info.currentTime
             self._clock = now
-            while filled < frames:
+            while filled < frames and not self._held:
                 item = self._current
                 if item is None:
                     if not self._queue:

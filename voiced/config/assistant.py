@@ -82,7 +82,8 @@ class DaemonSettings:
     """Voiced audio needed while voiced speaks before it counts as barge-in (so a cough or
     "mhm" does not), when the microphone is echo-cancelled."""
     barge_in_echo_min_ms: int = 700
-    """The same bar when the microphone is not echo-cancelled (voiced hears itself)."""
+    """The same bar when the microphone is not echo-cancelled (voiced hears itself); then the
+    reply is only paused until the transcript shows whether it was voiced's own voice."""
     echo_cancelled: bool | None = None
     """Whether the microphone is echo-cancelled; unset guesses from [audio] input_device or the
     sound server's default source (module-echo-cancel sources are named "echo…"). A replayed

@@ -71,13 +71,15 @@ class Pipeline:
             parts.turns,
             parts.prefetcher,
             parts.echo_cancelled,
-            UtteranceHooks(self._ended, lambda: self._settle("speech dropped"), self._barge),
+            UtteranceHooks(self._ended, self._dropped, self._barge),
         )
         self.gate = True
         self.turn_count = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._order = asyncio.Lock()
         self._deaf = False
+        self._holding: int | None = None
+        """The utterance that holds the reply, until its transcript says whose voice it was."""
         daemon.awake = parts.hearing.wake.awake
 
     @property
@@ -121,6 +123,7 @@ class Pipeline:
                 self.utterances.handle(events)
             else:
                 self.utterances.drop()
+                self._play_on("the microphone closed")
 
     async def cancel(self) -> bool:
         """Stop speaking and drop what is in progress."""
@@ -191,7 +194,8 @@ class Pipeline:
         timeline = TurnTimeline(0, self.clock, ended.offset, speculative=speculation is not None)
         timeline.mark("end_confirmed", at=ended.at)
         overlapped = utterance.overlapped if utterance else False
-        self._spawn(self._conclude(ended, speculation, timeline, overlapped))
+        number = utterance.number if utterance else None
+        self._spawn(self._conclude(ended, speculation, timeline, overlapped, number))
 
     async def _conclude(
         self,
@@ -199,15 +203,21 @@ class Pipeline:
         speculation: Speculation | None,
         timeline: TurnTimeline,
         overlapped: bool,
+        number: int | None = None,
     ) -> None:
         question = await self.hearing.conclude(ended, speculation, timeline, overlapped)
         async with self._order:
+            held = number is not None and number == self._holding
             if question is None:
                 if speculation is not None and self.parts.prefetcher is not None:
                     self.parts.prefetcher.discard()
+                if held:
+                    self._play_on("not a question for voiced (its own echo, or noise)")
                 self._settle("nothing to answer")
                 return
-            await self.turns.stop("cancelled")
+            if held:
+                self._holding = None
+            await self.turns.stop("barge_in" if held else "cancelled")
             self.turn_count += 1
             timeline.turn = self.turn_count
             timeline.speculative = speculation is not None and speculation.asked == question.text
@@ -215,8 +225,30 @@ class Pipeline:
             self.daemon.publish(transcript)
             self.turns.start(question.text, timeline)
 
-    def _barge(self) -> None:
+    def _barge(self, utterance: Utterance) -> None:
+        if not self.parts.echo_cancelled and self.turns.hold():
+            # Without echo cancellation this may be voiced hearing itself: pause the reply
+            # (the user hears it stop at once) and let the transcript decide.
+            self._holding = utterance.number
+            log.info("speech over the reply: holding it until the transcript says whose it is")
+            if self.daemon.state.state in ("thinking", "speaking"):
+                self.daemon.state.to("hearing", "speech over the reply: holding it")
+            return
         self._spawn(self._barge_in())
+
+    def _dropped(self, utterance: Utterance | None) -> None:
+        if utterance is not None and utterance.number == self._holding:
+            self._play_on("the speech over it was dropped")
+        self._settle("speech dropped")
+
+    def _play_on(self, why: str) -> None:
+        """Let a held reply play on."""
+        self._holding = None
+        if not self.turns.release():
+            return
+        log.info("playing the held reply on: %s", why)
+        if self.turns.active and self.daemon.state.state in ("hearing", "transcribing"):
+            self.daemon.state.to("speaking", f"playing on: {why}")
 
     async def _barge_in(self) -> None:
         log.info("barge-in: the user spoke over the reply")

@@ -17,7 +17,7 @@ from voiced.daemon.clock import InputClock
 from voiced.errors import InputError
 from voiced.protocol.events import Event
 from voiced.protocol.wire import encode
-from voiced.speak.playback import Playback, QueuedClip
+from voiced.speak.playback import Playback, QueuedClip, resume_point
 
 
 @dataclass
@@ -26,6 +26,8 @@ class _Placed:
     start: int
     end: int
     handle: asyncio.TimerHandle
+    before: int = 0
+    """Samples of the clip heard before a hold (this placement is the rest of it)."""
 
 
 class ClockedOutput:
@@ -34,6 +36,8 @@ class ClockedOutput:
     A clip starts when it is handed over (or when the one before it ends) and is written at
     that input-clock position, so output sample N is what would play while input sample N is
     heard. It counts as played once the clock has passed its end; ``stop()`` cuts it there.
+    ``hold()`` cuts it there too but keeps the rest, which ``release()`` places again from the
+    clock's present (so the output shows the silence of the hold).
 
     Args:
         clock: The input clock.
@@ -47,6 +51,9 @@ class ClockedOutput:
         self._tail = 0
         self._generation = 0
         self._placed: list[_Placed] = []
+        self._held: list[tuple[QueuedClip, Int16Array, int]] | None = None
+        """While held: each clip still to play, its samples not yet heard and how many were, in
+    order."""
         self._lock = threading.Lock()
 
     def begin(self) -> Playback:
@@ -63,12 +70,42 @@ class ClockedOutput:
                 placed.handle.cancel()
                 self._buffer[max(placed.start, now) : placed.end] = 0
                 heard = min(max(0, now - placed.start), placed.end - placed.start)
-                total = placed.item.clip.samples.size
-                played = heard * total // max(1, placed.end - placed.start)
-                placed.item.playback.settle(placed.item.index, played, cut=True)
+                _settle_cut(
+                    placed.item, placed.before + heard, placed.before + placed.end - placed.start
+                )
             self._placed.clear()
+            for item, rest, before in self._held or []:
+                _settle_cut(item, before, before + rest.size)
+            self._held = None
             self._tail = min(self._tail, now)
             self._written = min(self._written, max(now, 0))
+
+    def hold(self) -> None:
+        """Silence at the clock's present; keep what was not heard for ``release()``."""
+        with self._lock:
+            if self._held is not None:
+                return
+            now = self.clock.now()
+            held: list[tuple[QueuedClip, Int16Array, int]] = []
+            for placed in self._placed:
+                placed.handle.cancel()
+                heard = min(max(0, now - placed.start), placed.end - placed.start)
+                clip = self._buffer[placed.start : placed.end]
+                heard = resume_point(clip, heard, SAMPLE_RATE)  # say the cut word again
+                rest = clip[heard:].copy()
+                self._buffer[max(placed.start, now) : placed.end] = 0
+                held.append((placed.item, rest, placed.before + heard))
+            self._placed.clear()
+            self._held = held
+            self._tail = min(self._tail, now)
+            self._written = min(self._written, max(now, 0))
+
+    def release(self) -> None:
+        """Place what ``hold()`` kept (and what came since) from the clock's present."""
+        with self._lock:
+            held, self._held = self._held, None
+        for item, rest, before in held or []:
+            self._place(item, rest, before)
 
     def samples(self, until: int = 0) -> Int16Array:
         """The output so far, at least ``until`` samples long (silence after the last clip)."""
@@ -90,11 +127,19 @@ class ClockedOutput:
             raise InputError(f"{path}: cannot write the output: {exc.strerror}") from exc
 
     def _enqueue(self, item: QueuedClip, generation: int) -> bool:
-        loop = asyncio.get_running_loop()
         samples = _resample(item.clip.samples, item.clip.rate)
         with self._lock:
             if generation != self._generation:
                 return False
+            if self._held is not None:
+                self._held.append((item, samples, 0))
+                return True
+        self._place(item, samples)
+        return True
+
+    def _place(self, item: QueuedClip, samples: Int16Array, before: int = 0) -> None:
+        loop = asyncio.get_running_loop()
+        with self._lock:
             start = max(self.clock.now(), self._tail)
             end = start + samples.size
             self._grow(end)
@@ -102,9 +147,9 @@ class ClockedOutput:
             self._written = max(self._written, end)
             self._tail = end
             delay = (end - self.clock.now()) / SAMPLE_RATE
-            placed = _Placed(item, start, end, loop.call_later(max(0.0, delay), self._done, item))
+            handle = loop.call_later(max(0.0, delay), self._done, item)
+            placed = _Placed(item, start, end, handle, before)
             self._placed.append(placed)
-        return True
 
     def _done(self, item: QueuedClip) -> None:
         with self._lock:
@@ -116,6 +161,12 @@ class ClockedOutput:
             bigger = np.zeros(max(length, self._buffer.size * 2), dtype=np.int16)
             bigger[: self._buffer.size] = self._buffer
             self._buffer = bigger
+
+
+def _settle_cut(item: QueuedClip, heard: int, length: int) -> None:
+    """Tell the clip's Playback that ``heard`` of its ``length`` samples (at 16 kHz) played."""
+    total = item.clip.samples.size
+    item.playback.settle(item.index, heard * total // max(1, length), cut=True)
 
 
 def _resample(samples: Int16Array, rate: int) -> Int16Array:

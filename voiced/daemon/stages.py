@@ -61,6 +61,12 @@ class Mouth(Protocol):
     def stop(self) -> None:
         """Silence now."""
 
+    def hold(self) -> None:
+        """Pause what is being said, keeping the rest."""
+
+    def release(self) -> None:
+        """Say on what ``hold()`` paused."""
+
 
 class GroqTranscriber:
     """Transcribes with Groq (verbose_json, so the filter can judge every segment).

@@ -17,9 +17,11 @@ TRANSITIONS: dict[State, frozenset[State]] = {
     # Idle: speech opens an utterance, a typed message goes straight to thinking.
     "listening": frozenset({"hearing", "thinking", "muted", "error"}),
     # An utterance is open: it ends (transcribing), is dropped (listening) or muted.
-    "hearing": frozenset({"listening", "transcribing", "thinking", "muted", "error"}),
-    # Speech to text: accepted (thinking), rejected (listening), or speech resumed (hearing).
-    "transcribing": frozenset({"listening", "hearing", "thinking", "muted", "error"}),
+    # Speech over a held reply that proves to be voiced's own echo lets it play on (speaking).
+    "hearing": frozenset({"listening", "transcribing", "thinking", "speaking", "muted", "error"}),
+    # Speech to text: accepted (thinking), rejected (listening), or speech resumed (hearing);
+    # a held reply plays on (speaking).
+    "transcribing": frozenset({"listening", "hearing", "thinking", "speaking", "muted", "error"}),
     # The model answers: audio starts (speaking), a silent end or a cancel (listening),
     # the user talks over it (hearing).
     "thinking": frozenset({"listening", "hearing", "speaking", "muted", "error"}),

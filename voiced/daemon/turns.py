@@ -72,6 +72,8 @@ class TurnRunner:
         self._task: asyncio.Task[None] | None = None
         self._reason: StopReason = "cancelled"
         self._ended_at = float("-inf")
+        self.held = False
+        """Whether the reply's audio is paused by ``hold()``."""
 
     def quiet_for(self) -> float:
         """Seconds since the last turn ended (0 while one is in progress)."""
@@ -82,8 +84,30 @@ class TurnRunner:
         """Whether a turn is in progress."""
         return self._task is not None and not self._task.done()
 
+    def hold(self) -> bool:
+        """Pause the reply's audio, not the turn: speech over it may be voiced's own echo.
+
+        Returns:
+            True when there was a turn to hold.
+        """
+        if not self.active or self.mouth is None or self.held:
+            return False
+        self.held = True
+        self.mouth.hold()
+        return True
+
+    def release(self) -> bool:
+        """Play on after ``hold()``; True when something was held."""
+        if not self.held:
+            return False
+        self.held = False
+        if self.mouth is not None:
+            self.mouth.release()
+        return True
+
     def start(self, text: str, timeline: TurnTimeline) -> asyncio.Task[None]:
         """Answer ``text`` in the background (the caller stops any turn in progress first)."""
+        self.release()  # a hold belongs to the turn before
         self._reason = "cancelled"
         self._task = asyncio.create_task(self._run(text, timeline), name=f"turn-{timeline.turn}")
         return self._task
@@ -94,6 +118,7 @@ class TurnRunner:
         if task is None or task.done():
             return False
         self._reason = reason
+        self.held = False  # stopping drops what a hold kept
         if self.mouth is not None:
             self.mouth.stop()
         task.cancel()

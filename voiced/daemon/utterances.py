@@ -44,8 +44,8 @@ class UtteranceHooks:
     """What the pipeline does when an utterance ends, is dropped, or talks over voiced."""
 
     ended: Callable[[heard.SpeechEnded, Utterance | None], None]
-    dropped: Callable[[], None]
-    barge_in: Callable[[], None]
+    dropped: Callable[[Utterance | None], None]
+    barge_in: Callable[[Utterance], None]
 
 
 class Utterances:
@@ -101,7 +101,7 @@ class Utterances:
         bar = settings.barge_in_min_ms if self.echo_cancelled else settings.barge_in_echo_min_ms
         if frame.end - current.onset >= bar * SAMPLE_RATE // 1000:
             current.interrupted = True
-            self.hooks.barge_in()
+            self.hooks.barge_in(current)
 
     def drop(self) -> bool:
         """Forget the utterance being heard (and its speculation); True when there was one."""
@@ -139,11 +139,14 @@ class Utterances:
         if self.daemon.settings.daemon.speculative and (not current.barge or current.interrupted):
             audio, onset, start = event.audio, current.onset, current.start
             overlapped = current.overlapped
+            # Over a held reply only transcribe: the reply's history changes when it stops,
+            # so a request built now would not be the one the turn sends.
+            prefetcher = None if self.turns.held else self.prefetcher
             current.speculation = Speculation(
                 audio,
                 self.hearing.transcriber,
                 lambda t: self.hearing.guess(t, onset, audio, start, overlapped),
-                self.prefetcher,
+                prefetcher,
                 self.hearing.clock,
             )
 
@@ -186,4 +189,4 @@ class Utterances:
                     dropped=True,
                 )
             )
-        self.hooks.dropped()
+        self.hooks.dropped(current)

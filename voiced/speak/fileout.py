@@ -31,6 +31,12 @@ class WavFileOutput:
     def stop(self) -> None:
         """Nothing plays, so there is nothing to silence."""
 
+    def hold(self) -> None:
+        """Nothing plays, so there is nothing to pause."""
+
+    def release(self) -> None:
+        """Nothing was paused."""
+
     def samples(self) -> Int16Array:
         """Everything collected so far, as one array."""
         return np.concatenate(self._parts) if self._parts else np.zeros(0, np.int16)

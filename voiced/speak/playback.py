@@ -8,7 +8,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 from voiced.audio.frames import Int16Array
+
+RESUME_BACKUP_S = (0.15, 1.0)
+"""A held clip resumes at the last pause between words in this span before where it was
+heard up to (so the cut word is said again whole), or at the near end without one."""
+GAP_S = 0.03
+"""Quiet that counts as a pause between words."""
+QUIET = 200
+"""int16 level below which a sample counts as quiet."""
 
 
 @dataclass(frozen=True)
@@ -167,3 +177,16 @@ class QueuedClip:
             heard = min(max(0, int((now - self.start_time) * rate)), self.position)
         scaled = heard * self.clip.samples.size // max(1, self.samples.size)
         self.playback.settle(self.index, scaled, cut=True)
+
+
+def resume_point(samples: Int16Array, heard: int, rate: int) -> int:
+    """Where to resume a clip heard up to ``heard``: the end of the last pause between words
+    within ``RESUME_BACKUP_S`` before it, else the near end of that span."""
+    near, far = (round(s * rate) for s in RESUME_BACKUP_S)
+    lo, hi = max(0, heard - far), max(0, heard - near)
+    if hi <= lo:
+        return lo
+    gap = round(GAP_S * rate)
+    quiet = np.concatenate(([0], np.cumsum(np.abs(samples[lo:hi].astype(np.int32)) < QUIET)))
+    pauses = np.flatnonzero(quiet[gap:] - quiet[:-gap] == gap)  # windows of gap quiet samples
+    return lo + int(pauses[-1]) + gap if pauses.size else hi

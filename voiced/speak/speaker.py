@@ -30,6 +30,14 @@ class AudioOutput(Protocol):
         """Silence at once and drop everything queued."""
         ...
 
+    def hold(self) -> None:
+        """Silence at once but keep what is queued (the cut word is said again on release)."""
+        ...
+
+    def release(self) -> None:
+        """Play on after ``hold()``."""
+        ...
+
 
 @dataclass(frozen=True)
 class SpokenChunk:
@@ -227,3 +235,11 @@ class Speaker:
     def stop(self) -> None:
         """Silence now; every chunk still queued or rendering for any reply is dropped."""
         self.output.stop()
+
+    def hold(self) -> None:
+        """Pause what is being said (speech over it may be voiced's own echo)."""
+        self.output.hold()
+
+    def release(self) -> None:
+        """Say on what ``hold()`` paused, from the start of the word it cut."""
+        self.output.release()
