@@ -52,10 +52,14 @@ async def next_of(
     kind: type[E],
     where: Callable[[E], bool] = lambda e: True,
     within: float = 5.0,
+    seen: list[Event] | None = None,
 ) -> E:
-    """Read the client's events until one of ``kind`` matching ``where`` arrives."""
+    """Read the client's events until one of ``kind`` matching ``where`` arrives; every
+    event read is also appended to ``seen`` when given."""
     async with asyncio.timeout(within):
         async for event in client:
+            if seen is not None:
+                seen.append(event)
             if isinstance(event, kind) and where(event):
                 return event
     raise AssertionError(f"the connection closed before a {kind.__name__} arrived")

@@ -15,19 +15,24 @@ from tests.audio.pulse import PulseServer
 from tests.audio.speech import speak
 from tests.daemon.helpers import RunningDaemon, next_of
 from tests.daemon.replaying import settings_for
-from tests.groqsim import ChatReply, GroqSim, Segment, ToolCall, Transcript
+from tests.daemon.test_doctor import pactl
+from tests.groqsim import ChatReply, GroqSim, Segment, ToolCall
+from tests.groqsim import Transcript as Transcribed
 from tests.listen.scenes import lay_out
 from tests.tui.conftest import SIZE, attached, until
 from tests.tui.screen import screen_text
 from voiced.daemon.app import Daemon
 from voiced.daemon.assemble import engine_factory
 from voiced.protocol import (
+    AssistantText,
     ControlClient,
+    Event,
     LogRecord,
     SpeakingStarted,
     SpeakingStopped,
     StateChanged,
     Timeline,
+    Transcript,
 )
 from voiced.tui.app import VoicedApp
 from voiced.tui.widgets.timeline import LatencyTimeline
@@ -36,8 +41,8 @@ LOUD = 300
 RATE = 22050  # the speaker recording's rate
 
 
-def transcript(text: str) -> Transcript:
-    return Transcript(text=" " + text, segments=[Segment(0.0, 1.5, " " + text)])
+def transcript(text: str) -> Transcribed:
+    return Transcribed(text=" " + text, segments=[Segment(0.0, 1.5, " " + text)])
 
 
 @pytest.fixture
@@ -137,3 +142,43 @@ async def test_speaking_over_the_answer_stops_it_on_the_speaker(
     # Between the hold (plus a generous margin) and the second reply, the speaker is silent.
     quiet = recorded[round((held_at + 0.3) * RATE) : round((second_at - 0.1) * RATE)]
     assert quiet.size > RATE // 2 and loud(quiet).size == 0
+
+
+async def test_voiced_hearing_itself_through_the_room_plays_its_reply_to_the_end(
+    pulse: PulseServer, groqsim: GroqSim, home: Path, sock: Path
+) -> None:
+    """A real echo path: the speaker's output is looped into the microphone, so voiced hears
+    its whole reply. Without echo cancellation it holds the reply once, finds the transcript
+    is its own words, and plays on to the end (no more holds: that would stutter)."""
+    sentence = "This story goes on and on, sentence after sentence."
+    question = lay_out("live_q3", [0.3, [speak("Tell me a story.")], 0.5]).wav(home)
+    groqsim.enqueue("transcriptions", transcript("Tell me a story."))
+    groqsim.enqueue("transcriptions", *[transcript(sentence)] * 12)  # the echo, as heard
+    groqsim.enqueue("chat", ChatReply(content=" ".join([sentence] * 3), ttft=0.1))
+    running, client = await live_daemon(groqsim, home, sock)
+    seen: list[Event] = []
+    loopback = ""
+    try:
+        await asyncio.to_thread(pulse.play_to_mic(question).wait, 10)
+        await next_of(client, SpeakingStarted, within=30)
+        loopback = pactl(
+            pulse,
+            "load-module",
+            "module-loopback",
+            "source=vspeaker.monitor",
+            "sink=micfeed",
+            "latency_msec=40",
+        )
+        stopped = await next_of(client, SpeakingStopped, within=60, seen=seen)
+    finally:
+        if loopback:
+            pactl(pulse, "unload-module", loopback)
+        await client.aclose()
+        await running.stop()
+    (text,) = [e for e in seen if isinstance(e, AssistantText)]
+    assert stopped.reason == "done" and not text.interrupted
+    assert text.text == " ".join([sentence] * 3)
+    holds = [e for e in seen if isinstance(e, StateChanged) and "holding" in e.reason]
+    resumed = [e for e in seen if isinstance(e, StateChanged) and "playing on" in e.reason]
+    echoes = [e for e in seen if isinstance(e, Transcript) and "echo" in e.reason]
+    assert len(holds) == 1 and len(resumed) == 1 and echoes

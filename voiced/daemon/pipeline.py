@@ -78,8 +78,11 @@ class Pipeline:
         self._tasks: set[asyncio.Task[None]] = set()
         self._order = asyncio.Lock()
         self._deaf = False
-        self._holding: int | None = None
-        """The utterance that holds the reply, until its transcript says whose voice it was."""
+        self._over: int | None = None
+        """Without echo cancellation: the utterance that spoke over the reply, until its
+        transcript says whose voice it was."""
+        self._echoed_turn: int | None = None
+        """The turn whose reply was heard back by the microphone (not held again)."""
         daemon.awake = parts.hearing.wake.awake
 
     @property
@@ -207,17 +210,18 @@ class Pipeline:
     ) -> None:
         question = await self.hearing.conclude(ended, speculation, timeline, overlapped)
         async with self._order:
-            held = number is not None and number == self._holding
+            over = number is not None and number == self._over
             if question is None:
                 if speculation is not None and self.parts.prefetcher is not None:
                     self.parts.prefetcher.discard()
-                if held:
+                if over:
+                    self._echoed_turn = self.turn_count
                     self._play_on("not a question for voiced (its own echo, or noise)")
                 self._settle("nothing to answer")
                 return
-            if held:
-                self._holding = None
-            await self.turns.stop("barge_in" if held else "cancelled")
+            if over:
+                self._over = None
+            await self.turns.stop("barge_in" if over else "cancelled")
             self.turn_count += 1
             timeline.turn = self.turn_count
             timeline.speculative = speculation is not None and speculation.asked == question.text
@@ -226,24 +230,28 @@ class Pipeline:
             self.turns.start(question.text, timeline)
 
     def _barge(self, utterance: Utterance) -> None:
-        if not self.parts.echo_cancelled and self.turns.hold():
-            # Without echo cancellation this may be voiced hearing itself: pause the reply
-            # (the user hears it stop at once) and let the transcript decide.
-            self._holding = utterance.number
+        if self.parts.echo_cancelled:
+            self._spawn(self._barge_in())
+            return
+        # Without echo cancellation this may be voiced hearing itself: the transcript decides.
+        self._over = utterance.number
+        if self._echoed_turn == self.turn_count:
+            # This reply was heard back once already: holding it again would stutter.
+            log.info("speech over the reply, which echoes: it plays on until the transcript")
+        elif self.turns.hold():  # the user hears it stop at once
             log.info("speech over the reply: holding it until the transcript says whose it is")
             if self.daemon.state.state in ("thinking", "speaking"):
                 self.daemon.state.to("hearing", "speech over the reply: holding it")
-            return
-        self._spawn(self._barge_in())
 
     def _dropped(self, utterance: Utterance | None) -> None:
-        if utterance is not None and utterance.number == self._holding:
+        if utterance is not None and utterance.number == self._over:
+            self._echoed_turn = self.turn_count
             self._play_on("the speech over it was dropped")
         self._settle("speech dropped")
 
     def _play_on(self, why: str) -> None:
         """Let a held reply play on."""
-        self._holding = None
+        self._over = None
         if not self.turns.release():
             return
         log.info("playing the held reply on: %s", why)

@@ -139,9 +139,9 @@ class Utterances:
         if self.daemon.settings.daemon.speculative and (not current.barge or current.interrupted):
             audio, onset, start = event.audio, current.onset, current.start
             overlapped = current.overlapped
-            # Over a held reply only transcribe: the reply's history changes when it stops,
-            # so a request built now would not be the one the turn sends.
-            prefetcher = None if self.turns.held else self.prefetcher
+            # Over a reply still going (held, or heard back) only transcribe: its history
+            # changes when it stops, so a request built now would not be the one sent.
+            prefetcher = None if self.turns.active else self.prefetcher
             current.speculation = Speculation(
                 audio,
                 self.hearing.transcriber,
