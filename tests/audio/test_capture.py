@@ -18,6 +18,7 @@ from tests.audio.signals import best_alignment, sweep, to_int16, write_wav
 from voiced.audio.capture import CaptureEvent, CaptureOptions, MicrophoneCapture
 from voiced.audio.devices import find_device, list_devices
 from voiced.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, Frame
+from voiced.audio.stream import FrameHandoff
 from voiced.config import AudioSettings
 from voiced.errors import AudioDeviceError
 
@@ -107,14 +108,61 @@ async def test_captured_frames_match_the_played_wav_sample_accurately(
     tmp_path: Path,
     rate: int | None,
 ) -> None:
-    whole, a, b = two_bursts()
+    whole, _, _ = two_bursts()
     wav = write_wav(tmp_path / "bursts.wav", whole, RATE)
 
     listener, began = await capture_while_playing(pulse, wav, CaptureOptions(rate=rate))
-    recorded = np.concatenate([f.samples for f in listener.frames])
 
+    assert_bursts_heard_in_time(listener, began)
+    opened = [e for e in listener.events if e.kind == "opened"]
+    assert len(opened) == 1
+    assert ("resampled to 16 kHz" in opened[0].message) == (rate is not None)
+
+
+async def test_a_device_that_refuses_16k_is_captured_at_its_default_rate_and_resampled(
+    pulse: PulseServer,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Simulated: PortAudio's format check refuses 16 kHz for every device (as a USB microphone
+    fixed at 48 kHz does). No device here really refuses it: the ALSA pulse plugin takes any
+    rate, and the ALSA plugins that could pin a rate (rate, plug) convert instead of refusing,
+    while the ones that refuse (hw, dsnoop) need sound hardware this machine lacks. Everything
+    after the check is real: the stream opens at the device's default rate on the private
+    server, and the frames are resampled to 16 kHz by the capture."""
+    import sounddevice
+
+    checked: list[float] = []
+    real_check = sounddevice.check_input_settings
+
+    def refuse_16k(**settings: object) -> None:
+        checked.append(float(settings["samplerate"]))  # type: ignore[arg-type]
+        if settings["samplerate"] == SAMPLE_RATE:
+            raise sounddevice.PortAudioError("Invalid sample rate [PaErrorCode -9997]")
+        real_check(**settings)
+
+    monkeypatch.setattr(sounddevice, "check_input_settings", refuse_16k)
+    default_rate = round(find_device(None, "input").default_rate)
+    assert default_rate != SAMPLE_RATE
+    whole, _, _ = two_bursts()
+    wav = write_wav(tmp_path / "bursts.wav", whole, RATE)
+
+    listener, began = await capture_while_playing(pulse, wav, CaptureOptions())
+
+    assert checked[:2] == [SAMPLE_RATE, default_rate], "16 kHz first, then the default rate"
+    (opened,) = [e for e in listener.events if e.kind == "opened"]
+    assert f"at {default_rate} Hz" in opened.message
+    assert opened.message.endswith("resampled to 16 kHz")
+    assert_bursts_heard_in_time(listener, began)
+
+
+def assert_bursts_heard_in_time(listener: Listener, began: int) -> None:
+    """The frames carry two_bursts() at 16 kHz: whole, on a clock that does not drift, and
+    heard soon after playback began at input-clock index ``began``."""
+    whole, a, b = two_bursts()
+    recorded = np.concatenate([f.samples for f in listener.frames])
     assert_contiguous(listener.frames)
-    lag, correlation = best_alignment(recorded, whole)
+    _, correlation = best_alignment(recorded, whole)
     assert correlation > 0.98, f"whole file: correlation {correlation:.4f}"
     at_a, corr_a = best_alignment(recorded, a)
     at_b, corr_b = best_alignment(recorded, b)
@@ -122,9 +170,6 @@ async def test_captured_frames_match_the_played_wav_sample_accurately(
     assert abs((at_b - at_a) - round((BURST + GAP) * RATE)) <= 2, "the input clock drifted"
     onset_delay = (at_a - began) / RATE - LEAD
     assert 0 <= onset_delay < 0.3, f"burst A heard {onset_delay * 1000:.0f} ms after it played"
-    opened = [e for e in listener.events if e.kind == "opened"]
-    assert len(opened) == 1
-    assert ("resampled to 16 kHz" in opened[0].message) == (rate is not None)
 
 
 async def test_a_device_is_chosen_by_any_case_part_of_its_name(
@@ -192,6 +237,31 @@ async def test_a_consumer_that_falls_behind_loses_the_oldest_frames_and_hears_wh
     assert first.start >= dropped * FRAME_SAMPLES, "the oldest frames were kept"
     overflow = next(e for e in listener.events if e.kind == "overflow")
     assert "frames dropped for a slow consumer" in overflow.message
+
+
+async def test_the_handoff_delivers_frames_in_order_and_drops_those_sent_after_close() -> None:
+    received: list[list[Frame]] = []
+    all_in = asyncio.Event()
+
+    def receive(frames: list[Frame]) -> None:
+        received.append(frames)
+        if len(received) == len(batches):
+            all_in.set()
+
+    handoff = FrameHandoff(receive)
+    batches = [[Frame(np.full(FRAME_SAMPLES, i, np.int16), i * FRAME_SAMPLES)] for i in range(5)]
+
+    def send_all() -> None:  # as PortAudio's thread does
+        for batch in batches:
+            handoff.send(batch)
+
+    await asyncio.to_thread(send_all)
+    async with asyncio.timeout(2):
+        await all_in.wait()
+    handoff.close()
+    await asyncio.to_thread(handoff.send, batches[0])  # a late callback after close
+    await asyncio.sleep(0.05)
+    assert received == batches
 
 
 def test_starting_without_any_input_device_is_a_clear_error(tmp_path: Path) -> None:

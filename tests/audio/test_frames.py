@@ -37,3 +37,14 @@ def test_flush_pads_the_remainder_with_silence() -> None:
     assert last.start == 0 and last.end == FRAME_SAMPLES
     assert (last.samples[:100] == 5).all() and not last.samples[100:].any()
     assert framer.flush() == [] and framer.next_start == FRAME_SAMPLES
+
+
+def test_a_block_of_whole_frames_is_copied_once_not_referenced() -> None:
+    buffer = np.arange(3 * FRAME_SAMPLES, dtype=np.int16)
+    expected = buffer.copy()
+    framer = Framer(start=480)
+    frames = framer.push(buffer)
+    buffer[:] = -1  # PortAudio reuses its buffer after the callback
+    assert [f.start for f in frames] == [480, 960, 1440] and framer.pending == 0
+    assert np.array_equal(np.concatenate([f.samples for f in frames]), expected)
+    assert all(f.samples.shape == (FRAME_SAMPLES,) for f in frames)

@@ -5,29 +5,34 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 
 from voiced.audio import devices
 from voiced.audio.capture_types import CaptureEvent, CaptureOptions, CaptureStats, EventKind
 from voiced.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, Frame
-from voiced.audio.stream import LiveStream, in_daemon_thread
+from voiced.audio.stream import FrameHandoff, LiveStream, in_daemon_thread
 from voiced.errors import AudioDeviceError
 
 log = logging.getLogger("voiced.audio.capture")
 
 __all__ = ["CaptureEvent", "CaptureOptions", "CaptureStats", "MicrophoneCapture"]
 
-_CLOSED = object()
 OVERFLOW_REPORT_SECONDS = 2.0
 """Overflows are reported at most this often (the counts add up in between)."""
+MIN_STALL_CHECK = 0.05
+"""Shortest wait between two checks for a stalled device, in seconds."""
 
 
 class MicrophoneCapture:
     """Records a microphone as 16 kHz mono 30 ms frames, timestamped by counting samples.
 
-    The PortAudio callback resamples and frames in its own thread and hands whole frames to the
-    loop with ``call_soon_threadsafe``. A device that errors, stops or goes silent is closed and
-    reopened with backoff; the outage advances the input clock by the time that was lost.
+    The PortAudio callback resamples and frames in its own thread and hands each callback's
+    whole frames to the loop at once (FrameHandoff); they wait in a bounded deque, and the
+    consumer is woken once per callback, not once per frame (each wake-up of the loop is most
+    of what capture costs while it listens to silence). A device that errors, stops or
+    goes silent is closed and reopened with backoff; the outage advances the input clock by the
+    time that was lost.
 
     Args:
         options: Which device and how to open it.
@@ -42,7 +47,10 @@ class MicrophoneCapture:
         self.options = options or CaptureOptions()
         self.stats = CaptureStats()
         self._on_event = on_event
-        self._queue: asyncio.Queue[object] = asyncio.Queue()
+        self._pending: deque[Frame] = deque()
+        self._arrived = asyncio.Event()
+        self._handoff: FrameHandoff | None = None
+        self._failure: BaseException | None = None
         self._starting = asyncio.Lock()
         self._stream: LiveStream | None = None
         self._fault = asyncio.Event()
@@ -69,7 +77,13 @@ class MicrophoneCapture:
         async with self._starting:
             if self._supervisor is not None or self._closed:
                 return
-            await self._open()
+            self._handoff = self._handoff or FrameHandoff(self._accept)
+            try:
+                await self._open()
+            except BaseException:
+                self._handoff.close()
+                self._handoff = None
+                raise
             if self._closed:  # aclose() came while the device was opening
                 await self._close_stream()
                 return
@@ -85,14 +99,16 @@ class MicrophoneCapture:
             AudioDeviceError: The device could not be opened at the start.
         """
         await self.start()
+        pending = self._pending
         while True:
-            item = await self._queue.get()
-            if item is _CLOSED:
+            while pending:
+                yield pending.popleft()
+            if self._failure is not None:
+                raise self._failure
+            if self._closed:
                 return
-            if isinstance(item, BaseException):
-                raise item
-            assert isinstance(item, Frame)
-            yield item
+            self._arrived.clear()
+            await self._arrived.wait()
 
     async def aclose(self) -> None:
         """Stop listening and close the device; safe to call twice."""
@@ -102,12 +118,16 @@ class MicrophoneCapture:
         if self._supervisor is not None:
             self._supervisor.cancel()
         await self._close_stream()
-        self._push(_CLOSED)
+        if self._handoff is not None:
+            self._handoff.close()
+        self._arrived.set()
 
     async def _open(self, reopening: bool = False) -> None:
         loop = asyncio.get_running_loop()
         options = self.options
         start = self._next_start
+        handoff = self._handoff
+        assert handoff is not None
 
         def hop(callback: Callable[..., None], *args: object) -> None:
             try:
@@ -128,7 +148,7 @@ class MicrophoneCapture:
                 device,
                 (rate, channels, options.block_frames, options.latency),
                 start,
-                deliver=lambda frames: hop(self._accept, frames),
+                deliver=handoff.send,
                 on_fault=lambda stream, reason: hop(self._note_fault, stream, reason),
             )
 
@@ -145,15 +165,17 @@ class MicrophoneCapture:
             self._fault.set()
 
     def _accept(self, frames: list[Frame]) -> None:
-        for frame in frames:
-            self._push(frame)
-            self.stats.frames += 1
-
-    def _push(self, item: object) -> None:
-        if self._queue.qsize() >= self.options.queue_frames:
-            self._queue.get_nowait()
-            self.stats.dropped += 1
-        self._queue.put_nowait(item)
+        if self._closed:
+            return
+        pending = self._pending
+        pending.extend(frames)
+        self.stats.frames += len(frames)
+        excess = len(pending) - self.options.queue_frames
+        for _ in range(excess):
+            pending.popleft()
+        if excess > 0:
+            self.stats.dropped += excess
+        self._arrived.set()
 
     async def _supervise(self) -> None:
         while not self._closed:
@@ -181,19 +203,26 @@ class MicrophoneCapture:
                 break
 
     async def _wait_for_fault(self) -> str:
-        """Return why the open stream failed: a fault it reported, or silence (a stall)."""
-        tick = min(0.5, self.options.stall_timeout / 2)
+        """Return why the open stream failed: a fault it reported, or silence (a stall).
+
+        Between faults it wakes only when a stall could first be true, ``stall_timeout`` after
+        the latest callback (about once per ``stall_timeout``, not on a fixed tick: each
+        wake-up of the loop costs more CPU than the check), and reports overflows then.
+        """
+        stream = self._stream
+        assert stream is not None
+        stall = self.options.stall_timeout
         while True:
+            wait = max(stream.last_callback + stall - time.monotonic(), MIN_STALL_CHECK)
             try:
-                await asyncio.wait_for(self._fault.wait(), tick)
+                async with asyncio.timeout(wait):
+                    await self._fault.wait()
                 return self._fault_reason
             except TimeoutError:
                 pass
-            stream = self._stream
-            assert stream is not None
             self._report_overflows(stream)
             silent_for = time.monotonic() - stream.last_callback
-            if silent_for > self.options.stall_timeout:
+            if silent_for > stall:
                 return f"no audio for {silent_for:.1f} s"
 
     def _report_overflows(self, stream: LiveStream, now: bool = False) -> None:
@@ -232,4 +261,5 @@ class MicrophoneCapture:
     def _supervisor_done(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and (exc := task.exception()) is not None:
             log.error("capture supervisor failed: %r", exc)
-            self._push(exc)
+            self._failure = exc
+            self._arrived.set()

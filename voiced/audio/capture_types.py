@@ -23,7 +23,9 @@ class CaptureOptions:
     """Frames per PortAudio callback, each one wake-up of the loop: 1 delivers every frame at
     once, 2 (60 ms) costs about half the CPU."""
     latency: Literal["low", "high"] = "low"
-    """PortAudio's suggested input latency."""
+    """PortAudio's suggested input latency. With a fixed block size the ALSA buffer is two
+    blocks either way (120 ms at 60 ms blocks, through the pulse plugin), and bench/capture_cpu.py
+    measures no CPU difference; "high" could only add buffering (end-of-speech latency)."""
     queue_frames: int = 200
     """Frames held for a slow consumer (6 s); beyond it the oldest are dropped and counted."""
     stall_timeout: float = 2.0

@@ -56,6 +56,10 @@ class FrameSource(Protocol):
         ...
 
 
+_EMPTY: Int16Array = np.zeros(0, dtype=np.int16)
+_EMPTY.flags.writeable = False
+
+
 class Framer:
     """Cuts a stream of int16 blocks of any length into whole frames, counting samples.
 
@@ -66,22 +70,28 @@ class Framer:
     def __init__(self, start: int = 0) -> None:
         self.next_start = start
         """Index on the input clock of the next frame to come out."""
-        self._pending = np.zeros(0, dtype=np.int16)
+        self._pending = _EMPTY
 
     def push(self, block: Int16Array) -> list[Frame]:
-        """Add samples; return every frame they complete (possibly none)."""
-        if block.size == FRAME_SAMPLES and not self._pending.size:  # the microphone's case
-            frame = Frame(np.array(block, dtype=np.int16), self.next_start)
-            self.next_start += FRAME_SAMPLES
-            return [frame]
+        """Add samples; return every frame they complete (possibly none).
+
+        The frames never share memory with ``block`` (a PortAudio buffer is reused after its
+        callback). The frames of one push share one copy: the microphone's blocks of whole
+        frames then cost one copy and no concatenation, as that runs on every callback.
+        """
         data = np.concatenate((self._pending, block)) if self._pending.size else block
         whole = data.size // FRAME_SAMPLES * FRAME_SAMPLES
-        frames = []
-        for offset in range(0, whole, FRAME_SAMPLES):
-            chunk = np.array(data[offset : offset + FRAME_SAMPLES], dtype=np.int16)
-            frames.append(Frame(chunk, self.next_start))
-            self.next_start += FRAME_SAMPLES
-        self._pending = np.array(data[whole:], dtype=np.int16)
+        frames: list[Frame] = []
+        if whole:
+            # concatenate made a fresh array; a block pushed as it is must be copied
+            owned = np.array(data[:whole], np.int16, copy=True if data is block else None)
+            start = self.next_start
+            frames = [
+                Frame(owned[offset : offset + FRAME_SAMPLES], start + offset)
+                for offset in range(0, whole, FRAME_SAMPLES)
+            ]
+            self.next_start += whole
+        self._pending = np.array(data[whole:], np.int16) if whole != data.size else _EMPTY
         return frames
 
     def flush(self) -> list[Frame]:
@@ -90,7 +100,7 @@ class Framer:
             return []
         padded = np.zeros(FRAME_SAMPLES, dtype=np.int16)
         padded[: self._pending.size] = self._pending
-        self._pending = np.zeros(0, dtype=np.int16)
+        self._pending = _EMPTY
         frame = Frame(padded, self.next_start)
         self.next_start += FRAME_SAMPLES
         return [frame]
