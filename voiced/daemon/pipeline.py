@@ -13,6 +13,7 @@ from voiced.audio.frames import Frame, FrameSource
 from voiced.config import Settings
 from voiced.daemon.hearing import Hearing
 from voiced.daemon.judge import WakePhrase
+from voiced.daemon.overspeech import SpeechOverReply
 from voiced.daemon.speculation import Speculation
 from voiced.daemon.stages import Prefetcher
 from voiced.daemon.timeline import TurnTimeline
@@ -78,11 +79,7 @@ class Pipeline:
         self._tasks: set[asyncio.Task[None]] = set()
         self._order = asyncio.Lock()
         self._deaf = False
-        self._over: int | None = None
-        """Without echo cancellation: the utterance that spoke over the reply, until its
-        transcript says whose voice it was."""
-        self._echoed_turn: int | None = None
-        """The turn whose reply was heard back by the microphone (not held again)."""
+        self.over = SpeechOverReply(daemon, parts.turns)
         daemon.awake = parts.hearing.wake.awake
 
     @property
@@ -126,7 +123,7 @@ class Pipeline:
                 self.utterances.handle(events)
             else:
                 self.utterances.drop()
-                self._play_on("the microphone closed")
+                self.over.play_on("the microphone closed")
 
     async def cancel(self) -> bool:
         """Stop speaking and drop what is in progress."""
@@ -210,17 +207,17 @@ class Pipeline:
     ) -> None:
         question = await self.hearing.conclude(ended, speculation, timeline, overlapped)
         async with self._order:
-            over = number is not None and number == self._over
+            over = self.over.concerns(number)
             if question is None:
                 if speculation is not None and self.parts.prefetcher is not None:
                     self.parts.prefetcher.discard()
                 if over:
-                    self._echoed_turn = self.turn_count
-                    self._play_on("not a question for voiced (its own echo, or noise)")
+                    why = "not a question for voiced (its own echo, or noise)"
+                    self.over.was_not_the_user(self.turn_count, why)
                 self._settle("nothing to answer")
                 return
             if over:
-                self._over = None
+                self.over.was_the_user()
             await self.turns.stop("barge_in" if over else "cancelled")
             self.turn_count += 1
             timeline.turn = self.turn_count
@@ -232,31 +229,13 @@ class Pipeline:
     def _barge(self, utterance: Utterance) -> None:
         if self.parts.echo_cancelled:
             self._spawn(self._barge_in())
-            return
-        # Without echo cancellation this may be voiced hearing itself: the transcript decides.
-        self._over = utterance.number
-        if self._echoed_turn == self.turn_count:
-            # This reply was heard back once already: holding it again would stutter.
-            log.info("speech over the reply, which echoes: it plays on until the transcript")
-        elif self.turns.hold():  # the user hears it stop at once
-            log.info("speech over the reply: holding it until the transcript says whose it is")
-            if self.daemon.state.state in ("thinking", "speaking"):
-                self.daemon.state.to("hearing", "speech over the reply: holding it")
+        else:  # it may be voiced hearing itself: the transcript decides
+            self.over.began(utterance.number, self.turn_count)
 
     def _dropped(self, utterance: Utterance | None) -> None:
-        if utterance is not None and utterance.number == self._over:
-            self._echoed_turn = self.turn_count
-            self._play_on("the speech over it was dropped")
+        if utterance is not None and self.over.concerns(utterance.number):
+            self.over.was_not_the_user(self.turn_count, "the speech over it was dropped")
         self._settle("speech dropped")
-
-    def _play_on(self, why: str) -> None:
-        """Let a held reply play on."""
-        self._over = None
-        if not self.turns.release():
-            return
-        log.info("playing the held reply on: %s", why)
-        if self.turns.active and self.daemon.state.state in ("hearing", "transcribing"):
-            self.daemon.state.to("speaking", f"playing on: {why}")
 
     async def _barge_in(self) -> None:
         log.info("barge-in: the user spoke over the reply")
