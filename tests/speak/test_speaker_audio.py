@@ -24,7 +24,7 @@ from voiced.errors import AudioDeviceError
 from voiced.groq import ChatRequest, GroqClient, Message
 from voiced.speak.earcons import load
 from voiced.speak.factory import open_speaker
-from voiced.speak.speaker import Speaker
+from voiced.speak.speaker import Speaker, SpokenReply
 
 REPLY = (
     "Lima is the capital of Peru, on the Pacific coast. About ten million people live there. "
@@ -63,6 +63,20 @@ async def sound_after(monitor: TimedRecording, index: int = 0, within: float = 5
     return found
 
 
+async def long_reply_playing(
+    player: Player, monitor: TimedRecording
+) -> tuple[KeepingTTS, Speaker, SpokenReply, int]:
+    """Start speaking ``LONG`` and let it play for 0.8 s; return the parts and where its
+    sound began in the recording."""
+    tts = KeepingTTS()
+    speaker = Speaker(tts, player)
+    reply = speaker.reply()
+    reply.feed(LONG)
+    start = await sound_after(monitor)
+    await asyncio.sleep(0.8)
+    return tts, speaker, reply, start
+
+
 async def test_played_audio_is_each_rendered_clip_back_to_back(
     player: Player, monitor: TimedRecording
 ) -> None:
@@ -85,12 +99,7 @@ async def test_played_audio_is_each_rendered_clip_back_to_back(
 async def test_stop_mid_reply_silences_within_50_ms_and_the_rest_never_plays(
     player: Player, monitor: TimedRecording
 ) -> None:
-    tts = KeepingTTS()
-    speaker = Speaker(tts, player)
-    reply = speaker.reply()
-    reply.feed(LONG)
-    start = await sound_after(monitor)
-    await asyncio.sleep(0.8)
+    tts, speaker, reply, start = await long_reply_playing(player, monitor)
     stopped_at = time.monotonic()
     speaker.stop()
     result = await asyncio.wait_for(reply.finish(), 5)
@@ -116,12 +125,7 @@ async def test_stop_mid_reply_silences_within_50_ms_and_the_rest_never_plays(
 async def test_hold_silences_at_once_and_release_plays_on_from_the_cut_word(
     player: Player, monitor: TimedRecording
 ) -> None:
-    tts = KeepingTTS()
-    speaker = Speaker(tts, player)
-    reply = speaker.reply()
-    reply.feed(LONG)
-    start = await sound_after(monitor)
-    await asyncio.sleep(0.8)
+    tts, speaker, reply, start = await long_reply_playing(player, monitor)
     held_at = time.monotonic()
     speaker.hold()
     await asyncio.sleep(0.6)
