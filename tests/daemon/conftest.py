@@ -16,6 +16,13 @@ from voiced.daemon import Daemon
 
 
 @pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private home whose XDG_DATA_HOME (the history, timers) is its ``data``."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    return tmp_path
+
+
+@pytest.fixture
 def runtime_dir() -> Iterator[Path]:
     """A short private directory for sockets (Unix socket paths are limited to 107 bytes)."""
     path = Path(tempfile.mkdtemp(prefix="vd-"))

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tests.audio.speech import Scene
-from tests.groqsim import GroqSim
+from tests.groqsim import GroqSim, Segment, Transcript
 from voiced.config import Settings, load_settings
 from voiced.daemon.app import Daemon
 from voiced.daemon.assemble import ReplayFiles, engine_factory
@@ -55,6 +55,19 @@ class Replayed:
         """Whether the output holds no sound between two samples."""
         part = self.output[start:end].astype(np.int32)
         return part.size == 0 or int(np.abs(part).max()) <= LOUD
+
+
+LONG_REPLY = (
+    "Here is a long answer, so that there is time to talk over it. It goes on for a while, "
+    "sentence after sentence, about nothing much at all. And then it goes on some more, "
+    "because it has to last for several seconds of speech."
+)
+"""A reply that plays for several seconds, to speak over."""
+
+
+def transcript(text: str) -> Transcript:
+    """What the loopback server answers for ``text`` spoken (one segment)."""
+    return Transcript(text=" " + text, segments=[Segment(0.0, 1.5, " " + text)])
 
 
 def settings_for(sim: GroqSim, home: Path, **daemon: Any) -> Settings:

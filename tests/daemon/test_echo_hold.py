@@ -5,31 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.audio.speech import speak
-from tests.daemon.replaying import RATE, replay, settings_for
-from tests.groqsim import ChatReply, GroqSim, Segment, Transcript
+from tests.daemon.replaying import LONG_REPLY, RATE, replay, settings_for, transcript
+from tests.groqsim import ChatReply, GroqSim
 from tests.listen.scenes import lay_out
 
 QUESTION = "What time is it?"
-LONG_REPLY = (
-    "Here is a long answer, so that there is time to talk over it. It goes on for a while, "
-    "sentence after sentence, about nothing much at all. And then it goes on some more, "
-    "because it has to last for several seconds of speech."
-)
 ECHO = "sentence after sentence about nothing much at all"
 """What the microphone hears of voiced's own reply (its words, in its order)."""
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    return tmp_path
-
-
-def transcript(text: str) -> Transcript:
-    return Transcript(text=" " + text, segments=[Segment(0.0, 1.5, " " + text)])
 
 
 def silent_span(output: object, start: int, loud: int = 300) -> tuple[int, int]:

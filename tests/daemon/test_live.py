@@ -9,15 +9,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from tests.audio.pulse import PulseServer
 from tests.audio.speech import speak
 from tests.daemon.helpers import RunningDaemon, next_of
-from tests.daemon.replaying import settings_for
+from tests.daemon.replaying import settings_for, transcript
 from tests.daemon.test_doctor import pactl
-from tests.groqsim import ChatReply, GroqSim, Segment, ToolCall
-from tests.groqsim import Transcript as Transcribed
+from tests.groqsim import ChatReply, GroqSim, ToolCall
 from tests.listen.scenes import lay_out
 from tests.tui.conftest import SIZE, attached, until
 from tests.tui.screen import screen_text
@@ -39,16 +37,6 @@ from voiced.tui.widgets.timeline import LatencyTimeline
 
 LOUD = 300
 RATE = 22050  # the speaker recording's rate
-
-
-def transcript(text: str) -> Transcribed:
-    return Transcribed(text=" " + text, segments=[Segment(0.0, 1.5, " " + text)])
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    return tmp_path
 
 
 async def live_daemon(

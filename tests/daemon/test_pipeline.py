@@ -8,26 +8,11 @@ from pathlib import Path
 import pytest
 
 from tests.audio.speech import speak
-from tests.daemon.replaying import RATE, Replayed, replay, settings_for
-from tests.groqsim import ChatReply, ErrorReply, GroqSim, Segment, ToolCall, Transcript
+from tests.daemon.replaying import LONG_REPLY, RATE, Replayed, replay, settings_for, transcript
+from tests.groqsim import ChatReply, ErrorReply, GroqSim, ToolCall, Transcript
 from tests.listen.scenes import lay_out
 
 QUESTION = "What time is it?"
-LONG_REPLY = (
-    "Here is a long answer, so that there is time to talk over it. It goes on for a while, "
-    "sentence after sentence, about nothing much at all. And then it goes on some more, "
-    "because it has to last for several seconds of speech."
-)
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    return tmp_path
-
-
-def transcript(text: str) -> Transcript:
-    return Transcript(text=" " + text, segments=[Segment(0.0, 1.5, " " + text)])
 
 
 def assert_well_formed(run: Replayed) -> None:

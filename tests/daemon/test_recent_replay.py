@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.daemon.helpers import next_of
 from tests.daemon.replaying import replay, settings_for
 from tests.groqsim import ChatReply, GroqSim, ToolCall
@@ -24,12 +22,6 @@ from voiced.protocol import (
     SendText,
     ToolResult,
 )
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    return tmp_path
 
 
 def tools_of(history: History) -> list[tuple[str, bool]]:

@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 
 from tests.audio.speech import speak
 from tests.daemon.helpers import next_of
-from tests.daemon.replaying import replay, settings_for
-from tests.groqsim import ChatReply, GroqSim, Segment, ToolCall, Transcript
+from tests.daemon.replaying import LONG_REPLY, replay, settings_for, transcript
+from tests.groqsim import ChatReply, GroqSim, ToolCall
 from tests.listen.scenes import lay_out
 from voiced.converse.heard import heard_shares
 from voiced.converse.history import HistoryStore
@@ -30,22 +29,6 @@ from voiced.protocol import (
     SpeakingStarted,
     ToolResult,
 )
-
-LONG_REPLY = (
-    "Here is a long answer, so that there is time to talk over it. It goes on for a while, "
-    "sentence after sentence, about nothing much at all. And then it goes on some more, "
-    "because it has to last for several seconds of speech."
-)
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    return tmp_path
-
-
-def transcript(text: str) -> Transcript:
-    return Transcript(text=" " + text, segments=[Segment(0.0, 1.5, " " + text)])
 
 
 async def test_only_requests_with_the_wake_phrase_are_answered(
