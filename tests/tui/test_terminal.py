@@ -14,7 +14,7 @@ import pytest
 
 from tests.groqsim import GroqSim
 from tests.tui.daemon import RunningDaemon, short_tempdir
-from tests.tui.tmux import Tmux
+from tests.tui.tmux import EXITED, Tmux
 from voiced.credentials import Secret
 from voiced.errors import DaemonNotRunningError
 from voiced.protocol import events as e
@@ -71,7 +71,7 @@ async def test_voiced_attaches_to_the_running_daemon_in_a_real_terminal(
     assert daemon.daemon is not None and daemon.daemon.controls.muted
 
     await tmux.keys("q")
-    await tmux.until(lambda s: s == "(the program exited)", "the TUI to quit")
+    await tmux.until(lambda s: s == EXITED, "the TUI to quit")
     assert daemon.daemon is not None and daemon.daemon.stop_reason == ""
     async with await ControlClient.connect(daemon.socket) as client:
         assert (await client.status()).mode == "muted", "the daemon kept running"
@@ -103,7 +103,7 @@ async def test_first_run_takes_the_key_then_hosts_the_daemon_until_quit(tmux: Tm
             assert hosted_by == await tmux.pid(), "the daemon runs inside the TUI's process"
 
             await tmux.keys("q")
-            await tmux.until(lambda s: s == "(the program exited)", "the TUI to quit")
+            await tmux.until(lambda s: s == EXITED, "the TUI to quit")
             with pytest.raises(DaemonNotRunningError):
                 await ControlClient.connect(socket, wait_s=1)
     finally:

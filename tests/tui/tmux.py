@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 
 _ids = itertools.count(1)
+EXITED = "(the program exited)"
+"""What ``until`` sees once the program has ended (tmux closes its window and server)."""
 
 
 class Tmux:
@@ -64,12 +66,22 @@ class Tmux:
         """Wait until ``condition(screen)`` holds; fail with the last screen after ``within_s``."""
         deadline = time.monotonic() + within_s
         while True:
-            shown = await self.screen() if await self.running() else "(the program exited)"
+            shown = await self._shown()
             if condition(shown):
                 return shown
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out waiting for {what}; the screen:\n{shown}")
             await asyncio.sleep(0.1)
+
+    async def _shown(self) -> str:
+        """The screen, or "(the program exited)" once it has (also between the two asks)."""
+        if await self.running():
+            try:
+                return await self.screen()
+            except RuntimeError:
+                if await self.running():
+                    raise
+        return EXITED
 
     async def close(self) -> None:
         """Stop the tmux server and whatever still runs in it."""
