@@ -135,8 +135,8 @@ class Player:
         with self._lock:
             self._held = True
             item = self._current
-            if item is not None and item.start_time is not None and now is not None:
-                heard = min(max(0, int((now - item.start_time) * self.rate)), item.position)
+            if item is not None and now is not None:
+                heard = item.heard_at(now, self.rate)
                 item.position = resume_point(item.samples, heard, self.rate)
                 item.start_time = None  # it starts again when it is handed out again
         self._flush_stream()
@@ -145,11 +145,6 @@ class Player:
         """Play on after ``hold()``."""
         with self._lock:
             self._held = False
-
-    @property
-    def held(self) -> bool:
-        """Whether ``hold()`` is in force."""
-        return self._held
 
     def _flush_stream(self) -> None:
         """Abort and restart the stream: PortAudio and the server drop what they buffered."""

@@ -29,6 +29,10 @@ class _Placed:
     before: int = 0
     """Samples of the clip heard before a hold (this placement is the rest of it)."""
 
+    def heard(self, now: int) -> int:
+        """Samples of this placement heard by input-clock sample ``now``."""
+        return min(max(0, now - self.start), self.end - self.start)
+
 
 class ClockedOutput:
     """An AudioOutput that 'plays' onto a timeline at the input's rate and clock.
@@ -52,8 +56,8 @@ class ClockedOutput:
         self._generation = 0
         self._placed: list[_Placed] = []
         self._held: list[tuple[QueuedClip, Int16Array, int]] | None = None
-        """While held: each clip still to play, its samples not yet heard and how many were, in
-    order."""
+        """While held: each clip still to play, its samples not yet heard and how many were,
+        in order."""
         self._lock = threading.Lock()
 
     def begin(self) -> Playback:
@@ -69,7 +73,7 @@ class ClockedOutput:
             for placed in self._placed:
                 placed.handle.cancel()
                 self._buffer[max(placed.start, now) : placed.end] = 0
-                heard = min(max(0, now - placed.start), placed.end - placed.start)
+                heard = placed.heard(now)
                 _settle_cut(
                     placed.item, placed.before + heard, placed.before + placed.end - placed.start
                 )
@@ -89,9 +93,8 @@ class ClockedOutput:
             held: list[tuple[QueuedClip, Int16Array, int]] = []
             for placed in self._placed:
                 placed.handle.cancel()
-                heard = min(max(0, now - placed.start), placed.end - placed.start)
                 clip = self._buffer[placed.start : placed.end]
-                heard = resume_point(clip, heard, SAMPLE_RATE)  # say the cut word again
+                heard = resume_point(clip, placed.heard(now), SAMPLE_RATE)  # say it again
                 rest = clip[heard:].copy()
                 self._buffer[max(placed.start, now) : placed.end] = 0
                 held.append((placed.item, rest, placed.before + heard))

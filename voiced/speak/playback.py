@@ -170,11 +170,16 @@ class QueuedClip:
             self.playback.settle(self.index, self.clip.samples.size, drain=drain)
         return count
 
+    def heard_at(self, now: float | None, rate: int) -> int:
+        """Samples heard by stream time ``now``; without a clock (``now`` None, or never
+        started) what was handed out counts as heard."""
+        if self.start_time is None or now is None:
+            return self.position
+        return min(max(0, int((now - self.start_time) * rate)), self.position)
+
     def cut(self, now: float | None, rate: int) -> None:
         """Report how much was heard before a stop at stream time ``now`` (None: unknown)."""
-        heard = self.position  # without a clock, what was handed out counts as heard
-        if self.start_time is not None and now is not None:
-            heard = min(max(0, int((now - self.start_time) * rate)), self.position)
+        heard = self.heard_at(now, rate)
         scaled = heard * self.clip.samples.size // max(1, self.samples.size)
         self.playback.settle(self.index, scaled, cut=True)
 
