@@ -134,12 +134,12 @@ class Conversation:
             HistoryStore.update_message, reply_id, spoken=spoken, interrupted=interrupted
         )
 
-    async def latest_replies(self) -> tuple[MessageRecord, ...]:
+    async def _latest_replies(self) -> tuple[MessageRecord, ...]:
         """The stored replies (assistant messages, one a round) of the turn answered last, or
         being answered, oldest first; () when that turn was stopped before it was stored.
 
-        It is how the caller finds what to :meth:`mark_spoken` after a turn was cut short,
-        even one cancelled before :meth:`ask` could return.
+        It lets :meth:`mark_heard` find the replies of a turn cut short, even one cancelled
+        before :meth:`ask` could return.
 
         Raises:
             StorageError: The history cannot be read.
@@ -163,7 +163,7 @@ class Conversation:
         Raises:
             StorageError: The history cannot be read or written.
         """
-        replies = await self.latest_replies()
+        replies = await self._latest_replies()
         shares = heard_shares([r.content for r in replies], heard)
         for stored, share in zip(replies, shares, strict=True):
             if share is not None:
