@@ -43,7 +43,8 @@ class Replayed:
 
     def one(self, kind: str, /, **match: Any) -> dict[str, Any]:
         found = self.of(kind, **match)
-        assert len(found) == 1, f"expected one {kind} {match}, got {found}"
+        story = [e for e in self.events if e["type"] not in ("level", "assistant_delta")]
+        assert len(found) == 1, f"expected one {kind} {match}, got {found}; events: {story}"
         return found[0]
 
     def loud_at(self, after: int = 0) -> int | None:

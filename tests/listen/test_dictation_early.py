@@ -36,6 +36,10 @@ class TimedSegmenter:
     def flush(self) -> list[Event]:
         return self._note(self.inner.flush())
 
+    @property
+    def quiet_below_db(self) -> float | None:
+        return self.inner.quiet_below_db
+
     def _note(self, events: list[Event]) -> list[Event]:
         self.ended_at += [time.monotonic() for e in events if isinstance(e, SpeechEnded)]
         return events

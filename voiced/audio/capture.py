@@ -18,6 +18,8 @@ log = logging.getLogger("voiced.audio.capture")
 
 __all__ = ["CaptureEvent", "CaptureOptions", "CaptureStats", "MicrophoneCapture"]
 
+FULL_SCALE = 32768.0
+"""int16 full scale, 0 dBFS."""
 OVERFLOW_REPORT_SECONDS = 2.0
 """Overflows are reported at most this often (the counts add up in between)."""
 MIN_STALL_CHECK = 0.05
@@ -50,6 +52,7 @@ class MicrophoneCapture:
         self._pending: deque[Frame] = deque()
         self._arrived = asyncio.Event()
         self._handoff: FrameHandoff | None = None
+        self._quiet_power = 0.0
         self._failure: BaseException | None = None
         self._starting = asyncio.Lock()
         self._stream: LiveStream | None = None
@@ -77,7 +80,9 @@ class MicrophoneCapture:
         async with self._starting:
             if self._supervisor is not None or self._closed:
                 return
-            self._handoff = self._handoff or FrameHandoff(self._accept)
+            if self._handoff is None:
+                self._handoff = FrameHandoff(self._accept, self.options.quiet_wait_frames)
+                self._handoff.quiet_power = self._quiet_power
             try:
                 await self._open()
             except BaseException:
@@ -109,6 +114,19 @@ class MicrophoneCapture:
                 return
             self._arrived.clear()
             await self._arrived.wait()
+
+    def wait_below(self, level_db: float | None) -> None:
+        """Let frames quieter than ``level_db`` (dBFS) wait to be handed over in batches of up
+        to ``quiet_wait_ms``, sparing the loop a wake-up each; None hands each one over at once.
+
+        A louder frame brings the ones waiting with it, so a consumer that passes the level
+        below which a frame cannot matter to it loses no time on the frames that do.
+        """
+        power = 0.0 if level_db is None else 10.0 ** (level_db / 10.0) * FULL_SCALE**2
+        if power != self._quiet_power:
+            self._quiet_power = power
+            if self._handoff is not None:
+                self._handoff.quiet_power = power
 
     async def aclose(self) -> None:
         """Stop listening and close the device; safe to call twice."""

@@ -26,6 +26,9 @@ class CaptureOptions:
     """PortAudio's suggested input latency. With a fixed block size the ALSA buffer is two
     blocks either way (120 ms at 60 ms blocks, through the pulse plugin), and bench/capture_cpu.py
     measures no CPU difference; "high" could only add buffering (end-of-speech latency)."""
+    quiet_wait_frames: int = 10
+    """Frames that may wait for one wake-up of the loop while the consumer lets quiet frames
+    wait (``MicrophoneCapture.wait_below``); 10 is 300 ms, 1 or less hands each block over."""
     queue_frames: int = 200
     """Frames held for a slow consumer (6 s); beyond it the oldest are dropped and counted."""
     stall_timeout: float = 2.0
@@ -43,7 +46,10 @@ class CaptureOptions:
         """Options from ``[audio]``; ``device`` (from ``--device``) overrides input_device."""
         chosen = devices.parse_device(device) if device else audio.input_device
         return cls(
-            device=chosen, rate=audio.capture_rate, block_frames=audio.capture_block_ms // 30
+            device=chosen,
+            rate=audio.capture_rate,
+            block_frames=audio.capture_block_ms // 30,
+            quiet_wait_frames=audio.quiet_wait_ms // 30,
         )
 
 

@@ -188,6 +188,9 @@ class FileSource:
         finally:
             await self.aclose()
 
+    def wait_below(self, level_db: float | None) -> None:
+        """A file has no wake-ups to spare: its frames come as they are paced."""
+
     async def _pace(self, began: float, frame: Frame) -> None:
         if self.fast:
             if frame.start % (64 * FRAME_SAMPLES) == 0:

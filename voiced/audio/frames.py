@@ -51,6 +51,12 @@ class FrameSource(Protocol):
         was lost (then the next start jumps by what was lost)."""
         ...
 
+    def wait_below(self, level_db: float | None) -> None:
+        """A hint from the consumer: frames quieter than ``level_db`` (dBFS) may reach it
+        late, in batches, when that costs the source less; None (the start) asks for every
+        frame as soon as it is heard."""
+        ...
+
     async def aclose(self) -> None:
         """Stop the source and release its device or file; safe to call twice."""
         ...
@@ -79,20 +85,23 @@ class Framer:
         callback). The frames of one push share one copy: the microphone's blocks of whole
         frames then cost one copy and no concatenation, as that runs on every callback.
         """
+        if not self._pending.size and not block.size % FRAME_SAMPLES:  # a microphone's block
+            return self._cut(block.copy())
         data = np.concatenate((self._pending, block)) if self._pending.size else block
         whole = data.size // FRAME_SAMPLES * FRAME_SAMPLES
-        frames: list[Frame] = []
-        if whole:
-            # concatenate made a fresh array; a block pushed as it is must be copied
-            owned = np.array(data[:whole], np.int16, copy=True if data is block else None)
-            start = self.next_start
-            frames = [
-                Frame(owned[offset : offset + FRAME_SAMPLES], start + offset)
-                for offset in range(0, whole, FRAME_SAMPLES)
-            ]
-            self.next_start += whole
+        # concatenate made a fresh array; a block pushed as it is must be copied
+        owned = np.array(data[:whole], np.int16, copy=True if data is block else None)
         self._pending = np.array(data[whole:], np.int16) if whole != data.size else _EMPTY
-        return frames
+        return self._cut(owned)
+
+    def _cut(self, owned: Int16Array) -> list[Frame]:
+        """Frames over ``owned``, whole frames the caller owns; the clock moves past them."""
+        start = self.next_start
+        self.next_start += owned.size
+        return [
+            Frame(owned[offset : offset + FRAME_SAMPLES], start + offset)
+            for offset in range(0, owned.size, FRAME_SAMPLES)
+        ]
 
     def flush(self) -> list[Frame]:
         """Return the last partial frame padded with silence, or nothing if none is pending."""

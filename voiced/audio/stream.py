@@ -114,7 +114,7 @@ class LiveStream:
 
     def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
         self.last_callback = time.monotonic()
-        if status.input_overflow:
+        if status and status.input_overflow:
             self.overflows += 1
         block: Int16Array = np.frombuffer(indata, dtype=np.int16)
         if self.channels != 1:
@@ -141,13 +141,20 @@ class FrameHandoff:
     drains the deque into ``receive``. One wake-up of the loop per callback is most of what
     capture costs while it listens to silence, and this way of waking it costs about a quarter
     less than ``call_soon_threadsafe`` (whose self-pipe read ends in an exception every time).
+
+    Quiet frames may also wait: while ``quiet_power`` is set, frames whose mean square stays
+    below it are queued without a wake-up, until ``max_waiting`` frames wait or a louder frame
+    comes; that frame wakes the loop for all of them, in order. The consumer sets it when it
+    has no use for prompt quiet frames (a segmenter with nothing open, for which they cannot
+    start speech); they then reach it in batches, which costs the loop one wake-up a batch.
     Create and close it on the loop; ``send`` is safe from any thread, also after ``close``.
 
     Args:
         receive: Called on the loop with each callback's frames, in order.
+        max_waiting: The most frames that wait for a wake-up (1 or less: none waits).
     """
 
-    def __init__(self, receive: Callable[[list[Frame]], None]) -> None:
+    def __init__(self, receive: Callable[[list[Frame]], None], max_waiting: int = 1) -> None:
         self._loop = asyncio.get_running_loop()
         self._receive = receive
         self._waiting: deque[list[Frame]] = deque()
@@ -155,10 +162,20 @@ class FrameHandoff:
         """Keeps ``close`` from freeing the descriptor while a callback writes to it."""
         self._fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
         self._loop.add_reader(self._fd, self._drain)
+        self.max_waiting = max_waiting
+        self.quiet_power = 0.0
+        """Mean square (in int16 units squared) below which a frame may wait; 0: none waits.
+        Set on the loop, read by the callback."""
+        self._unsent = 0
+        """Frames queued since the last wake-up (the callback's own count)."""
 
     def send(self, frames: list[Frame]) -> None:
-        """Queue ``frames`` for the loop and wake it (from PortAudio's thread)."""
+        """Queue ``frames`` for the loop and wake it unless they may wait (PortAudio's thread)."""
         self._waiting.append(frames)
+        self._unsent += len(frames)
+        if self._unsent < self.max_waiting and _all_below(frames, self.quiet_power):
+            return
+        self._unsent = 0
         with self._lock:
             if self._fd >= 0:
                 os.eventfd_write(self._fd, 1)
@@ -179,6 +196,18 @@ class FrameHandoff:
             pass
         while self._waiting:
             self._receive(self._waiting.popleft())
+
+
+def _all_below(frames: list[Frame], power: float) -> bool:
+    """Whether every frame's mean square is below ``power`` (int16 units squared)."""
+    if power <= 0:
+        return False
+    limit = power * FRAME_SAMPLES
+    for frame in frames:
+        x = frame.samples.astype(np.float32)
+        if float(np.dot(x, x)) >= limit:
+            return False
+    return True
 
 
 async def in_daemon_thread(

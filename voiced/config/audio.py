@@ -23,12 +23,17 @@ class AudioSettings:
     capture_block_ms: int = 60
     """Audio handed over per wake-up, in ms (a multiple of 30, at most 300): 30 hears the end
     of speech up to 30 ms sooner, 60 costs about half the CPU."""
+    quiet_wait_ms: int = 300
+    """While nothing is being heard, audio too quiet to be speech is handed over in batches of
+    up to this many ms (louder audio at once, with what waited); 0 hands every block over."""
 
     def __post_init__(self) -> None:
         if self.capture_rate is not None and not 8000 <= self.capture_rate <= 384000:
             raise ConfigError("[audio] capture_rate must be between 8000 and 384000 Hz")
         if self.capture_block_ms % 30 or not 30 <= self.capture_block_ms <= 300:
             raise ConfigError("[audio] capture_block_ms must be 30, 60, 90, … up to 300")
+        if not 0 <= self.quiet_wait_ms <= 1000:
+            raise ConfigError("[audio] quiet_wait_ms must be between 0 and 1000")
         for key in ("input_device", "output_device"):
             value = getattr(self, key)
             if isinstance(value, int) and value < 0:

@@ -165,6 +165,7 @@ class Pipeline:
         try:
             async for frame in source.frames():
                 self._frame(frame)
+                source.wait_below(self.segmenter.quiet_below_db)
         finally:
             await source.aclose()
 

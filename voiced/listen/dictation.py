@@ -51,6 +51,11 @@ class EventSegmenter(Protocol):
         """End of input: close what is open and return the events."""
         ...
 
+    @property
+    def quiet_below_db(self) -> float | None:
+        """Frames quieter than this (dBFS) may come late, in batches; None: none may."""
+        ...
+
 
 class Transcriber(Protocol):
     """Speech to text (``voiced.groq.GroqClient``)."""
@@ -152,6 +157,7 @@ class Dictation:
             async for frame in self._source.frames():
                 for event in self._segmenter.feed(frame):
                     self._on(event, begin)
+                self._source.wait_below(self._segmenter.quiet_below_db)
             for event in self._segmenter.flush():
                 self._on(event, begin)
         finally:

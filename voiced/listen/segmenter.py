@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import deque
 from enum import Enum, auto
 
+import numpy as np
+
 from voiced.audio.frames import FRAME_SAMPLES, Frame
 from voiced.config import ListenSettings
 from voiced.listen.candidate import (
@@ -27,6 +29,8 @@ from voiced.listen.levels import LevelMeter
 from voiced.listen.utterance import Heard, Utterance
 from voiced.listen.vad import EnergyGatedVad, FrameClassifier, Judgement, first_loud, last_loud
 
+_INT16 = np.dtype(np.int16)
+"""Compared with each frame's dtype (``dtype.name`` costs a hundred times more, every frame)."""
 END_THRESHOLD_DROP = 0.15
 """With confirm_end, speech goes on while Silero's probability stays above the threshold less
 this (Silero's own hysteresis)."""
@@ -92,7 +96,15 @@ class Segmenter:
         )
         """The second stage's side of a candidate; None when there is no second stage."""
         self._meter = LevelMeter(samples_in(s.level_interval_ms))
+        self._threshold: float | None = None
         self._reset()
+
+    @property
+    def quiet_below_db(self) -> float | None:
+        """The level (dBFS) below which frames can do nothing but keep the noise floor and
+        the meters up to date, so they may reach ``feed`` late, in batches: the energy gate's
+        latest threshold while nothing is open; None while a candidate or utterance is."""
+        return self._threshold if self._state is _State.IDLE else None
 
     def _reset(self) -> None:
         self._state = _State.IDLE
@@ -117,7 +129,7 @@ class Segmenter:
                 before the end of the previous frame.
         """
         samples = frame.samples
-        if samples.shape != (FRAME_SAMPLES,) or samples.dtype.name != "int16":
+        if samples.shape != (FRAME_SAMPLES,) or samples.dtype != _INT16:
             raise ValueError(f"a frame must be {FRAME_SAMPLES} int16 samples")
         events: list[Event] = []
         if self._next is not None and frame.start != self._next:
@@ -126,6 +138,7 @@ class Segmenter:
             events += self.flush()
         self._next = frame.start + FRAME_SAMPLES
         judged = self._classifier.classify(samples)
+        self._threshold = judged.threshold_db
         voiced = judged.voiced
         if self._state is _State.SPEECH and self._end_confirmer is not None:
             self._end_confirmer.more(samples)
