@@ -112,6 +112,10 @@ class PulseServer:
                 "pulseaudio",
                 "--daemonize=no",
                 "--exit-idle-time=-1",
+                # Audio goes over the socket, not shared memory: with memfd blocks the server
+                # aborted once (memblock.c: n_imported > 0, after "Cannot send block reference
+                # with non-registered memfd ID", PulseAudio issue 824) while echo-cancel ran.
+                "--disable-shm=yes",
                 "-n",
                 "-F",
                 str(self.root / "vaudio.pa"),

@@ -145,8 +145,8 @@ class FrameHandoff:
     Quiet frames may also wait: while ``quiet_power`` is set, frames whose mean square stays
     below it are queued without a wake-up, until ``max_waiting`` frames wait or a louder frame
     comes; that frame wakes the loop for all of them, in order. The consumer sets it when it
-    has no use for prompt quiet frames (a segmenter with nothing open, for which they cannot
-    start speech); they then reach it in batches, which costs the loop one wake-up a batch.
+    has no use for prompt quiet frames (a segmenter with nothing open, whose energy gate they
+    stay under); they then reach it in batches, which costs the loop one wake-up a batch.
     Create and close it on the loop; ``send`` is safe from any thread, also after ``close``.
 
     Args:

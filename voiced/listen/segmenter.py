@@ -101,9 +101,12 @@ class Segmenter:
 
     @property
     def quiet_below_db(self) -> float | None:
-        """The level (dBFS) below which frames can do nothing but keep the noise floor and
-        the meters up to date, so they may reach ``feed`` late, in batches: the energy gate's
-        latest threshold while nothing is open; None while a candidate or utterance is."""
+        """The level (dBFS) below which frames may reach ``feed`` late, in batches: the energy
+        gate's latest threshold while nothing is open; None while a candidate or utterance is.
+
+        The next frame below it cannot be voiced (it can lower the floor only to itself), and
+        later ones only once quieter frames have lowered the floor: batched, they change
+        nothing that is found, and at worst a start is seen one batch later."""
         return self._threshold if self._state is _State.IDLE else None
 
     def _reset(self) -> None:
