@@ -74,7 +74,10 @@ def thread_times() -> dict[str, tuple[str, int, int]]:
     return found
 
 
-def thread_split(before: dict[str, tuple[str, int, int]], seconds: float) -> list:
+def thread_split(
+    before: dict[str, tuple[str, int, int]], seconds: float
+) -> list[tuple[str, float, float]]:
+    """Each thread's share of a core and wake-ups a second since ``before``, busiest first."""
     after = thread_times()
     split = []
     for tid, (name, ns, switches) in after.items():
@@ -178,9 +181,7 @@ async def run_desktop(seconds: float) -> list[Measurement]:
     default = CaptureOptions()
     results = [await idle(short)]
     for _ in range(2):
-        result = await listen(TARGET_LABEL, default, seconds, segment=True)
-        result.floor = await bare_stream(default, seconds)
-        results.append(result)
+        results.append(await compared(TARGET_LABEL, default, seconds, segment=True))
     every_block = CaptureOptions(quiet_wait_frames=0)
     results += [
         await compared("capture + Segmenter, no waiting", every_block, short, segment=True),
@@ -192,9 +193,7 @@ async def run_desktop(seconds: float) -> list[Measurement]:
 
 
 async def run_rig(seconds: float) -> list[Measurement]:
-    result = await listen(TARGET_LABEL, CaptureOptions(), seconds, segment=True)
-    result.floor = await bare_stream(CaptureOptions(), max(5.0, seconds / 2))
-    return [result]
+    return [await compared(TARGET_LABEL, CaptureOptions(), seconds, segment=True)]
 
 
 def on_server(layout: Layout, seconds: float) -> list[Measurement]:
