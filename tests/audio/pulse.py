@@ -66,17 +66,11 @@ class PulseServer:
             server sends every reader of ``vmic`` 5 ms chunks (about 180 wake-ups a second for
             the client); at 200 ms it sends them at the latency they ask for, as a desktop
             server does for a microphone with one reader (``bench/capture_cpu.py`` uses both).
-        shared_memory: Let clients exchange audio with the server through shared memory, as
-            a desktop server does. Off by default: with memfd blocks the server aborted once
-            in a test run (memblock.c: n_imported > 0, after "Cannot send block reference with
-            non-registered memfd ID", PulseAudio issue 824) while echo-cancel ran; over the
-            socket that path is never taken.
     """
 
-    def __init__(self, root: Path, mic_keepalive_ms: int = 20, shared_memory: bool = False) -> None:
+    def __init__(self, root: Path, mic_keepalive_ms: int = 20) -> None:
         self.root = Path(root)
         self.mic_keepalive_ms = mic_keepalive_ms
-        self.shared_memory = shared_memory
         self.runtime = self.root / "run"
         self.log = self.root / "pa.log"
         self._proc: subprocess.Popen[bytes] | None = None
@@ -118,7 +112,10 @@ class PulseServer:
                 "pulseaudio",
                 "--daemonize=no",
                 "--exit-idle-time=-1",
-                f"--disable-shm={'no' if self.shared_memory else 'yes'}",
+                # POSIX shared memory, not memfd: with memfd blocks the server aborted once in a
+                # test run (memblock.c: n_imported > 0, after "Cannot send block reference with
+                # non-registered memfd ID", PulseAudio issue 824) while echo-cancel ran.
+                "--enable-memfd=no",
                 "-n",
                 "-F",
                 str(self.root / "vaudio.pa"),
