@@ -66,11 +66,16 @@ class PulseServer:
             server sends every reader of ``vmic`` 5 ms chunks (about 180 wake-ups a second for
             the client); at 200 ms it sends them at the latency they ask for, as a desktop
             server does for a microphone with one reader (``bench/capture_cpu.py`` uses both).
+        memfd: Share audio with clients through memfd, as desktop servers do by default. Off
+            for the tests (POSIX shared memory instead): with memfd blocks the server aborted
+            once in a test run (memblock.c: n_imported > 0, after "Cannot send block reference
+            with non-registered memfd ID", PulseAudio issue 824) while echo-cancel ran.
     """
 
-    def __init__(self, root: Path, mic_keepalive_ms: int = 20) -> None:
+    def __init__(self, root: Path, mic_keepalive_ms: int = 20, memfd: bool = False) -> None:
         self.root = Path(root)
         self.mic_keepalive_ms = mic_keepalive_ms
+        self.memfd = memfd
         self.runtime = self.root / "run"
         self.log = self.root / "pa.log"
         self._proc: subprocess.Popen[bytes] | None = None
@@ -112,10 +117,7 @@ class PulseServer:
                 "pulseaudio",
                 "--daemonize=no",
                 "--exit-idle-time=-1",
-                # POSIX shared memory, not memfd: with memfd blocks the server aborted once in a
-                # test run (memblock.c: n_imported > 0, after "Cannot send block reference with
-                # non-registered memfd ID", PulseAudio issue 824) while echo-cancel ran.
-                "--enable-memfd=no",
+                f"--enable-memfd={'yes' if self.memfd else 'no'}",
                 "-n",
                 "-F",
                 str(self.root / "vaudio.pa"),
