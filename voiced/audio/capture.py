@@ -117,7 +117,8 @@ class MicrophoneCapture:
 
     def wait_below(self, level_db: float | None) -> None:
         """Let frames quieter than ``level_db`` (dBFS) wait to be handed over in batches of up
-        to ``quiet_wait_ms``, sparing the loop a wake-up each; None hands each one over at once.
+        to ``options.quiet_wait_frames``, sparing the loop a wake-up each; None hands each
+        one over at once.
 
         A louder frame brings the ones waiting with it, so a consumer that passes the level
         below which a frame cannot matter to it loses no time on the frames that do.
