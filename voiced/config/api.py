@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -70,3 +71,23 @@ class NetworkSettings:
     """Seconds to wait for a connection."""
     max_retries: int = 2
     """Retries after a 408, 409, 429, 5xx, timeout or connection error."""
+    request_deadline: float = 300.0
+    """Seconds one request may take in all: sending, the whole reply, retries and the waits
+    between them. Long enough for six 10-minute FLAC pieces (about 11 MB each) uploaded at
+    once over a 2 Mbit/s uplink, or Groq's longest streamed reply; short enough that a server
+    trickling bytes cannot hold a request open for ever."""
+    stream_idle_timeout: float = 20.0
+    """Seconds a streamed reply may go without a token (text, reasoning or a tool call);
+    keep-alive comments do not count. Groq sends its first token within a second or two;
+    raise this for a slow local server."""
+
+    def __post_init__(self) -> None:
+        for name, value, most in (
+            ("request_deadline", self.request_deadline, 86400.0),
+            ("stream_idle_timeout", self.stream_idle_timeout, 3600.0),
+        ):
+            if not (math.isfinite(value) and 0 < value <= most):
+                raise ConfigError(
+                    f"[network] {name} must be more than 0 and at most {most:g} seconds, "
+                    f"got {value!r}"
+                )
