@@ -125,8 +125,9 @@ def error_for(
         return CapacityError(f"flex tier capacity exceeded{ref}", "retry later", details)
     if status is not None and status >= 500:
         return ServerError(f"server error {status}{tries}: {said}{ref}", "retry later", details)
-    label = f"{status} {code}" if code else f"{status}"
-    return BadRequestError(f"request refused ({label}): {said}{ref}", "", details)
+    label = " ".join(str(part) for part in (status, code) if part is not None)
+    refused = f"request refused ({label})" if label else "request refused"
+    return BadRequestError(f"{refused}: {said}{ref}", "", details)
 
 
 def _reset_after(headers: Mapping[str, str]) -> float | None:

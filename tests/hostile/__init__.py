@@ -1,0 +1,1 @@
+"""Hostile input: a server, a file or a client that misbehaves on purpose."""
