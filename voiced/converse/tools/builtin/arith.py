@@ -127,14 +127,18 @@ def calculate(expression: str, limits: Limits = LIMITS) -> Number:
 class _Evaluator:
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
-        self.ceiling = 1 << limits.bits
 
     def value(self, node: ast.expr) -> Number:
         return self._bounded(self._value(node))
 
     def _bounded(self, number: Number) -> Number:
-        if isinstance(number, int) and abs(number) > self.ceiling:
-            raise CalculationError("the result is too large")
+        """Refuse an integer above ``2**bits`` (``2**bits`` itself is allowed)."""
+        if isinstance(number, int):
+            size = abs(number)
+            length = size.bit_length()
+            top = self.limits.bits + 1
+            if length > top or (length == top and size & (size - 1)):
+                raise CalculationError("the result is too large")
         return number
 
     def _value(self, node: ast.expr) -> Number:

@@ -134,8 +134,7 @@ class CalcWorkers:
             except TimeoutError:
                 self._retire(worker)
                 raise CalculationError(
-                    f"the calculation took longer than {self.deadline_s:g} seconds, "
-                    "so it was stopped"
+                    f"the calculation took longer than {self.deadline_s:g} s, so it was stopped"
                 ) from None
             except (EOFError, OSError, ValueError):
                 raise CalculationError(await self._ended(worker)) from None
@@ -210,7 +209,7 @@ class CalcWorkers:
         code = await asyncio.to_thread(worker.process.wait)
         if code == -signal.SIGXCPU:
             return (
-                f"the calculation used more than {self.cpu_s} seconds of processor time, "
+                f"the calculation used more than {self.cpu_s} s of processor time, "
                 "so it was stopped"
             )
         log.warning("the calculator's worker process ended with status %s", code)
