@@ -235,6 +235,9 @@ def serve(limits_json: str) -> None:
     cpu_s, memory = int(options.pop("cpu_s")), int(options.pop("memory_mb")) << 20
     limits = Limits(**options)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    ceiling = resource.getrlimit(resource.RLIMIT_AS)[1]
+    if ceiling != resource.RLIM_INFINITY:
+        memory = min(memory, ceiling)
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
     out = sys.stdout.buffer
