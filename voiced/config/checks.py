@@ -176,8 +176,10 @@ class Text(Check):
         if self.described:
             return self.described
         what = "a string" if self.empty_ok else "a non-empty string"
-        what += "" if self.multiline else " on one line"
-        return what + (f" of at most {self.max_chars} characters" if self.max_chars else "")
+        what += f" of at most {self.max_chars} characters" if self.max_chars else ""
+        if self.multiline:
+            return what + " without control characters (tabs and line breaks are fine)"
+        return what + " on one line, without control characters"
 
     def fits(self, value: Any) -> bool:
         if not isinstance(value, str):
