@@ -77,8 +77,9 @@ class DaemonSettings:
     """Settings for the running assistant: its control socket, when it listens, barge-in."""
 
     socket: str = setting("", FilePath(max_bytes=SOCKET_PATH_BYTES))
-    """Control socket path; empty uses $XDG_RUNTIME_DIR/voiced/control.sock (the
-    VOICED_SOCKET environment variable wins over both)."""
+    """Control socket path; empty uses $XDG_RUNTIME_DIR/voiced/control.sock, or without a
+    private runtime directory $XDG_CACHE_HOME/voiced/control.sock (the VOICED_SOCKET
+    environment variable wins over all)."""
     mode: DaemonMode = "always"
     """How the daemon starts: "always" listening, "push_to_talk" (hears only while
     `voiced ptt start` … `stop` or the TUI's space key holds the microphone open), or "muted"."""
