@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
-from voiced.config import Settings
+from voiced.config import Settings, mask_url
 from voiced.daemon import echo, service
 from voiced.errors import AuthenticationError, VoicedError
 from voiced.groq.client import GroqClient, options_from_settings
@@ -51,9 +51,9 @@ async def check_api(settings: Settings) -> tuple[Check, list[ModelInfo] | None]:
         return Check("API", "fail", f"the key was refused: {exc.message}", KEY_FIX), None
     except VoicedError as exc:
         fix = exc.hint or "check the network, and [chat] base_url in the config file"
-        return Check("API", "fail", f"{settings.chat.base_url}: {exc.message}", fix), None
+        return Check("API", "fail", f"{mask_url(settings.chat.base_url)}: {exc.message}", fix), None
     took = (time.perf_counter() - began) * 1000
-    detail = f"{settings.chat.base_url} answered in {took:.0f} ms ({len(models)} models)"
+    detail = f"{mask_url(settings.chat.base_url)} answered in {took:.0f} ms ({len(models)} models)"
     return Check("API", "ok", detail), models
 
 

@@ -14,6 +14,7 @@
     ├── DaemonError                 the daemon cannot be reached, started or installed
     │   ├── DaemonNotRunningError   nothing listens on the control socket
     │   ├── DaemonRunningError      another daemon already owns the control socket
+    │   ├── UnsafeSocketError       the control socket or its directory is another user's
     │   └── ServiceError            systemctl or the service unit failed
     └── ApiError                    the API said no, or could not be reached
         ├── ConnectionFailedError   network unreachable, timeout, connection dropped
@@ -94,6 +95,11 @@ class DaemonNotRunningError(DaemonError):
 
 class DaemonRunningError(DaemonError):
     """Another daemon already listens on the control socket."""
+
+
+class UnsafeSocketError(DaemonError):
+    """The control socket, its directory or the process behind it belongs to another user (or
+    is reached through a symbolic link), so voiced refuses to use it."""
 
 
 class ServiceError(DaemonError):

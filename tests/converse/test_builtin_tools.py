@@ -22,6 +22,9 @@ from voiced.converse.tools.builtin.clock import clock_tools
 from voiced.converse.tools.builtin.launch import exec_command, launch_tools
 from voiced.converse.tools.builtin.notes import NotesFile, notes_tools
 from voiced.converse.tools.builtin.system import system_tools
+from voiced.converse.tools.builtin.timer_tools import MAX_PENDING, timer_tools
+from voiced.converse.tools.builtin.timers import TimerService
+from voiced.converse.tools.builtin.timerstore import TimerStore
 from voiced.converse.tools.builtin.weather import OFFLINE, OpenMeteo, weather_tools
 from voiced.converse.tools.registry import Tool, ToolError
 from voiced.groq.models import ToolCall
@@ -90,7 +93,7 @@ class MeteoHandler(BaseHTTPRequestHandler):
         else:
             self.send_error(404)
             return
-        data = json.dumps(body).encode()
+        data = self.server.replies.get(url.path) or json.dumps(body).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
@@ -104,6 +107,8 @@ class MeteoServer(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), MeteoHandler)
         self.seen: list[tuple[str, dict[str, str]]] = []
+        self.replies: dict[str, bytes] = {}
+        """Bodies sent instead of the usual ones, by path."""
 
     @property
     def root(self) -> str:
@@ -146,6 +151,29 @@ async def test_weather_for_an_unknown_place(meteo: MeteoServer) -> None:
     tool = weather_tool(meteo.root + "/geo/v1", meteo.root + "/v1")
     with pytest.raises(ToolError, match="no place called 'Atlantis'"):
         await tool.invoke({"place": "Atlantis"})
+
+
+async def test_weather_reads_at_most_a_megabyte_and_copes_with_odd_replies(
+    meteo: MeteoServer,
+) -> None:
+    tool = weather_tool(meteo.root + "/geo/v1", meteo.root + "/v1")
+    meteo.replies["/v1/forecast"] = b'{"current": ' + b" " * (2 << 20) + b"{}}"
+    with pytest.raises(ToolError, match="the weather service sent more than 1 MB"):
+        await tool.invoke({"place": "Lyon"})
+    meteo.replies["/v1/forecast"] = b"[" * 200_000 + b"]" * 200_000
+    with pytest.raises(ToolError, match="sent something unreadable"):
+        await tool.invoke({"place": "Lyon"})
+    odd = {"current": [1], "daily": {"temperature_2m_min": "ab", "weather_code": {}}}
+    meteo.replies["/v1/forecast"] = json.dumps(odd).encode()
+    assert await tool.invoke({"place": "Lyon"}) == (
+        "In Lyon, France it is now unknown degrees Celsius, with unknown weather, "
+        "humidity unknown percent and wind at unknown kilometres per hour."
+    )
+    meteo.replies["/geo/v1/search"] = json.dumps({"results": [{"name": "Lyon"}]}).encode()
+    with pytest.raises(ToolError, match="sent something unreadable"):
+        await tool.invoke({"place": "Lyon"})
+    with pytest.raises(ToolError, match="at most 200 characters"):
+        await tool.invoke({"place": "Lyon" * 100})
 
 
 @pytest.mark.parametrize(
@@ -265,3 +293,49 @@ async def test_open_application_finds_the_desktop_entry(tmp_path: Path) -> None:
     with pytest.raises(ToolError, match="no installed application is called 'Hidden'"):
         await tools["open_application"].invoke({"name": "Hidden"})
     assert exec_command('sh -c "echo 100%%" %f') == ["sh", "-c", "echo 100%"]
+
+
+async def test_reminder_texts_and_timer_labels_have_a_length_cap(tmp_path: Path) -> None:
+    store = TimerStore(tmp_path / "timers.sqlite3")
+    try:
+        tools = {t.name: t for t in timer_tools(TimerService(store, announce=None))}
+        with pytest.raises(
+            ToolError, match="the reminder text is 501 characters long; at most 500"
+        ):
+            await tools["set_reminder"].invoke({"text": "r" * 501, "in_minutes": 5.0})
+        with pytest.raises(ToolError, match="the label is 101 characters long; at most 100"):
+            await tools["set_timer"].invoke({"minutes": 5.0, "label": "t" * 101})
+        assert store.pending() == []
+        said = await tools["set_reminder"].invoke(
+            {"text": " " + "r" * 500 + " ", "in_minutes": 5.0}
+        )
+        assert said.endswith("r" * 500 + ".")
+        assert await tools["set_timer"].invoke({"minutes": 5.0, "label": "t" * 100})
+        assert [len(t.label) for t in store.pending()] == [500, 100]
+    finally:
+        store.close()
+
+
+async def test_at_most_two_hundred_timers_wait_at_once(tmp_path: Path) -> None:
+    store = TimerStore(tmp_path / "timers.sqlite3")
+    try:
+        tools = {t.name: t for t in timer_tools(TimerService(store, announce=None))}
+        for n in range(MAX_PENDING):
+            store.add("timer", f"t{n}", store.clock() + 600)
+        with pytest.raises(ToolError, match="200 timers and reminders are already waiting"):
+            await tools["set_timer"].invoke({"minutes": 1.0})
+        with pytest.raises(ToolError, match="cancel some first"):
+            await tools["set_reminder"].invoke({"text": "tea", "in_minutes": 1.0})
+        await tools["cancel_timer"].invoke({"timer_id": 1})
+        assert (await tools["set_timer"].invoke({"minutes": 1.0})).startswith("Timer 201 set")
+    finally:
+        store.close()
+
+
+async def test_what_the_tools_quote_back_from_the_model_stays_short() -> None:
+    (clock,) = clock_tools()
+    with pytest.raises(ToolError) as caught:
+        await clock.invoke({"timezone": "Europe/" + "x" * 5000})
+    assert len(str(caught.value)) < 200 and "unknown timezone" in str(caught.value)
+    (status,) = system_tools()
+    assert len(await status.invoke({"part": "gpu" * 5000})) < 200

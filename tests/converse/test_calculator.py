@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 
+import psutil
 import pytest
 
 from voiced.converse.tools.builtin.calculator import (
     CalculationError,
+    CalcWorkers,
     calculate,
     calculator_tools,
     format_number,
@@ -39,6 +41,12 @@ from voiced.converse.tools.registry import ToolError
         ("2 ** -1", 0.5),
         ("1e3 + 0.5", 1000.5),
         ("2 ** 4096", 2**4096),
+        ("-2 ** 4096 * 1", -(2**4096)),
+        ("round(123456, -3)", 123000),
+        ("round(2.5)", 2),
+        ("round(1, -1000)", 0),
+        ("floor(1e308) // 10 ** 300", 10**8),
+        ("-" * 299 + "1", -1),
     ],
 )
 def test_results_and_precedence(expression: str, value: float) -> None:
@@ -80,6 +88,14 @@ def test_constants_and_functions() -> None:
         ("1 << 100", "operator LShift is not supported"),
         ("sqrt(x=4)", "Call is not allowed"),
         ("1" * 400, "longer than 300"),
+        ("round(1, -1001)", "round takes at most 1000 digits either side of the point"),
+        ("round(7, 10 ** 12)", "round takes at most 1000 digits"),
+        ("2 ** 4096 + 1", "the result is too large"),
+        ("2 ** 4096 * 2 ** 4096 // 2 ** 4096", "the result is too large"),
+        ("-(2 ** 4000) * 2 ** 100", "the result is too large"),
+        ("max(2 ** 4096, 3) * 2", "the result is too large"),
+        ("ceil(1e308 * 10)", "the result is too large"),
+        ("2 ** 1e300", "the exponent is too large (at most 10000)"),
     ],
 )
 def test_refusals_say_why(expression: str, message: str) -> None:
@@ -101,3 +117,19 @@ async def test_the_tool_answers_or_explains() -> None:
     assert await calculator.invoke({"expression": "17.5 * 3 / 4"}) == "17.5 * 3 / 4 = 13.125"
     with pytest.raises(ToolError, match="cannot divide by zero"):
         await calculator.invoke({"expression": "1/0"})
+
+
+async def test_the_calculator_worker_runs_with_an_empty_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GROQ_API_KEY", "gsk_must_not_travel")
+    workers = CalcWorkers()
+    before = set(psutil.Process().children())
+    try:
+        (calculator,) = calculator_tools(workers)
+        assert await calculator.invoke({"expression": "2 ** 10"}) == "2 ** 10 = 1024"
+        (worker,) = set(psutil.Process().children()) - before
+        assert worker.cmdline()[-2].endswith("arith.py")
+        assert worker.environ() == {}
+    finally:
+        workers.close()

@@ -133,3 +133,34 @@ def test_the_replay_timestamp_goes_beside_the_event_fields() -> None:
     data = orjson.loads(line)
     assert data["t"] == 1.25 and data["type"] == "state"
     assert decode_event(line) == StateChanged(state="thinking", previous="transcribing")
+
+
+def test_an_over_long_event_is_cut_to_the_limit_with_a_note_of_what_was_cut() -> None:
+    from voiced.protocol import AssistantText
+    from voiced.protocol.wire import MAX_EVENT_BYTES
+
+    text = "é✓ \x01" * 200_000  # multi-byte and escaped characters: bytes, not characters
+    line = encode(AssistantText(turn=3, text=text, interrupted=True))
+    assert len(line) <= MAX_EVENT_BYTES
+    event = decode_event(line)
+    assert isinstance(event, AssistantText) and event.turn == 3 and event.interrupted
+    head, note = event.text.rsplit("…", 1)
+    assert text.startswith(head) and len(line) > MAX_EVENT_BYTES - 64
+    assert note == f" [truncated {len(text) - len(head):,} characters]"
+
+
+def test_unencodable_values_are_replaced_not_refused() -> None:
+    from voiced.protocol import ErrorReport
+
+    event = ErrorReport(code="x\udcff", message="bad \ud800 pair \ud83d\ude00", turn=10**30)
+    decoded = decode_event(encode(event))
+    assert isinstance(decoded, ErrorReport)
+    assert decoded.code == "x\ufffd" and decoded.message == "bad \ufffd pair \ufffd\ufffd"
+    assert decoded.turn == 2**64 - 1
+
+
+def test_commands_are_never_cut() -> None:
+    from voiced.protocol import SendText
+
+    text = "a" * (MAX_COMMAND_BYTES * 8)
+    assert orjson.loads(encode(SendText(text=text)))["text"] == text

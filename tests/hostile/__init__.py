@@ -1,1 +1,1 @@
-"""Hostile input: a server, a file or a client that misbehaves on purpose."""
+"""Hostile and broken input: one file per failure class of issue 10."""

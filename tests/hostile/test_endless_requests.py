@@ -146,7 +146,7 @@ def test_limits_out_of_range_are_refused_naming_the_key(
     config.write_text(f"[network]\n{line}\n")
     with pytest.raises(ConfigError) as caught:
         load_settings({"VOICED_CONFIG": str(config), "HOME": str(tmp_path)})
-    assert f"[network] {key} must be more than 0" in str(caught.value)
+    assert f"[network] {key} must be above 0 and at most" in str(caught.value)
 
 
 def test_limits_are_read_from_the_config(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""``voiced config``: the effective settings as TOML, with the key masked."""
+"""``voiced config``: the effective settings as TOML, with the key and URL credentials masked."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import fields
 from typing import Any
 
 from voiced.commands.common import settings
-from voiced.config import SECTIONS, Settings, config_path
+from voiced.config import SECTIONS, Settings, Url, check_of, config_path, mask_url
 
 
 def run(args: argparse.Namespace) -> int:
@@ -18,7 +18,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def render(loaded: Settings) -> str:
-    """Render the effective settings; unset optional values appear as comments."""
+    """Render the effective settings; unset optional values appear as comments.
+
+    The API key shows only its ends; a URL's user, password, query values and fragment
+    (where a proxy or a key may hide) show as ``***``.
+    """
     path = loaded.config_path or config_path()
     state = "" if loaded.config_path else " (not found: defaults in use)"
     key = (
@@ -32,8 +36,13 @@ def render(loaded: Settings) -> str:
         lines.append(f"\n[{name}]")
         for f in fields(section):
             value = getattr(section, f.name)
+            if isinstance(check_of(f), Url) and isinstance(value, str):
+                value = mask_url(value)
             lines.append(f"# {f.name} = (unset)" if value is None else f"{f.name} = {_toml(value)}")
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    if loaded.api_key and len(loaded.api_key.reveal()) >= 8:  # e.g. a key pasted into a path
+        text = text.replace(loaded.api_key.reveal(), loaded.api_key.masked())
+    return text
 
 
 def _toml(value: Any) -> str:

@@ -3,7 +3,8 @@
 One dataclass a ``[section]`` of ``config.toml``, with a docstring under each field:
 ``api`` (chat, stt, network), ``audio`` (audio, listen, speech), ``assistant``
 (conversation, tools, daemon); ``loader`` builds the whole :class:`Settings`, and
-``checks`` validates each value against its field's type with messages naming the key.
+``tomlfile`` reads the file and checks each value's type, ``checks`` holds what each field
+accepts (declared beside it) and checks it, with messages naming the key.
 """
 
 from voiced.config.api import (
@@ -20,7 +21,7 @@ from voiced.config.assistant import (
     ToolSettings,
 )
 from voiced.config.audio import PHANTOM_PHRASES, AudioSettings, ListenSettings, SpeechSettings
-from voiced.config.checks import build_section, describe_type, matches_type
+from voiced.config.checks import Check, Url, check_of, mask_url
 from voiced.config.loader import (
     SECTIONS,
     Settings,
@@ -29,6 +30,7 @@ from voiced.config.loader import (
     data_dir,
     load_settings,
 )
+from voiced.config.tomlfile import build_section, describe_type, matches_type
 
 __all__ = [
     "GROQ_API_ROOT",
@@ -46,11 +48,15 @@ __all__ = [
     "SpeechSettings",
     "SttSettings",
     "ToolSettings",
+    "Url",
+    "Check",
     "build_section",
+    "check_of",
     "describe_type",
     "matches_type",
     "config_dir",
     "config_path",
     "data_dir",
     "load_settings",
+    "mask_url",
 ]

@@ -2,92 +2,94 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Literal
 
-from voiced.errors import ConfigError
+from voiced.config.checks import (
+    Text,
+    Url,
+    above,
+    at_least,
+    between,
+    check_fields,
+    setting,
+)
 
 GROQ_API_ROOT = "https://api.groq.com/openai/v1"
 """The Groq API root every endpoint path is joined to."""
 
 ReasoningEffort = Literal["low", "medium", "high"]
 
+PROMPT_CHARS = 896
+"""Longest transcription prompt Groq accepts (224 tokens, enforced as characters)."""
+MODEL_ID = Text(described='a model id on one line, such as "openai/gpt-oss-20b"')
+LANGUAGE = Text(pattern="[a-z]{2,3}", described='an ISO-639-1 language code such as "en"')
+
 
 @dataclass(frozen=True)
 class ChatSettings:
     """Settings for chat completions."""
 
-    base_url: str = GROQ_API_ROOT
+    base_url: str = setting(GROQ_API_ROOT, Url())
     """API root for chat (any OpenAI-compatible server works, e.g. http://localhost:8000/v1)."""
-    model: str = "openai/gpt-oss-20b"
+    model: str = setting("openai/gpt-oss-20b", MODEL_ID)
     """Chat model id."""
-    temperature: float | None = None
+    temperature: float | None = setting(None, between(0, 2))
     """Sampling temperature 0–2; unset uses the model's default."""
-    max_completion_tokens: int | None = None
+    max_completion_tokens: int | None = setting(None, between(1, 1_000_000, "tokens"))
     """Upper bound on tokens in one reply; unset uses the model's limit."""
     reasoning_effort: ReasoningEffort | None = None
     """gpt-oss reasoning effort (low, medium, high); unset uses the model's default."""
+
+    def __post_init__(self) -> None:
+        check_fields(self, "chat")
 
 
 @dataclass(frozen=True)
 class SttSettings:
     """Settings for speech to text."""
 
-    base_url: str = GROQ_API_ROOT
+    base_url: str = setting(GROQ_API_ROOT, Url())
     """API root for transcription and translation."""
-    model: str = "whisper-large-v3-turbo"
+    model: str = setting("whisper-large-v3-turbo", MODEL_ID)
     """Transcription model id."""
-    translation_model: str = "whisper-large-v3"
+    translation_model: str = setting("whisper-large-v3", MODEL_ID)
     """Translation model id (on Groq only whisper-large-v3 translates)."""
-    language: str | None = None
+    language: str | None = setting(None, LANGUAGE)
     """ISO-639-1 language of the speech (e.g. "en"); unset lets Whisper detect it."""
-    prompt: str | None = None
+    prompt: str | None = setting(None, Text(multiline=True, max_chars=PROMPT_CHARS))
     """Vocabulary hint sent with every request (at most 896 characters)."""
-    upload_limit_mb: float = 25.0
+    upload_limit_mb: float = setting(25.0, above(0, at_most=1000, unit="MB"))
     """Largest file sent in one request, in MB (25 on Groq's free tier, 100 on paid tiers)."""
-    chunk_max_s: float = 600.0
+    chunk_max_s: float = setting(600.0, at_least(10, at_most=7200, unit="seconds"))
     """Longest piece of a long file sent in one request, in seconds: a file over the upload
     limit or longer than this is cut at silences and its pieces transcribed concurrently."""
-    max_concurrent_uploads: int = 6
+    max_concurrent_uploads: int = setting(6, between(1, 32))
     """Pieces of a long file uploaded at the same time (1 sends them one after another)."""
 
     def __post_init__(self) -> None:
-        if self.upload_limit_mb <= 0:
-            raise ConfigError("[stt] upload_limit_mb must be more than 0")
-        if self.chunk_max_s < 10:
-            raise ConfigError("[stt] chunk_max_s must be at least 10 seconds")
-        if not 1 <= self.max_concurrent_uploads <= 32:
-            raise ConfigError("[stt] max_concurrent_uploads must be between 1 and 32")
+        check_fields(self, "stt")
 
 
 @dataclass(frozen=True)
 class NetworkSettings:
     """Settings for every HTTP request."""
 
-    timeout: float = 60.0
+    timeout: float = setting(60.0, above(0, at_most=3600, unit="seconds"))
     """Seconds to wait for a response before the request counts as timed out."""
-    connect_timeout: float = 5.0
+    connect_timeout: float = setting(5.0, above(0, at_most=600, unit="seconds"))
     """Seconds to wait for a connection."""
-    max_retries: int = 2
+    max_retries: int = setting(2, between(0, 20))
     """Retries after a 408, 409, 429, 5xx, timeout or connection error."""
-    request_deadline: float = 300.0
+    request_deadline: float = setting(300.0, above(0, at_most=86400, unit="seconds"))
     """Seconds one request may take in all: sending, the whole reply, retries and the waits
     between them. Long enough for six 10-minute FLAC pieces (about 11 MB each) uploaded at
     once over a 2 Mbit/s uplink, or Groq's longest streamed reply; short enough that a server
     trickling bytes cannot hold a request open for ever."""
-    stream_idle_timeout: float = 20.0
+    stream_idle_timeout: float = setting(20.0, above(0, at_most=3600, unit="seconds"))
     """Seconds a streamed reply may go without a token (text, reasoning or a tool call);
     keep-alive comments do not count. Groq sends its first token within a second or two;
     raise this for a slow local server."""
 
     def __post_init__(self) -> None:
-        for name, value, most in (
-            ("request_deadline", self.request_deadline, 86400.0),
-            ("stream_idle_timeout", self.stream_idle_timeout, 3600.0),
-        ):
-            if not (math.isfinite(value) and 0 < value <= most):
-                raise ConfigError(
-                    f"[network] {name} must be more than 0 and at most {most:g} seconds, "
-                    f"got {value!r}"
-                )
+        check_fields(self, "network")

@@ -11,7 +11,8 @@ from typing import Any
 from voiced.config.api import ChatSettings, NetworkSettings, SttSettings
 from voiced.config.assistant import ConversationSettings, DaemonSettings, ToolSettings
 from voiced.config.audio import AudioSettings, ListenSettings, SpeechSettings
-from voiced.config.checks import build_section, kind_of, read_toml
+from voiced.config.checks import Url
+from voiced.config.tomlfile import build_section, kind_of, read_toml, shown_name
 from voiced.credentials import Secret, load_api_key
 from voiced.errors import ConfigError
 
@@ -96,6 +97,22 @@ def data_dir(env: typing.Mapping[str, str] | None = None) -> Path:
     return Path(base) / "voiced"
 
 
+def groq_base_url(env: typing.Mapping[str, str]) -> str:
+    """``GROQ_BASE_URL`` without its trailing slash, or "" when unset.
+
+    Raises:
+        ConfigError: It is not an http or https URL with a host.
+    """
+    value = env.get("GROQ_BASE_URL", "").strip().rstrip("/")
+    if value and not Url().fits(value):
+        raise ConfigError(
+            f"the environment variable GROQ_BASE_URL must be {Url().words}, "
+            f"got {Url().show(value)}",
+            "set it to the server without /openai/v1, e.g. https://api.groq.com, or unset it",
+        )
+    return value
+
+
 def load_settings(env: typing.Mapping[str, str] | None = None) -> Settings:
     """Load settings from the config file, the credentials file and the environment.
 
@@ -109,8 +126,9 @@ def load_settings(env: typing.Mapping[str, str] | None = None) -> Settings:
         The effective settings. The API key may be None: commands that need it ask for it.
 
     Raises:
-        ConfigError: The file is malformed, has an unknown key or a value of the wrong type,
-            or the credentials file is readable by others.
+        ConfigError: The file is malformed, has an unknown key, a value of the wrong type or
+            out of its range; GROQ_BASE_URL is not a URL; the credentials file is readable by
+            others or cannot be read as one.
     """
     env = os.environ if env is None else env
     path = config_path(env)
@@ -119,14 +137,14 @@ def load_settings(env: typing.Mapping[str, str] | None = None) -> Settings:
     for name, value in raw.items():
         if name not in SECTIONS:
             raise ConfigError(
-                f"{path}: unknown section [{name}]",
+                f"{path}: unknown section [{shown_name(name)}]",
                 f"expected one of {', '.join('[' + s + ']' for s in SECTIONS)}",
             )
         if not isinstance(value, dict):
             raise ConfigError(f"{path}: {name} must be a [{name}] table, got {kind_of(value)}")
         sections[name] = build_section(path, name, SECTIONS[name], value)
 
-    base_override = env.get("GROQ_BASE_URL", "").rstrip("/")
+    base_override = groq_base_url(env)
     for name in ("chat", "stt"):
         section = sections.get(name) or SECTIONS[name]()
         if base_override and "base_url" not in raw.get(name, {}):

@@ -1,4 +1,9 @@
-"""The control server: a 0600 Unix socket speaking JSON lines to any number of clients."""
+"""The control server: a 0600 Unix socket speaking JSON lines to any number of clients.
+
+Only processes of the daemon's own user are served (``SO_PEERCRED``); every event is encoded
+to fit a client's line limit, and one that cannot be encoded is logged and skipped, so no
+event can cost a client its connection.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
@@ -14,6 +21,7 @@ from voiced.daemon.sockfile import bind_private
 from voiced.errors import ProtocolError, VoicedError
 from voiced.protocol.commands import Command
 from voiced.protocol.events import Event, Hello
+from voiced.protocol.peer import peer_uid
 from voiced.protocol.reports import Ack, ErrorReport, Goodbye
 from voiced.protocol.wire import MAX_COMMAND_BYTES, decode_command, encode
 
@@ -91,6 +99,9 @@ class ControlServer:
         self.path.unlink(missing_ok=True)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not self._trusted(writer):
+            writer.transport.abort()
+            return
         task = asyncio.current_task()
         if task is not None:
             self._clients[task] = writer
@@ -102,7 +113,7 @@ class ControlServer:
         try:
             # Written at once after subscribing: later events follow these, none is missed.
             opening = (self.handler.greeting(), *self.handler.recent())
-            writer.write(b"".join(encode(event) for event in opening))
+            writer.write(_lines(opening))
             await self._receive(reader, sub)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
@@ -120,7 +131,7 @@ class ControlServer:
     async def _send(self, sub: Subscription, writer: asyncio.StreamWriter) -> None:
         try:
             async for event in sub:
-                writer.write(encode(event))
+                writer.write(_lines((event,)))
                 await writer.drain()
         except ConnectionError:
             pass
@@ -128,6 +139,19 @@ class ControlServer:
             writer.transport.abort()
         else:
             writer.close()  # after what is buffered (the goodbye) is sent; ends the reader too
+
+    def _trusted(self, writer: asyncio.StreamWriter) -> bool:
+        """Whether the client runs as the daemon's own user (the socket's 0700 directory and
+        0600 mode keep others out; this holds even where those are loosened)."""
+        try:
+            uid = peer_uid(writer.get_extra_info("socket"))
+        except OSError as exc:
+            log.warning("refused a client whose credentials cannot be read: %s", exc)
+            return False
+        if uid is None or uid == os.getuid():
+            return True
+        log.warning("refused a client of another user (uid %d) on the control socket", uid)
+        return False
 
     async def _receive(self, reader: asyncio.StreamReader, sub: Subscription) -> None:
         while not sub.closed:
@@ -158,6 +182,17 @@ class ControlServer:
             message = f"internal error: {type(exc).__name__}: {exc}"
             return (Ack(id=command.id, command=command.type, ok=False, message=message),)
         return (*replies, Ack(id=command.id, command=command.type, ok=True))
+
+
+def _lines(events: Iterable[Event]) -> bytes:
+    """The events as JSON lines; one that cannot be encoded is logged and left out."""
+    out = []
+    for event in events:
+        try:
+            out.append(encode(event))
+        except Exception:  # one bad event must never end a client's connection
+            log.exception("could not send a %s event; skipped", event.type)
+    return b"".join(out)
 
 
 def _bad(message: str, hint: str = "") -> ErrorReport:

@@ -7,33 +7,42 @@ import socket
 import stat
 from pathlib import Path
 
-from voiced.errors import DaemonError, DaemonRunningError
+from voiced.errors import DaemonError, DaemonRunningError, UnsafeSocketError
+from voiced.protocol.paths import OWN_DIRECTORY
 
 
 def prepare_directory(path: Path) -> None:
     """Create the socket's directory with mode 0700, or check the one that exists.
 
-    A directory named ``voiced`` is voiced's own and is tightened to 0700; any other (a
+    It must be a real directory (not a symbolic link) of this user's. A directory named
+    ``voiced`` is voiced's own (the default ones are) and is tightened to 0700; any other (a
     configured path) is left as it is, since the socket's own 0600 mode protects it.
 
     Raises:
-        DaemonError: The directory belongs to another user or cannot be created.
+        UnsafeSocketError: The directory is a symbolic link or belongs to another user.
+        DaemonError: The directory cannot be created.
     """
     directory = path.parent
+    hint = "set [daemon] socket to a path in a directory you own"
     try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = directory.stat()
+        if not directory.is_symlink():
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = directory.lstat()
     except OSError as exc:
         raise DaemonError(
-            f"cannot create the socket directory {directory}: {exc.strerror}",
-            "set [daemon] socket to a path in a directory you own",
+            f"cannot create the socket directory {directory}: {exc.strerror}", hint
         ) from exc
-    if info.st_uid != os.getuid():
-        raise DaemonError(
-            f"the socket directory {directory} belongs to another user",
-            "set [daemon] socket to a path in a directory you own",
+    if stat.S_ISLNK(info.st_mode):
+        raise UnsafeSocketError(
+            f"the socket directory {directory} is a symbolic link; refusing to use it",
+            f"remove the link (voiced creates the directory itself), or {hint}",
         )
-    if directory.name == "voiced" and stat.S_IMODE(info.st_mode) != 0o700:
+    if info.st_uid != os.getuid():
+        raise UnsafeSocketError(
+            f"the socket directory {directory} belongs to another user (uid {info.st_uid})",
+            hint,
+        )
+    if directory.name == OWN_DIRECTORY and stat.S_IMODE(info.st_mode) != 0o700:
         directory.chmod(0o700)
 
 

@@ -13,13 +13,16 @@ from pathlib import Path
 from voiced.errors import DaemonNotRunningError, ProtocolError
 from voiced.protocol.commands import Command, GetStatus
 from voiced.protocol.events import PROTOCOL_VERSION, Event, Hello
+from voiced.protocol.lines import Overlong, read_line
 from voiced.protocol.paths import socket_path
+from voiced.protocol.peer import START_HINT, check_server, check_socket_path
 from voiced.protocol.reports import Ack, Goodbye, Status
-from voiced.protocol.wire import MAX_LINE_BYTES, decode_event, encode
+from voiced.protocol.wire import EVENT_TYPES, MAX_LINE_BYTES, decode_event, decode_object, encode
 
 log = logging.getLogger(__name__)
 
-START_HINT = "start it with `voiced daemon` or `systemctl --user start voiced`"
+__all__ = ["START_HINT", "ControlClient", "Reply"]
+
 _ids = itertools.count(1)
 
 
@@ -35,7 +38,9 @@ class ControlClient:
     """One connection to the daemon; build it with :meth:`connect`.
 
     Iterate it for every event the daemon sends after the greeting (acks included); the
-    iteration ends when the connection closes.
+    iteration ends when the connection closes. A line it cannot take (over MAX_LINE_BYTES,
+    not JSON, invalid fields) is skipped, and the first one logged: one bad event never
+    costs the connection. Event types it does not know are skipped silently.
     """
 
     def __init__(
@@ -43,6 +48,8 @@ class ControlClient:
     ) -> None:
         self.hello = hello
         self.closed_reason = ""
+        self.skipped = 0
+        """Lines from the daemon that could not be read and were skipped."""
         self._reader, self._writer = reader, writer
         self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
         self._pending: dict[str, tuple[asyncio.Future[Reply], list[Event]]] = {}
@@ -58,13 +65,21 @@ class ControlClient:
 
         Raises:
             DaemonNotRunningError: Nothing listens on the socket.
+            UnsafeSocketError: The socket, its directory or the server is another user's, or
+                the socket or its directory is a symbolic link.
             ProtocolError: The greeting is missing, malformed or of another version.
         """
         where = Path(path) if path is not None else socket_path()
+        check_socket_path(where)
         try:
             async with asyncio.timeout(wait_s):
                 reader, writer = await asyncio.open_unix_connection(where, limit=MAX_LINE_BYTES)
-                line = await reader.readline()
+                try:
+                    check_server(writer.get_extra_info("socket"), where)
+                except BaseException:
+                    writer.close()
+                    raise
+                line = await read_line(reader)
         except (FileNotFoundError, ConnectionRefusedError) as exc:
             raise DaemonNotRunningError(
                 f"no voiced daemon is listening on {where}", START_HINT
@@ -75,7 +90,7 @@ class ControlClient:
                 "check it with `voiced doctor`; restart it if it hangs",
             ) from exc
         try:
-            hello = decode_event(line) if line else None
+            hello = decode_event(line) if isinstance(line, bytes) and line else None
             if not isinstance(hello, Hello):
                 raise ProtocolError(f"the daemon on {where} did not start with a greeting")
             if hello.protocol != PROTOCOL_VERSION:
@@ -155,13 +170,11 @@ class ControlClient:
 
     async def _read(self) -> None:
         try:
-            while line := await self._reader.readline():
-                try:
-                    event = decode_event(line)
-                except ProtocolError as exc:
-                    log.warning("ignoring a message from the daemon: %s", exc)
-                    continue
-                self._dispatch(event)
+            while line := await read_line(self._reader):
+                if isinstance(line, Overlong):
+                    self._skip(f"{line.size:,} bytes, over the {MAX_LINE_BYTES:,}-byte limit")
+                elif line.strip() and (event := self._decode(line)) is not None:
+                    self._dispatch(event)
             self.closed_reason = self.closed_reason or "the daemon closed the connection"
         except (ConnectionError, ValueError) as exc:
             self.closed_reason = f"connection lost: {exc}"
@@ -170,6 +183,30 @@ class ControlClient:
                 if not future.done():
                     future.set_exception(DaemonNotRunningError(self.closed_reason or "closed"))
             self._queue.put_nowait(None)
+
+    def _decode(self, line: bytes) -> Event | None:
+        """The event on ``line``; None (and the line skipped) when it cannot be read."""
+        try:
+            data = decode_object(line)
+            cls = EVENT_TYPES.get(data["type"])
+            if cls is None:  # from a newer daemon: skipped by design
+                log.debug("skipping an event of unknown type %r", data["type"])
+                return None
+            return cls.from_dict(data)
+        except ProtocolError as exc:
+            self._skip(exc.message)
+            return None
+
+    def _skip(self, why: str) -> None:
+        self.skipped += 1
+        if self.skipped == 1:
+            log.warning(
+                "skipped a message from the daemon that this client cannot read (%s); "
+                "the connection goes on, and further ones are logged at debug level",
+                why,
+            )
+        else:
+            log.debug("skipped another unreadable message from the daemon (%s)", why)
 
     def _dispatch(self, event: Event) -> None:
         if isinstance(event, Goodbye):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import random
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from voiced.errors import DaemonNotRunningError, ProtocolError
+from voiced.errors import DaemonError, DaemonNotRunningError, ProtocolError
 from voiced.protocol.client import START_HINT, ControlClient, Reply
 from voiced.protocol.commands import Command
 from voiced.protocol.events import Event, Hello
@@ -32,9 +34,14 @@ class Follower:
     """Follows the daemon across restarts.
 
     ``async for item in follower`` yields :class:`Connected`, then the daemon's events, then
-    :class:`Disconnected` when the connection drops, then tries again (every ``retry_s``,
-    backing off to ``max_retry_s``) until :meth:`aclose`. Between the two it yields nothing,
-    so a daemon that never comes back costs only the retries.
+    :class:`Disconnected` when the connection drops, then tries again until :meth:`aclose`.
+    Every new attempt waits first: ``retry_s``, doubling up to ``max_retry_s``, each wait
+    drawn between half and all of it (jitter, so clients of a restarted daemon do not all
+    come back at once). A connection that lasted ``max_retry_s`` resets the wait, so a
+    restarted daemon is found again at once, while one that keeps dropping connections (or
+    anything else on the socket that does) is retried ever more slowly, never in a storm.
+    Between a :class:`Disconnected` and the next :class:`Connected` it yields nothing, so a
+    daemon that never comes back costs only the retries.
 
     Args:
         path: The control socket; defaults to :func:`voiced.protocol.paths.socket_path`.
@@ -43,11 +50,13 @@ class Follower:
     """
 
     def __init__(
-        self, path: Path | str | None = None, retry_s: float = 0.25, max_retry_s: float = 2.0
+        self, path: Path | str | None = None, retry_s: float = 0.1, max_retry_s: float = 5.0
     ) -> None:
         self.path = Path(path) if path is not None else socket_path()
         self.retry_s, self.max_retry_s = retry_s, max_retry_s
         self.client: ControlClient | None = None
+        self.attempts = 0
+        """Connection attempts made so far."""
         self._closed = False
 
     @property
@@ -80,24 +89,27 @@ class Follower:
     async def __aiter__(self) -> AsyncIterator[Connected | Disconnected | Event]:
         wait, reported = self.retry_s, False
         while not self._closed:
+            if self.attempts:
+                await asyncio.sleep(random.uniform(wait / 2, wait))
+                wait = min(wait * 2, self.max_retry_s)
+            self.attempts += 1
             try:
-                self.client = await ControlClient.connect(self.path)
-            except (DaemonNotRunningError, ProtocolError) as exc:
+                client = await ControlClient.connect(self.path)
+            except (DaemonError, ProtocolError) as exc:
                 if not reported:
                     yield Disconnected(str(exc))
                     reported = True
-                await asyncio.sleep(wait)
-                wait = min(wait * 2, self.max_retry_s)
                 continue
-            wait, reported = self.retry_s, False
-            yield Connected(self.client.hello)
-            async for event in self.client:
+            self.client, reported, opened = client, False, time.monotonic()
+            yield Connected(client.hello)
+            async for event in client:
                 yield event
-            reason = self.client.closed_reason
-            await self.client.aclose()
+            await client.aclose()
             self.client = None
+            if time.monotonic() - opened >= self.max_retry_s:
+                wait = self.retry_s
             if not self._closed:
-                yield Disconnected(reason)
+                yield Disconnected(client.closed_reason)
                 reported = True
 
     def _current(self) -> ControlClient:

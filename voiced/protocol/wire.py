@@ -1,4 +1,9 @@
-"""The wire format: one JSON object per line, at most MAX_LINE_BYTES, typed by its ``type``."""
+"""The wire format: one JSON object per line, at most MAX_LINE_BYTES, typed by its ``type``.
+
+The daemon sends no line over MAX_EVENT_BYTES (long texts are cut with a visible note, text
+that UTF-8 cannot carry is replaced), half of what any client reads, so one oversized or
+unencodable value can never make a line that clients refuse.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,13 @@ from voiced.errors import ProtocolError
 from voiced.protocol import commands as c
 from voiced.protocol import events as e
 from voiced.protocol import reports as r
+from voiced.protocol.fit import dump_line
 
 MAX_LINE_BYTES = 1 << 20
-"""Longest line either side accepts (the history event is the largest)."""
+"""Longest line a client reads; a longer one is skipped (read and dropped piecewise)."""
+
+MAX_EVENT_BYTES = 256 << 10
+"""Longest line the daemon sends: events are cut to fit (the history event is the largest)."""
 
 MAX_COMMAND_BYTES = 64 << 10
 """Longest command line the daemon accepts."""
@@ -75,14 +84,22 @@ M = TypeVar("M", bound=e.Message)
 def encode(message: e.Message, **extra: Any) -> bytes:
     """Return ``message`` as one JSON line (with a trailing newline).
 
+    Text UTF-8 cannot carry (lone surrogates) is replaced by U+FFFD. An event is at most
+    MAX_EVENT_BYTES: its longest texts are cut to fit, each ending with a note of how much
+    was cut. A command is sent whole (the daemon refuses one over MAX_COMMAND_BYTES).
+
     Args:
         message: The event or command.
         extra: Fields added beside the message's own (e.g. the replay timestamp ``t``).
+
+    Raises:
+        ProtocolError: An event is too big even with its texts cut (none of the protocol's
+            events can be: only an absurd number of short values would do it).
     """
     data = message.to_dict()
     if extra:
         data = {**extra, **data}
-    return orjson.dumps(data, option=orjson.OPT_APPEND_NEWLINE)
+    return dump_line(data, MAX_EVENT_BYTES if isinstance(message, e.Event) else None)
 
 
 def decode_object(line: bytes | str, limit: int = MAX_LINE_BYTES) -> dict[str, Any]:

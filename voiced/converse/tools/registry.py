@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -14,8 +13,8 @@ from pathlib import Path
 from typing import Any, overload
 
 from voiced.converse.tools.schema import (
-    ArgumentError,
     check_arguments,
+    decode_arguments,
     docstring_summary,
     parameters_schema,
 )
@@ -69,13 +68,10 @@ class Tool:
         """Decode and check the model's argument text.
 
         Raises:
-            ArgumentError: Invalid JSON, or arguments that do not fit the schema.
+            ArgumentError: Invalid, oversized or too deeply nested JSON, or arguments that do
+                not fit the schema.
         """
-        try:
-            data = json.loads(arguments) if arguments.strip() else {}
-        except ValueError as exc:
-            raise ArgumentError(f"the arguments are not valid JSON ({exc})") from None
-        return check_arguments(self.parameters, data)
+        return check_arguments(self.parameters, decode_arguments(arguments))
 
     def question(self, arguments: dict[str, Any]) -> str:
         """The question put to the user before running a tool that needs confirmation."""

@@ -97,10 +97,17 @@ class ToolRunner:
     async def _one(self, call: ToolCall, on_result: OnResult | None) -> ToolOutcome:
         started = time.time()
         begun = time.monotonic()
-        problem, content = await self._attempt(call)
+        try:
+            problem, content = await self._attempt(call)
+        except Exception as exc:  # one call's failure, whatever it is, must not end the round
+            log.debug("tool call %.64s failed", call.name, exc_info=True)
+            problem, content = (
+                "failed",
+                _error(f"{_quoted(call.name)} failed: {type(exc).__name__}: {_cut(str(exc), 300)}"),
+            )
         outcome = ToolOutcome(call, content, problem, started, time.monotonic() - begun)
         if problem is not None:
-            log.info("tool %s: %s: %s", call.name, problem, content)
+            log.info("tool %.64s: %s: %s", call.name, problem, content)
         if on_result is not None:
             await on_result(outcome)
         return outcome
@@ -110,7 +117,7 @@ class ToolRunner:
         if item is None:
             known = ", ".join(self.registry.names) or "none"
             return "unknown_tool", _error(
-                f"there is no tool called {call.name!r}; the tools are: {known}"
+                f"there is no tool called {_quoted(call.name)}; the tools are: {known}"
             )
         try:
             arguments = item.check(call.arguments)
@@ -142,6 +149,15 @@ class ToolRunner:
 
 def _error(message: str) -> str:
     return json.dumps({"error": message}, ensure_ascii=False)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}… [cut]"
+
+
+def _quoted(name: str) -> str:
+    """A tool name the model wrote, quoted and short enough for a message."""
+    return repr(_cut(name, 64))
 
 
 def _text(value: Any) -> str:

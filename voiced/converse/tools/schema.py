@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import inspect
+import json
+import math
 import re
 import types
 import typing
 from collections.abc import Callable
 from typing import Any, Literal
 
+MAX_ARGUMENTS = 32_000
+"""Longest argument text accepted from the model, in characters."""
+MAX_DEPTH = 16
+"""Deepest nesting of lists and objects accepted in arguments."""
+MAX_DIGITS = 30
+"""Longest whole number accepted in arguments, in digits."""
+MAX_INTEGER = 2**63 - 1
+"""Largest whole number an integer argument may have (either sign)."""
 _SIMPLE: dict[Any, str] = {str: "string", int: "integer", float: "number", bool: "boolean"}
 _WORDS = {"string": "a string", "integer": "an integer", "number": "a number"}
 _WORDS |= {"boolean": "true or false", "array": "a list", "object": "an object"}
@@ -97,6 +107,68 @@ def docstring_args(doc: str) -> dict[str, str]:
     return out
 
 
+def decode_arguments(text: str) -> object:
+    """Decode the model's argument text, bounded in size, nesting and number length.
+
+    Empty text means no arguments. NaN, Infinity and numbers too large for a float are
+    refused, as are whole numbers of more than :data:`MAX_DIGITS` digits.
+
+    Raises:
+        ArgumentError: The text is too long, not JSON, too deeply nested, or has a number
+            out of range.
+    """
+    if len(text) > MAX_ARGUMENTS:
+        raise ArgumentError(
+            f"the arguments are {len(text)} characters long; at most {MAX_ARGUMENTS} are accepted"
+        )
+    if not text.strip():
+        return {}
+    try:
+        data = json.loads(text, parse_int=_integer, parse_float=_real, parse_constant=_constant)
+    except ArgumentError:
+        raise
+    except RecursionError:
+        raise ArgumentError(f"the arguments are nested more than {MAX_DEPTH} levels deep") from None
+    except ValueError as exc:
+        raise ArgumentError(f"the arguments are not valid JSON ({_shorten(str(exc))})") from None
+    if _depth(data) > MAX_DEPTH:
+        raise ArgumentError(f"the arguments are nested more than {MAX_DEPTH} levels deep")
+    return data
+
+
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise ArgumentError(f"a number in the arguments has more than {MAX_DIGITS} digits")
+    return int(text)
+
+
+def _real(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ArgumentError(f"the number {_shorten(text)} in the arguments is too large")
+    return value
+
+
+def _constant(text: str) -> float:
+    raise ArgumentError(f"{text} is not a number JSON allows")
+
+
+def _depth(data: object) -> int:
+    """How deeply lists and objects nest in decoded JSON (a scalar is 0), without recursion."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(data, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, level + 1)
+            if deepest > MAX_DEPTH:
+                break
+            stack.extend((child, level + 1) for child in item)
+    return deepest
+
+
 def check_arguments(schema: dict[str, Any], data: object) -> dict[str, Any]:
     """Check decoded arguments against a ``parameters`` schema; return them converted.
 
@@ -111,7 +183,9 @@ def check_arguments(schema: dict[str, Any], data: object) -> dict[str, Any]:
     unknown = sorted(set(data) - set(properties))
     if unknown:
         known = ", ".join(properties) or "none"
-        raise ArgumentError(f"unknown argument {unknown[0]!r}; the arguments are: {known}")
+        raise ArgumentError(
+            f"unknown argument {_shorten(repr(unknown[0]))}; the arguments are: {known}"
+        )
     missing = [name for name in schema.get("required", ()) if name not in data]
     if missing:
         raise ArgumentError(f"missing required argument {missing[0]!r}")
@@ -136,9 +210,17 @@ def _check(value: Any, prop: dict[str, Any], where: str) -> Any:
         raise ArgumentError(f"{where} must be {_WORDS.get(str(kind), kind)}, got {_kind(value)}")
     if "enum" in prop and value not in prop["enum"]:
         allowed = ", ".join(repr(v) for v in prop["enum"])
-        raise ArgumentError(f"{where} must be one of {allowed}, got {value!r}")
+        raise ArgumentError(f"{where} must be one of {allowed}, got {_shorten(repr(value))}")
+    if kind == "integer" and abs(value) > MAX_INTEGER:
+        raise ArgumentError(f"{where} is too large (at most {MAX_INTEGER} either side of 0)")
     if kind == "number":
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            raise ArgumentError(f"{where} is too large for a number") from None
+        if not math.isfinite(number):
+            raise ArgumentError(f"{where} must be a finite number, got {number}")
+        return number
     if kind == "array":
         return [_check(v, prop["items"], f"{where}[{i}]") for i, v in enumerate(value)]
     return value
@@ -150,4 +232,11 @@ def _kind(value: Any) -> str:
     words = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
     words |= {list: "a list", dict: "an object"}
     text = words.get(type(value), type(value).__name__)
-    return f"{text} ({value!r})" if isinstance(value, str | int | float) else text
+    if isinstance(value, int) and value.bit_length() > 64:
+        return f"{text} ({value.bit_length()} bits long)"
+    return f"{text} ({_shorten(repr(value))})" if isinstance(value, str | int | float) else text
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    """A piece of model-written text short enough to quote in an error message."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"

@@ -9,6 +9,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from voiced.converse.prompt import describe_moment, local_timezone
 from voiced.converse.tools.registry import Tool, ToolError, tool
 
+MAX_ZONE = 64
+"""Longest timezone name accepted, in characters (the longest real one has 32)."""
+
 
 def clock_tools(zone: Callable[[], tzinfo] = local_timezone) -> list[Tool]:
     """Return the ``current_time`` tool.
@@ -28,10 +31,13 @@ def clock_tools(zone: Callable[[], tzinfo] = local_timezone) -> list[Tool]:
         where = zone()
         if timezone:
             try:
+                if len(timezone) > MAX_ZONE:
+                    raise ValueError("too long for a timezone name")
                 where = ZoneInfo(timezone.strip().replace(" ", "_"))
             except (ZoneInfoNotFoundError, ValueError):
                 raise ToolError(
-                    f"unknown timezone {timezone!r}; use an IANA name such as Europe/Paris"
+                    f"unknown timezone {timezone[:MAX_ZONE]!r}; "
+                    "use an IANA name such as Europe/Paris"
                 ) from None
         return describe_moment(datetime.now(where))
 

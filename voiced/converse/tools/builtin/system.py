@@ -91,7 +91,7 @@ def system_tools(home: Path | None = None) -> list[Tool]:
             "disk": partial(disk_status, where),
         }
         if part != "all" and part not in parts:
-            return f"Unknown part {part!r}; ask for all, battery, cpu, memory or disk."
+            return f"Unknown part {part[:40]!r}; ask for all, battery, cpu, memory or disk."
         chosen = parts.values() if part == "all" else [parts[part]]
         return " ".join(report() for report in chosen)
 

@@ -8,6 +8,23 @@ from voiced.converse.tools.builtin.timers import TimerService, describe_duration
 from voiced.converse.tools.registry import Tool, ToolError, tool
 
 MAX_DURATION_S = 366 * 86400
+MAX_LABEL = 100
+"""Longest timer label, in characters."""
+MAX_REMINDER = 500
+"""Longest reminder text, in characters."""
+MAX_PENDING = 200
+"""Most timers and reminders waiting at once."""
+
+
+def _text(value: str, what: str, limit: int) -> str:
+    """Free text a timer keeps, stripped and checked against its length limit."""
+    text = value.strip()
+    if len(text) > limit:
+        raise ToolError(
+            f"{what} is {len(text)} characters long; at most {limit} are allowed, "
+            "so say it more briefly"
+        )
+    return text
 
 
 def timer_tools(service: TimerService) -> list[Tool]:
@@ -28,8 +45,10 @@ def timer_tools(service: TimerService) -> list[Tool]:
         duration = hours * 3600 + minutes * 60 + seconds
         if not 0 < duration <= MAX_DURATION_S:
             raise ToolError("a timer must last more than 0 seconds and at most a year")
+        label = _text(label, "the label", MAX_LABEL)
+        await _room(service)
         now = service.store.clock()
-        timer = await service.add("timer", label.strip(), now + duration)
+        timer = await service.add("timer", label, now + duration)
         name = f" for {timer.label}" if timer.label else ""
         return (
             f"Timer {timer.id}{name} set for {describe_duration(duration)}; "
@@ -57,9 +76,11 @@ def timer_tools(service: TimerService) -> list[Tool]:
             due = parse_when(at, now).timestamp()
         if not now.timestamp() < due <= now.timestamp() + MAX_DURATION_S:
             raise ToolError("a reminder must be in the future and within a year")
-        if not text.strip():
+        text = _text(text, "the reminder text", MAX_REMINDER)
+        if not text:
             raise ToolError("the reminder needs a text")
-        timer = await service.add("reminder", text.strip(), due)
+        await _room(service)
+        timer = await service.add("reminder", text, due)
         return f"Reminder {timer.id} set for {service.clock_time(due)}: {timer.label}."
 
     @tool
@@ -106,3 +127,11 @@ def timer_tools(service: TimerService) -> list[Tool]:
         )
 
     return [set_timer, set_reminder, list_timers, cancel_timer]
+
+
+async def _room(service: TimerService) -> None:
+    """Refuse a new timer when :data:`MAX_PENDING` are already waiting."""
+    if len(await service.pending()) >= MAX_PENDING:
+        raise ToolError(
+            f"{MAX_PENDING} timers and reminders are already waiting; cancel some first"
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
 
 import httpx
@@ -9,6 +11,11 @@ import httpx
 from voiced.converse.tools.registry import Tool, ToolError, tool
 
 TIMEOUT_S = 8.0
+MAX_BODY = 1 << 20
+"""Largest reply read from the weather service, in bytes (Open-Meteo's are about 2 KB)."""
+MAX_PLACE = 200
+"""Longest place name looked up, in characters."""
+UNREADABLE = "the weather service sent something unreadable; try later"
 OFFLINE = (
     "The weather service cannot be reached: this computer seems to be offline, or "
     "Open-Meteo is down. Tell the user you cannot get the weather right now."
@@ -68,18 +75,33 @@ class OpenMeteo:
 
     async def _get(self, url: str, params: dict[str, Any]) -> dict[str, Any]:
         try:
-            async with httpx.AsyncClient(transport=self._transport, timeout=TIMEOUT_S) as http:
-                response = await http.get(url, params=params)
+            async with (
+                httpx.AsyncClient(transport=self._transport, timeout=TIMEOUT_S) as http,
+                http.stream(
+                    "GET", url, params=params, headers={"Accept-Encoding": "identity"}
+                ) as response,
+            ):
+                if response.status_code != 200:
+                    raise ToolError(
+                        f"the weather service answered {response.status_code}; try later"
+                    )
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > MAX_BODY:
+                        raise ToolError(
+                            f"the weather service sent more than {MAX_BODY >> 20} MB; try later"
+                        )
         except (httpx.ConnectError, httpx.TimeoutException, httpx.NetworkError) as exc:
             raise ToolError(OFFLINE) from exc
-        if response.status_code != 200:
-            raise ToolError(f"the weather service answered {response.status_code}; try later")
+        except httpx.HTTPError as exc:
+            raise ToolError(UNREADABLE) from exc
         try:
-            data = response.json()
-        except ValueError as exc:
-            raise ToolError("the weather service sent something unreadable") from exc
+            data = json.loads(body)
+        except (ValueError, RecursionError) as exc:
+            raise ToolError(UNREADABLE) from exc
         if not isinstance(data, dict):
-            raise ToolError("the weather service sent something unreadable")
+            raise ToolError(UNREADABLE)
         return data
 
     async def place(self, name: str) -> dict[str, Any]:
@@ -91,7 +113,12 @@ class OpenMeteo:
         results = data.get("results") or []
         if not results:
             raise ToolError(f"no place called {name!r} was found; ask the user to say it again")
-        return dict(results[0])
+        found = results[0] if isinstance(results, list) else None
+        if not isinstance(found, dict) or not (
+            _number(found.get("latitude"), 90) and _number(found.get("longitude"), 180)
+        ):
+            raise ToolError(UNREADABLE)
+        return found
 
     async def forecast(self, latitude: float, longitude: float) -> dict[str, Any]:
         """Current conditions and today's and tomorrow's forecast at a point."""
@@ -109,26 +136,55 @@ class OpenMeteo:
 
 
 def describe(place: dict[str, Any], data: dict[str, Any]) -> str:
-    """Put a forecast into words (temperatures in °C, wind in km/h)."""
-    where = ", ".join(str(p) for p in (place.get("name"), place.get("country")) if p)
-    now = data.get("current") or {}
-    parts = [f"In {where} it is now {now.get('temperature_2m')} degrees Celsius"]
-    if now.get("apparent_temperature") is not None:
+    """Put a forecast into words (temperatures in °C, wind in km/h); odd values are "unknown"."""
+    where = ", ".join(_name(p) for p in (place.get("name"), place.get("country")) if p)
+    now = _mapping(data.get("current"))
+    parts = [f"In {where} it is now {_reading(now.get('temperature_2m'))} degrees Celsius"]
+    if _number(now.get("apparent_temperature")):
         parts[0] += f", feeling like {now['apparent_temperature']}"
-    parts[0] += f", with {WMO_CODES.get(now.get('weather_code', -1), 'unknown weather')}"
-    parts[0] += f", humidity {now.get('relative_humidity_2m')} percent"
-    parts[0] += f" and wind at {now.get('wind_speed_10m')} kilometres per hour."
-    daily = data.get("daily") or {}
+    parts[0] += f", with {_sky(now.get('weather_code'))}"
+    parts[0] += f", humidity {_reading(now.get('relative_humidity_2m'))} percent"
+    parts[0] += f" and wind at {_reading(now.get('wind_speed_10m'))} kilometres per hour."
+    daily = _mapping(data.get("daily"))
     for index, day in enumerate(("Today", "Tomorrow")):
-        try:
-            low, high = daily["temperature_2m_min"][index], daily["temperature_2m_max"][index]
-            sky = WMO_CODES.get(daily["weather_code"][index], "unknown weather")
-        except (KeyError, IndexError, TypeError):
+        low = _item(daily, "temperature_2m_min", index)
+        high = _item(daily, "temperature_2m_max", index)
+        if not (_number(low) and _number(high)):
             continue
-        rain = (daily.get("precipitation_probability_max") or [None, None])[index]
-        chance = f", {rain} percent chance of rain" if rain is not None else ""
+        sky = _sky(_item(daily, "weather_code", index))
+        rain = _item(daily, "precipitation_probability_max", index)
+        chance = f", {rain} percent chance of rain" if _number(rain) else ""
         parts.append(f"{day}: {sky}, from {low} to {high} degrees{chance}.")
     return " ".join(parts)
+
+
+def _number(value: object, limit: float = 1e6) -> bool:
+    """Whether ``value`` is a finite JSON number no larger than ``limit`` either side of 0."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) and abs(value) <= limit
+
+
+def _reading(value: object) -> str:
+    return str(value) if _number(value) else "unknown"
+
+
+def _sky(code: object) -> str:
+    return WMO_CODES.get(code, "unknown weather") if isinstance(code, int) else "unknown weather"
+
+
+def _name(value: object) -> str:
+    text = str(value) if isinstance(value, str | int | float) else "?"
+    return text[:100]
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _item(table: dict[str, Any], key: str, index: int) -> object:
+    values = table.get(key)
+    return values[index] if isinstance(values, list) and len(values) > index else None
 
 
 def weather_tools(service: OpenMeteo) -> list[Tool]:
@@ -141,6 +197,8 @@ def weather_tools(service: OpenMeteo) -> list[Tool]:
         Args:
             place: A city or town name, such as "Lyon" or "Portland, Oregon".
         """
+        if len(place) > MAX_PLACE:
+            raise ToolError(f"a place name has at most {MAX_PLACE} characters")
         found = await service.place(place.split(",")[0].strip() or place)
         data = await service.forecast(float(found["latitude"]), float(found["longitude"]))
         return describe(found, data)
