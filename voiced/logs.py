@@ -56,6 +56,8 @@ def protect(secret: Secret | None) -> None:
     """Scrub this secret from every log record and every redacted text from now on."""
     if secret is not None and secret.reveal() and secret not in _REDACT.secrets:
         _REDACT.secrets.append(secret)
+        # Longest first: a secret that is part of another must not cut that one open.
+        _REDACT.secrets.sort(key=lambda known: len(known.reveal()), reverse=True)
 
 
 def redact(text: str) -> str:

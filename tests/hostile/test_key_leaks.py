@@ -251,3 +251,10 @@ async def test_the_in_process_daemon_forwards_log_records_redacted() -> None:
         log.removeHandler(forward)
     await asyncio.sleep(0)
     assert [e.message for e in published] == [f"the server echoed {logs.KEY_MASK}"]
+
+
+def test_a_secret_inside_a_longer_one_does_not_leave_the_longer_one_half_shown() -> None:
+    logs.protect(Secret("sk-live-42"))
+    logs.protect(Secret("sk-live-42-and-much-more-of-a-longer-key"))
+    text = logs.redact("key sk-live-42-and-much-more-of-a-longer-key")
+    assert "much-more" not in text and "longer-key" not in text
