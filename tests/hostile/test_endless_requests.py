@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SleepRecorder, make_client
-from tests.groqsim import ChatReply, Endless, ErrorReply, GroqSim, StreamFault
+from tests.groqsim import ChatReply, Endless, ErrorReply, GroqSim, StreamFault, ToolCall
 from tests.hostile.network import one_line_error, voiced  # noqa: F401
 from tests.test_cli import Voiced
 from voiced.config import load_settings
@@ -39,6 +39,27 @@ async def test_keepalive_comments_do_not_keep_a_stream_alive_past_the_idle_bound
     assert "stream_idle_timeout" in caught.value.hint
     assert "\n" not in str(caught.value)
     assert 0.5 <= elapsed < GUARD_S / 3
+
+
+async def test_reasoning_and_tool_call_pieces_count_as_tokens(
+    groqsim: GroqSim, sleeps: SleepRecorder
+) -> None:
+    # A delta every 0.2 s, for about 3 s in all, none of them content: never 0.6 s idle.
+    call = ToolCall("get_weather", {"city": "Paris", "unit": "celsius", "days": 3})
+    reply = ChatReply(
+        reasoning="the user wants weather",
+        tool_calls=[call],
+        tool_call_fragments=True,
+        tokens_per_s=5,
+    )
+    groqsim.enqueue("chat", reply)
+    async with make_client(groqsim, sleeps, stream_idle_timeout=0.6) as client:
+        async with asyncio.timeout(GUARD_S), client.stream_chat(REQ) as stream:
+            async for _ in stream:
+                pass
+    done = stream.completion
+    assert done.reasoning == "the user wants weather"
+    assert done.tool_calls[0].parsed_arguments() == {"city": "Paris", "unit": "celsius", "days": 3}
 
 
 async def test_a_stream_still_sending_tokens_ends_at_the_deadline(
