@@ -62,6 +62,19 @@ async def test_reasoning_and_tool_call_pieces_count_as_tokens(
     assert done.tool_calls[0].parsed_arguments() == {"city": "Paris", "unit": "celsius", "days": 3}
 
 
+async def test_a_slow_consumer_is_not_taken_for_an_idle_server(
+    groqsim: GroqSim, sleeps: SleepRecorder
+) -> None:
+    groqsim.enqueue("chat", ChatReply(content="one two three"))
+    received: list[str] = []
+    async with make_client(groqsim, sleeps, stream_idle_timeout=0.3) as client:
+        async with asyncio.timeout(GUARD_S), client.stream_chat(REQ) as stream:
+            async for delta in stream:
+                received.append(delta.content)
+                await asyncio.sleep(0.5)  # e.g. speech catching up: longer than the bound
+    assert "".join(received) == "one two three"
+
+
 async def test_a_stream_still_sending_tokens_ends_at_the_deadline(
     groqsim: GroqSim, sleeps: SleepRecorder
 ) -> None:

@@ -50,9 +50,11 @@ class StreamWatch:
     """Ends a stream's reads at the deadline, or once ``idle_s`` pass without a token.
 
     One timer serves the whole stream and is moved only when it fires, so a token costs a
-    clock read (the per-token path stays cheap). When the limit passes during a read, the
-    reading task is cancelled and :meth:`expired` turns that cancellation into the error;
-    when it passes between reads, :attr:`fired` is set and the next read refuses to start.
+    clock read (the per-token path stays cheap). The idle clock restarts when the consumer
+    comes back for the next token, so only the server's silence counts; the deadline counts
+    everything. When a limit passes during a read, the reading task is cancelled and
+    :meth:`expired` turns that cancellation into the error; when the deadline passes between
+    reads, :attr:`fired` is set and the next read refuses to start.
 
     Args:
         deadline: ``loop.time()`` by which the whole request must be over.
@@ -77,7 +79,7 @@ class StreamWatch:
         self.deadline = deadline
         self.limits = limits
         self.last_token = self.loop.time()
-        """``loop.time()`` of the latest token (the watch starts the idle clock)."""
+        """``loop.time()`` of the latest token, or of the consumer coming back for the next."""
         self.reading = False
         """Set by the reader around each read: only a read is ever cancelled."""
         self.fired: str | None = None
@@ -94,6 +96,10 @@ class StreamWatch:
 
     def _check(self) -> None:
         now, due = self.loop.time(), self._due()
+        if now < self.deadline and not self.reading and now >= due:
+            # Idle while the consumer, not the server, has the stream: it restarts the clock
+            # when it comes back for the next token.
+            due = now + self.limits.idle_s
         if now < due:
             self._handle = self.loop.call_at(due, self._check)
             return

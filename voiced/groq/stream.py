@@ -273,9 +273,11 @@ class ChatStream:
                     # Hot path: one whole data event per read (the decoder would agree).
                     delta = add("", chunk[6:-2])
                     if acc.tokens != tokens:
-                        tokens, watch.last_token = acc.tokens, clock()
-                    if delta is not None:
-                        yield delta
+                        tokens = acc.tokens
+                        if delta is not None:
+                            yield delta
+                        # After the consumer is done with it: its time is not the server's.
+                        watch.last_token = clock()
                     continue
                 for name, data in decoder.feed(chunk):
                     if data == b"[DONE]":
@@ -283,9 +285,10 @@ class ChatStream:
                         return
                     delta = add(name, data)
                     if acc.tokens != tokens:
-                        tokens, watch.last_token = acc.tokens, clock()
-                    if delta is not None:
-                        yield delta
+                        tokens = acc.tokens
+                        if delta is not None:
+                            yield delta
+                        watch.last_token = clock()
         except asyncio.CancelledError as exc:
             if watch.expired():
                 raise watch.error(response.url.host, acc.request_id) from exc
