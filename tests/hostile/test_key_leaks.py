@@ -12,14 +12,14 @@ import httpx
 import pytest
 
 from tests.conftest import TEST_KEY, SleepRecorder, make_client
-from tests.groqsim import ErrorReply, GroqSim, StreamFault
+from tests.groqsim import ErrorReply, GroqSim, Raw, StreamFault
 from tests.hostile.network import one_line_error, voiced  # noqa: F401
 from tests.test_cli import Voiced
 from tests.tui.conftest import SIZE, attached, daemon, until  # noqa: F401
 from tests.tui.daemon import RunningDaemon
 from voiced import logs
 from voiced.credentials import Secret
-from voiced.errors import ApiError, BadRequestError, ConfigError
+from voiced.errors import ApiError, BadRequestError, ConfigError, StreamError
 from voiced.groq import ChatRequest, ClientOptions, GroqClient, Message
 from voiced.groq.client import is_loopback
 from voiced.protocol.reports import LogRecord
@@ -258,3 +258,20 @@ def test_a_secret_inside_a_longer_one_does_not_leave_the_longer_one_half_shown()
     logs.protect(Secret("sk-live-42-and-much-more-of-a-longer-key"))
     text = logs.redact("key sk-live-42-and-much-more-of-a-longer-key")
     assert "much-more" not in text and "longer-key" not in text
+
+
+async def test_a_key_in_garbage_is_redacted_before_the_excerpt_is_cut(
+    groqsim: GroqSim, sleeps: SleepRecorder
+) -> None:
+    local_key = "local-server-key-8f7e6d5c4b3a"
+    groqsim.api_key = local_key
+    garbage = b"x" * 70 + f" {local_key} more".encode()  # the 80-character cut falls inside
+    body = b"data: " + garbage + b"\n\ndata: [DONE]\n\n"
+    groqsim.enqueue("chat", Raw(body, content_type="text/event-stream"))
+    async with make_client(groqsim, sleeps) as client:
+        with pytest.raises(StreamError) as caught:
+            async with client.stream_chat(REQ) as stream:
+                async for _ in stream:
+                    pass
+    assert "data that is not JSON" in str(caught.value)
+    assert local_key[:8] not in str(caught.value)

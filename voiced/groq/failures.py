@@ -32,7 +32,7 @@ KEY_HINT = (
 
 MESSAGE_LIMIT = 500
 """Longest server message quoted in an error, in characters."""
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\s]+")
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\s]+")
 
 
 def server_text(text: str, limit: int = MESSAGE_LIMIT) -> str:
@@ -47,6 +47,14 @@ def server_text(text: str, limit: int = MESSAGE_LIMIT) -> str:
     """
     text = _UNPRINTABLE.sub(" ", redact(text)).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def excerpt(data: bytes, limit: int = 80) -> str:
+    """The start of a body, for an error message: decoded, redacted, then cut, then quoted.
+
+    Redacting before cutting means a cut can never leave part of a key behind.
+    """
+    return repr(redact(data[: limit * 4 + 4096].decode("utf-8", "replace"))[:limit])
 
 
 def details_from_body(

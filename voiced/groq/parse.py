@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from voiced.errors import ApiError
-from voiced.groq.failures import server_text
+from voiced.groq.failures import excerpt, server_text
 from voiced.groq.models import (
     ChatCompletion,
     ModelInfo,
@@ -56,8 +56,7 @@ def json_object(body: bytes, what: str, request_id: str | None) -> dict[str, Any
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        start = body[:60].decode("utf-8", "replace")
-        raise malformed(what, request_id, f"not JSON ({exc.msg}): {start!r}") from exc
+        raise malformed(what, request_id, f"not JSON ({exc.msg}): {excerpt(body, 60)}") from exc
     if type(data) is not dict:
         raise malformed(what, request_id, f"JSON {_kind(data)}, not an object")
     return data

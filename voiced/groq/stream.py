@@ -11,7 +11,7 @@ import httpx
 import orjson
 
 from voiced.errors import ConnectionFailedError, StreamError
-from voiced.groq.failures import details_from_body, error_for, server_text
+from voiced.groq.failures import details_from_body, error_for, excerpt, server_text
 from voiced.groq.limits import Limits, StreamWatch
 from voiced.groq.models import ChatCompletion, ChatDelta, ToolCall, Usage
 from voiced.groq.sse import SseDecoder
@@ -50,7 +50,7 @@ class ChatAccumulator:
         try:
             chunk = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
-            raise self.malformed(f"data that is not JSON: {data[:80]!r}") from exc
+            raise self.malformed(f"data that is not JSON: {excerpt(data)}") from exc
         if event or type(chunk) is not dict or "error" in chunk:
             self._check(event, chunk, data)
         choices = chunk.get("choices")
@@ -84,7 +84,7 @@ class ChatAccumulator:
             body = chunk if isinstance(chunk, dict) else {}
             raise error_for(details_from_body(None, body, self.request_id))
         if not isinstance(chunk, dict):
-            raise self.malformed(f"a chunk that is not a JSON object: {data[:80]!r}")
+            raise self.malformed(f"a chunk that is not a JSON object: {excerpt(data)}")
 
     def add(self, chunk: dict[str, Any]) -> ChatDelta | None:
         """Fold in one decoded chunk; return the text it added, or None when it added none.
