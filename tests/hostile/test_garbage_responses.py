@@ -230,3 +230,26 @@ def test_voiced_transcribe_reports_a_garbage_transcript_in_one_line(
     result = voiced("transcribe", str(audio), "--format", fmt)
     assert result.returncode == 1
     assert "could not be" in one_line_error(result.stderr)
+
+
+GARBAGE_HEADERS = {
+    "retry-after": "inf",
+    "retry-after-ms": "nan",
+    "x-ratelimit-limit-requests": "inf",
+    "x-ratelimit-remaining-requests": "9" * 400,
+    "x-ratelimit-remaining-tokens": "-nan",
+    "x-ratelimit-reset-requests": "9" * 400 + "s",
+    "x-ratelimit-reset-tokens": "1e999s",
+}
+
+
+def test_garbage_rate_limit_headers_are_reported_in_one_line(voiced: Voiced) -> None:  # noqa: F811
+    voiced.config("[network]\nmax_retries = 0\n")
+    voiced.sim.ratelimit = {}
+    body = b'{"error":{"message":"slow down","code":"rate_limit_exceeded"}}'
+    voiced.sim.enqueue("chat", Raw(body, status=429, headers=GARBAGE_HEADERS))
+    result = voiced("ask", "hi")
+    assert result.returncode == 1
+    line = one_line_error(result.stderr)
+    assert "rate limited by the server" in line
+    assert "inf" not in line and "nan" not in line

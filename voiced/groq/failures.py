@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Mapping
@@ -159,9 +160,11 @@ def retry_after(headers: Mapping[str, str], now: float | None = None) -> float |
         if value is None:
             continue
         try:
-            return float(value) * scale
+            wait = float(value) * scale
         except ValueError:
             pass
+        else:
+            return wait if math.isfinite(wait) else None
         try:
             when = parsedate_to_datetime(value)
         except (TypeError, ValueError):
