@@ -275,3 +275,13 @@ async def test_a_key_in_garbage_is_redacted_before_the_excerpt_is_cut(
                     pass
     assert "data that is not JSON" in str(caught.value)
     assert local_key[:8] not in str(caught.value)
+
+
+def test_a_redirect_is_not_followed_and_says_where_it_points(voiced: Voiced) -> None:  # noqa: F811
+    moved = Raw(b"", status=307, headers={"location": "https://elsewhere.example/v1/chat"})
+    voiced.sim.enqueue("models", moved)
+    result = voiced("models")
+    assert result.returncode == 1
+    line = one_line_error(result.stderr)
+    assert "answered 307, a redirect to https://elsewhere.example/v1/chat" in line
+    assert len(voiced.sim.requests) == 1

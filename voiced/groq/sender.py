@@ -165,6 +165,9 @@ class Sender:
                 response.status_code,
                 response.headers.get("x-request-id"),
             )
+            if 300 <= response.status_code < 400:
+                await _read_error(response, request, attempt + 1)
+                raise _redirected(request, response)
             if response.status_code < 400:
                 if stream:
                     return response, None
@@ -236,6 +239,16 @@ async def _read_error(response: httpx.Response, request: httpx.Request, attempts
     finally:
         await response.aclose()
     return b"".join(parts)
+
+
+def _redirected(request: httpx.Request, response: httpx.Response) -> ApiError:
+    """Redirects are not followed, so the key never goes where the config did not say."""
+    target = server_text(response.headers.get("location", "(nowhere)"), 200)
+    return ApiError(
+        f"{request.url.host} answered {response.status_code}, a redirect to {target}",
+        "voiced does not follow redirects (the key would go along): set base_url to the URL "
+        "the server redirects to",
+    )
 
 
 def _undecodable(response: httpx.Response, request_id: str | None) -> ApiError:
