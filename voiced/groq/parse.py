@@ -58,7 +58,7 @@ def json_object(body: bytes, what: str, request_id: str | None) -> dict[str, Any
     except orjson.JSONDecodeError as exc:
         raise malformed(what, request_id, f"not JSON ({exc.msg}): {excerpt(body, 60)}") from exc
     if type(data) is not dict:
-        raise malformed(what, request_id, f"JSON {_kind(data)}, not an object")
+        raise malformed(what, request_id, f"JSON {kind_of(data)}, not an object")
     return data
 
 
@@ -83,7 +83,7 @@ def _completion(data: dict[str, Any], request_id: str | None) -> ChatCompletion:
         raise Malformed("it has no choices")
     choice = choices[0]
     if type(choice) is not dict:
-        raise Malformed(f"a choice is {_kind(choice)}, not an object")
+        raise Malformed(f"a choice is {kind_of(choice)}, not an object")
     message = _optional(choice, "message", dict) or {}
     calls = tuple(_tool_call(c) for c in _optional(message, "tool_calls", list) or ())
     usage = data.get("usage") or x_groq.get("usage")
@@ -101,7 +101,7 @@ def _completion(data: dict[str, Any], request_id: str | None) -> ChatCompletion:
 
 def _tool_call(call: Any) -> ToolCall:
     if type(call) is not dict:
-        raise Malformed(f"a tool call is {_kind(call)}, not an object")
+        raise Malformed(f"a tool call is {kind_of(call)}, not an object")
     function = _optional(call, "function", dict) or {}
     return ToolCall(
         id=_optional(call, "id", str) or "",
@@ -149,7 +149,7 @@ def _transcription(data: dict[str, Any], request_id: str | None) -> Transcriptio
 
 def _word(data: Any) -> Word:
     if type(data) is not dict:
-        raise Malformed(f"a word is {_kind(data)}, not an object")
+        raise Malformed(f"a word is {kind_of(data)}, not an object")
     start, end = number(data.get("start")), number(data.get("end"))
     if start is None or end is None:
         raise Malformed("a word has no numeric start and end")
@@ -174,7 +174,7 @@ def models(body: bytes, request_id: str | None) -> list[ModelInfo]:
 
 def _model(data: Any) -> ModelInfo:
     if type(data) is not dict:
-        raise Malformed(f"a model is {_kind(data)}, not an object")
+        raise Malformed(f"a model is {kind_of(data)}, not an object")
     model_id = data.get("id")
     if type(model_id) is not str or not model_id.strip():
         raise Malformed("a model has no id")
@@ -194,15 +194,15 @@ def _optional(data: dict[str, Any], key: str, kind: type) -> Any:
     value = data.get(key)
     if value is None or type(value) is kind:
         return value
-    raise Malformed(f"{key} is {_kind(value)}, not {_kind(kind())}")
+    raise Malformed(f"{key} is {kind_of(value)}, not {kind_of(kind())}")
 
 
 def _request_id(value: Any) -> str | None:
     return server_text(value, 100) if type(value) is str else None
 
 
-def _kind(value: Any) -> str:
-    """A JSON value's kind in words."""
+def kind_of(value: Any) -> str:
+    """A JSON value's kind in words, for messages: "an object", "a list", "null"…"""
     names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
     if value is None:
         return "null"
