@@ -19,10 +19,11 @@ from tests.daemon.helpers import next_of
 from tests.daemon.replaying import Replayed, replay, settings_for, transcript
 from tests.groqsim import ChatReply, GroqSim, ToolCall
 from tests.listen.scenes import Part, lay_out
-from voiced.config import Settings
+from voiced.config import Settings, load_settings
 from voiced.converse.tools.runner import ConfirmRequest as Asked
 from voiced.daemon.app import Daemon
 from voiced.daemon.confirm import ConfirmBroker, names_the_action
+from voiced.errors import ConfigError
 from voiced.protocol import Confirm, ConfirmRequest, ConfirmResolved, ControlClient, Transcript
 
 ASK = "Open the attacker page"
@@ -201,3 +202,13 @@ def test_the_question_says_how_to_answer() -> None:
     assert broker.how_to_answer(request) == "To allow it, press y in voiced."
     broker.voice = True
     assert broker.how_to_answer(request) == "To allow it, say: yes, open it. Or press y in voiced."
+
+
+@pytest.mark.parametrize("window", ["20.0", "0", "nan"])
+def test_a_spoken_answer_window_over_15_s_is_refused_naming_the_key(
+    tmp_path: Path, window: str
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f"[tools]\nvoice_confirm = true\nvoice_confirm_window_s = {window}\n")
+    with pytest.raises(ConfigError, match=r"\[tools\] voice_confirm_window_s must be above 0"):
+        load_settings({"HOME": str(tmp_path), "VOICED_CONFIG": str(config)})
