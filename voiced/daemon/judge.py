@@ -34,8 +34,9 @@ class EchoGuard:
         if words:
             self._said.append((self._monotonic(), words))
 
-    def is_echo(self, transcript: str) -> bool:
-        """Whether ``transcript`` is mostly a run of words voiced just said."""
+    def is_echo(self, transcript: str, share: float = ECHO_SHARE) -> bool:
+        """Whether ``transcript`` is mostly (``share`` of it, at least two words) a run of
+        words voiced just said."""
         cutoff = self._monotonic() - ECHO_WINDOW_S
         while self._said and self._said[0][0] < cutoff:
             self._said.popleft()
@@ -43,7 +44,7 @@ class EchoGuard:
         if len(heard) < 2 or not self._said:
             return False
         said = tuple(word for _, words in self._said for word in words)
-        return _longest_run(heard, said) >= max(2, ECHO_SHARE * len(heard))
+        return _longest_run(heard, said) >= max(2, share * len(heard))
 
 
 def _longest_run(a: tuple[str, ...], b: tuple[str, ...]) -> int:
