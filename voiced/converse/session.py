@@ -30,6 +30,7 @@ async def open_conversation(
     model: str | None = None,
     env: Mapping[str, str] | None = None,
     offer_tools: bool = True,
+    keep_going: bool = False,
 ) -> AsyncIterator[Conversation]:
     """Open the history, the timers and the tools, and yield a conversation over them.
 
@@ -41,12 +42,14 @@ async def open_conversation(
         model: Overrides ``[chat] model``.
         env: The environment for ``$XDG_DATA_HOME``; defaults to ``os.environ``.
         offer_tools: False offers the model no tools at all this time.
+        keep_going: When the history cannot be opened, keep it in memory (and move a damaged
+            file aside) instead of failing; ``conversation.history.lost`` then says why.
 
     Raises:
         StorageError: The data directory or a database cannot be used.
     """
     data = private_dir(data_dir(env))
-    writer = await HistoryWriter(data / HISTORY_FILE).open()
+    writer = await HistoryWriter(data / HISTORY_FILE, fallback=keep_going).open()
     try:
         store = await asyncio.to_thread(TimerStore, data / TIMERS_FILE)
     except BaseException:

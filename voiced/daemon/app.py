@@ -75,6 +75,8 @@ class Daemon:
         self.ready = asyncio.Event()
         """Set once the socket serves and the pipeline runs."""
         self._stop: asyncio.Event | None = None
+        self.standing: list[ErrorReport] = []
+        """Problems that last as long as the daemon runs, sent to each client that connects."""
 
     def idle_state(self) -> State:
         """Where the daemon rests between turns: "muted" when the microphone is off."""
@@ -90,6 +92,14 @@ class Daemon:
         ):
             held = ", push-to-talk held" if self.controls.ptt else ""
             self.state.to(idle, f"mode {self.controls.shown_mode}{held}")
+
+    def history_unavailable(self, message: str, hint: str) -> None:
+        """The history could not be opened and the daemon runs without it: say so in the log,
+        to every client now, and to each client that connects later (the history writer
+        has logged it)."""
+        report = ErrorReport(code="history", message=message, hint=hint)
+        self.standing.append(report)
+        self.publish(report)
 
     def publish(self, event: Event) -> None:
         """Publish an event to every client."""
