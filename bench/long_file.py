@@ -11,8 +11,8 @@ measured in this run.
 Memory: a 10-minute and a 60-minute 48 kHz stereo WAV are written block by block
 (tests/hostile/longwav.py), and each is transcribed by ``voiced transcribe --format srt`` in its
 own process against the simulator, with the default settings. The peak resident memory of that
-process (ru_maxrss from wait4) is printed for both, with their ratio. Target: within 20 % of
-each other and under 300 MB.
+process (its VmHWM as it exits, see tests/hostile/peakrss.py) is printed for both, with their
+ratio. Target: within 20 % of each other and under 300 MB.
 """
 
 from __future__ import annotations
