@@ -160,7 +160,7 @@ def test_a_damaged_history_is_moved_aside_and_the_daemon_runs_without_it(
 
     log = done.stderr.decode()
     assert done.returncode == 0, log  # not the exit a restart loop comes from
-    assert "the history was damaged" in log and "running without history" in log
+    assert "the history file was damaged" in log and "running without history" in log
     moved, *beside = sorted(history.parent.glob("history.sqlite3.damaged-*"))
     assert all(p.name in (moved.name + "-wal", moved.name + "-shm") for p in beside)
     assert moved.read_bytes() == damaged  # kept aside, not deleted
@@ -177,7 +177,26 @@ def test_a_damaged_history_is_moved_aside_and_the_daemon_runs_without_it(
 
     doctor = cli("doctor", timeout=120)
     (line,) = _doctor_lines(doctor.stdout, "history")
-    assert line.startswith("!") and f"moved aside to {moved}" in line
+    assert line.startswith("!") and f"file was moved aside to {moved}" in line
+
+
+def test_a_damaged_timers_file_is_moved_aside_and_timers_are_kept_in_memory(
+    cli: Cli, tmp_path: Path
+) -> None:
+    timers = cli.data / "timers.sqlite3"
+    timers.parent.mkdir(parents=True)
+    _garbage_db(timers)
+    events = tmp_path / "events.jsonl"
+    done = cli("daemon", "--input", write_wav(tmp_path / "quiet.wav", 1.0), "--events", events)
+    log = done.stderr.decode()
+    assert done.returncode == 0, log
+    assert "the timers file was damaged" in log and "timers are kept in memory only" in log
+    assert len(list(timers.parent.glob("timers.sqlite3.damaged-*"))) >= 1
+    reports = [json.loads(line) for line in events.read_text().splitlines()]
+    assert [r["code"] for r in reports if r["type"] == "error"] == ["timers"]
+    doctor = cli("doctor", timeout=120)
+    (line,) = _doctor_lines(doctor.stdout, "timers")
+    assert line.startswith("!") and "a damaged timers file was moved aside" in line
 
 
 def test_voiced_history_names_a_damaged_database_in_one_line(cli: Cli) -> None:

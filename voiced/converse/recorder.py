@@ -8,50 +8,18 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 from voiced.converse.history import HistoryStore
-from voiced.converse.sqlite import MEMORY, is_damaged, move_aside
+from voiced.converse.sqlite import MEMORY, StoreLost, set_aside
 from voiced.errors import StorageError, VoicedError
 
 T = TypeVar("T")
 TEXT_INTERVAL_S = 0.05
 """Seconds between two commits of a streaming reply's text (what a crash may lose)."""
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class HistoryLost:
-    """Why the history could not be opened, so this process keeps none."""
-
-    path: Path
-    reason: str
-    """What failed, e.g. "database error: file is not a database"."""
-    moved_to: Path | None = None
-    """Where the damaged file was renamed to, when it was damaged."""
-
-    @property
-    def message(self) -> str:
-        """One line for the log, the clients and the user."""
-        if self.moved_to is not None:
-            return (
-                f"the history was damaged ({self.reason}): moved aside to {self.moved_to}; "
-                "running without history"
-            )
-        return f"the history cannot be used ({self.reason}): running without history"
-
-    @property
-    def hint(self) -> str:
-        """What to do about it."""
-        if self.moved_to is not None:
-            return (
-                "nothing said now is kept; restart voiced to start a new history; "
-                f"what is left of the old one: sqlite3 {self.moved_to} .recover"
-            )
-        return f"nothing said now is kept; fix {self.path} (see voiced doctor), then restart"
 
 
 class HistoryWriter:
@@ -77,7 +45,7 @@ class HistoryWriter:
         self.path = path
         self.text_interval = text_interval
         self.fallback = fallback
-        self.lost: HistoryLost | None = None
+        self.lost: StoreLost | None = None
         """Set when the database could not be used and the history lives in memory."""
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voiced-history")
         self._store: HistoryStore | None = None
@@ -117,16 +85,10 @@ class HistoryWriter:
         self._store = store
         return recovered
 
-    def _fall_back(self, error: StorageError) -> HistoryLost:
-        reason = error.message.removeprefix(f"{self.path}: ")
-        moved_to = None
-        if is_damaged(error):
-            try:
-                moved_to = move_aside(self.path)
-            except StorageError as exc:
-                reason = exc.message
+    def _fall_back(self, error: StorageError) -> StoreLost:
+        lost = set_aside("history", self.path, error)
         self._store = HistoryStore(MEMORY)
-        return HistoryLost(self.path, reason, moved_to)
+        return lost
 
     async def __aenter__(self) -> HistoryWriter:
         return await self.open()

@@ -7,7 +7,9 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 from urllib.parse import quote
 
 from voiced.errors import StorageError
@@ -143,6 +145,63 @@ def move_aside(path: Path, clock: Callable[[], float] = time.time) -> Path:
             except OSError:
                 pass  # the database itself is out of the way; a stray side file is harmless
     return target
+
+
+_KEPT = {
+    "history": ("running without history", "nothing said now is kept", "a new history"),
+    "timers": (
+        "timers are kept in memory only",
+        "timers set now are lost when voiced stops",
+        "a new timers file",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class StoreLost:
+    """Why a database could not be opened, so this process keeps its data in memory only."""
+
+    kind: Literal["history", "timers"]
+    path: Path
+    reason: str
+    """What failed, e.g. "database error: file is not a database"."""
+    moved_to: Path | None = None
+    """Where the damaged file was renamed to, when it was damaged."""
+
+    @property
+    def message(self) -> str:
+        """One line for the log, the clients and the user."""
+        instead = _KEPT[self.kind][0]
+        if self.moved_to is not None:
+            return (
+                f"the {self.kind} file was damaged ({self.reason}): moved aside to "
+                f"{self.moved_to}; {instead}"
+            )
+        return f"the {self.kind} file cannot be used ({self.reason}): {instead}"
+
+    @property
+    def hint(self) -> str:
+        """What to do about it."""
+        _, lost, fresh = _KEPT[self.kind]
+        if self.moved_to is not None:
+            return (
+                f"{lost}; restart voiced to start {fresh}; "
+                f"what is left of the old one: sqlite3 {self.moved_to} .recover"
+            )
+        return f"{lost}; fix {self.path} (see voiced doctor), then restart voiced"
+
+
+def set_aside(kind: Literal["history", "timers"], path: Path, error: StorageError) -> StoreLost:
+    """After ``error`` opening ``path``: move the file aside if it is damaged, and say why
+    the data now lives in memory (the caller opens :data:`MEMORY` instead)."""
+    reason = error.message.removeprefix(f"{path}: ")
+    moved_to = None
+    if is_damaged(error):
+        try:
+            moved_to = move_aside(path)
+        except StorageError as exc:
+            reason = exc.message
+    return StoreLost(kind, path, reason, moved_to)
 
 
 def damage_of(path: Path) -> str | None:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from voiced.config import Settings, load_settings
+from voiced.converse.sqlite import StoreLost
 from voiced.daemon.bus import EventBus
 from voiced.daemon.control import ControlServer
 from voiced.daemon.controls import Controls
@@ -93,11 +94,11 @@ class Daemon:
             held = ", push-to-talk held" if self.controls.ptt else ""
             self.state.to(idle, f"mode {self.controls.shown_mode}{held}")
 
-    def history_unavailable(self, message: str, hint: str) -> None:
-        """The history could not be opened and the daemon runs without it: say so in the log,
-        to every client now, and to each client that connects later (the history writer
-        has logged it)."""
-        report = ErrorReport(code="history", message=message, hint=hint)
+    def storage_lost(self, lost: StoreLost) -> None:
+        """The history or timers database could not be opened and the daemon keeps that data
+        in memory: say so to every client now, and to each client that connects later (the
+        log already has it)."""
+        report = ErrorReport(code=lost.kind, message=lost.message, hint=lost.hint)
         self.standing.append(report)
         self.publish(report)
 

@@ -118,10 +118,10 @@ class AssembledEngine:
 
         broker.say = ask_aloud
         conversation = await stack.enter_async_context(
-            open_conversation(client, settings, confirm=broker, announce=announce, keep_going=True)
+            open_conversation(
+                client, settings, confirm=broker, announce=announce, on_lost=d.storage_lost
+            )
         )
-        if conversation.history.lost is not None:
-            d.history_unavailable(conversation.history.lost.message, conversation.history.lost.hint)
         with contextlib.suppress(VoicedError):
             d.recent.seed(await stored_turns(conversation.history, settings.daemon.replay_turns))
         conversation.runner = ReportingRunner(
