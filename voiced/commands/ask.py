@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
 from voiced.commands.common import run_with_client, settings
+from voiced.commands.textin import given_text
 from voiced.config import Settings
 from voiced.converse.tools.runner import ConfirmRequest
 from voiced.errors import BadRequestError, InputError
@@ -32,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     stored in the history; ``--speak`` also speaks the answer as it streams. ``--json`` asks
     once, without history or tools (JSON mode cannot use tools).
     """
-    question = " ".join(args.text).strip() if args.text else _stdin()
+    question = given_text(args.text)
     if not question:
         raise InputError("no question given", 'try: voiced ask "what is the capital of Peru?"')
     loaded = settings()
@@ -221,7 +222,3 @@ async def _ask_json(
         raise
     print(reply.content)
     return 0
-
-
-def _stdin() -> str:
-    return "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()

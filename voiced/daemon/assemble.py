@@ -132,7 +132,9 @@ class AssembledEngine:
 
         broker.say = put_question
         conversation = await stack.enter_async_context(
-            open_conversation(client, settings, confirm=broker, announce=announce)
+            open_conversation(
+                client, settings, confirm=broker, announce=announce, on_lost=d.storage_lost
+            )
         )
         with contextlib.suppress(VoicedError):
             d.recent.seed(await stored_turns(conversation.history, settings.daemon.replay_turns))
