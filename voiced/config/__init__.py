@@ -2,7 +2,7 @@
 
 One dataclass a ``[section]`` of ``config.toml``, with a docstring under each field:
 ``api`` (chat, stt, network), ``audio`` (audio, listen, speech), ``assistant``
-(conversation, tools, daemon); ``loader`` builds the whole :class:`Settings`, and
+(conversation, tools, daemon), ``wake`` (wake); ``loader`` builds the whole :class:`Settings`, and
 ``checks`` validates each value against its field's type with messages naming the key.
 """
 
@@ -29,6 +29,7 @@ from voiced.config.loader import (
     data_dir,
     load_settings,
 )
+from voiced.config.wake import WakeSettings
 
 __all__ = [
     "GROQ_API_ROOT",
@@ -46,6 +47,7 @@ __all__ = [
     "SpeechSettings",
     "SttSettings",
     "ToolSettings",
+    "WakeSettings",
     "build_section",
     "describe_type",
     "matches_type",

@@ -12,6 +12,7 @@ from voiced.config.api import ChatSettings, NetworkSettings, SttSettings
 from voiced.config.assistant import ConversationSettings, DaemonSettings, ToolSettings
 from voiced.config.audio import AudioSettings, ListenSettings, SpeechSettings
 from voiced.config.checks import build_section, kind_of, read_toml
+from voiced.config.wake import WakeSettings
 from voiced.credentials import Secret, load_api_key
 from voiced.errors import ConfigError
 
@@ -29,6 +30,7 @@ class Settings:
     listen: ListenSettings = field(default_factory=ListenSettings)
     speech: SpeechSettings = field(default_factory=SpeechSettings)
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
+    wake: WakeSettings = field(default_factory=WakeSettings)
     api_key: Secret | None = None
     """The Groq API key (GROQ_API_KEY or the credentials file); never in config.toml."""
     api_key_source: str = ""
@@ -62,6 +64,7 @@ SECTIONS: dict[str, type[Any]] = {
     "listen": ListenSettings,
     "speech": SpeechSettings,
     "daemon": DaemonSettings,
+    "wake": WakeSettings,
 }
 
 
