@@ -95,7 +95,8 @@ class WakeDetector:
         self.model = model
         self.cutoff = model.cutoff if cutoff is None else cutoff
         """Windowed probabilities above this are detections."""
-        self._refractory = round(refractory_s * SAMPLE_RATE)
+        self.refractory = round(refractory_s * SAMPLE_RATE)
+        """Samples after a detection in which no other is made."""
         self._mww = engine.load(model)
         self._features = MicroWakeWordFeatures()
         self._kept: deque[Frame] = deque(maxlen=round(WARMUP_S * SAMPLE_RATE / FRAME_SAMPLES))
@@ -195,7 +196,7 @@ class WakeDetector:
         if self._rise is None:
             self._rise = frame.start
         if probability > self.cutoff and frame.end > self._blocked_until:
-            self._blocked_until = frame.end + self._refractory
+            self._blocked_until = frame.end + self.refractory
             start = max(self._rise - self._lead, 0)
             found.append(WakeDetection(probability, start, frame.end, self.model.name))
 
