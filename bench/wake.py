@@ -61,7 +61,7 @@ FALSE_TARGET = 0.5
 CLEAN_TARGET = 0.95
 NOISY_TARGET = 0.90
 CACHE = Path(tempfile.gettempdir()) / "voiced-wake-bench"
-VERSION = "1"
+VERSION = "2"
 """Bump when the corpus changes, so a cached one is not reused."""
 PHRASES = {
     "okay_nabu": "Okay Nabu",
@@ -147,13 +147,13 @@ NEAR_MISSES = (
     "Okay, I will call you back in ten minutes.",
     "Okay, now then.",
     "Okay, a banana.",
-    "Hey, Jarvis is a butler in the films.",
+    "Jarvis is a butler in the films.",
     "Hey Mike, how are you?",
     "Hey, my car is ready.",
     "Alexander the Great.",
     "A lexicon of words.",
     "Alexis is coming over.",
-    "Hey, Jarvis.",
+    "Hey, Travis.",
     "Okay Google.",
     "Hey Siri.",
     "Oh, kay, nah.",
@@ -167,7 +167,18 @@ NEAR_MISSES = (
     "Hey, microphone check.",
     "Okay, number two.",
 )
-"""Close to a wake word (some sound like half of one); no wake word itself."""
+"""Close to a wake word (some sound like half of one); no wake word itself (checked by
+``check_corpus``)."""
+
+
+def check_corpus() -> None:
+    """Refuse to run if a sentence the corpus can say holds a wake word."""
+    said = NEAR_MISSES + SUBJECTS + VERBS + OBJECTS + TAILS
+    for text in said:
+        plain = "".join(c for c in text.lower() if c.isalpha() or c == " ")
+        for phrase in PHRASES.values():
+            if f" {phrase.lower()} " in f" {' '.join(plain.split())} ":
+                raise SystemExit(f"the false-wake corpus says a wake word: {text!r}")
 
 
 @dataclass(frozen=True)
@@ -194,16 +205,25 @@ def voices(rng: np.random.Generator) -> Iterator[tuple[str, int]]:
         yield f"{rng.choice(BASES)}{rng.choice(VARIANTS)}", int(rng.integers(130, 221))
 
 
-def talk(seconds: float, rng: np.random.Generator, pause: tuple[float, float]) -> Floats:
-    """Speakers taking turns of 1–4 sentences, ``pause`` seconds between sentences."""
+def talk(
+    seconds: float,
+    rng: np.random.Generator,
+    pause: tuple[float, float],
+    script: list[tuple[int, int, str]] | None = None,
+) -> Floats:
+    """Speakers taking turns of 1–4 sentences, ``pause`` seconds between sentences; each
+    sentence's (start, end, "voice: text") goes to ``script`` when given."""
     pieces: list[Floats] = []
     total = 0
     said, speakers = sentences(rng), voices(rng)
     while total < seconds * RATE:
         voice, rate = next(speakers)
         for _ in range(int(rng.integers(1, 5))):
-            speech = speak(next(said), voice, rate) * 10 ** (rng.uniform(-8, 4) / 20)
+            text = next(said)
+            speech = speak(text, voice, rate) * 10 ** (rng.uniform(-8, 4) / 20)
             gap = np.zeros(int(rng.uniform(*pause) * RATE))
+            if script is not None:
+                script.append((total, total + speech.size, f"{voice} at {rate}: {text!r}"))
             pieces += [speech, gap]
             total += speech.size + gap.size
     return np.concatenate(pieces)[: int(seconds * RATE)]
@@ -248,6 +268,18 @@ def plan(hours: float) -> list[tuple[str, int]]:
     return [(kind, 1000 + i) for i, kind in enumerate(order)]
 
 
+def said_at(kind: str, seed: int, offset: int) -> str:
+    """What was being said ``offset`` samples into a chunk (the sentence a false wake came
+    after), replaying the chunk's script; renders come from espeak-ng's cache."""
+    if kind not in ("conversation", "tv"):
+        return kind
+    script: list[tuple[int, int, str]] = []
+    pause = (0.4, 2.5) if kind == "conversation" else (0.1, 0.6)
+    talk(CHUNK_S, np.random.default_rng(seed), pause, script)
+    before = [line for start, _, line in script if start <= offset]
+    return f"{kind}, after {before[-1]}" if before else kind
+
+
 def cached(kind: str, seed: int) -> Chunk:
     key = hashlib.sha256(f"{VERSION}|{kind}|{seed}|{CHUNK_S}".encode()).hexdigest()[:16]
     path = CACHE / f"{kind}-{key}.npy"
@@ -263,6 +295,7 @@ def cached(kind: str, seed: int) -> Chunk:
 
 def false_wakes(hours: float) -> None:
     """Play the hour through the segmenter and every bundled model, gated as shipped."""
+    check_corpus()
     names = bundled_names()
     detectors = {name: WakeDetector(find_model(name)) for name in names}
     ungated = WakeDetector(find_model("okay_nabu"))
@@ -284,7 +317,8 @@ def false_wakes(hours: float) -> None:
             for name, detector in detectors.items():
                 for found in detector.feed(frame, quiet):
                     woke[name][kind] += 1
-                    examples[name].append(f"{kind} at {found.end / RATE / 60:.1f} min")
+                    what = said_at(kind, seed, found.end - at)
+                    examples[name].append(f"{found.end / RATE / 60:.1f} min, {what}")
             t2 = time.process_time()
             ungated.feed(frame)
             t3 = time.process_time()
@@ -315,7 +349,7 @@ def false_wakes(hours: float) -> None:
     )
     for name in names:
         if examples[name]:
-            print(f"  {name} woke on: " + ", ".join(examples[name][:12]))
+            print(f"  {name} woke at " + "; ".join(examples[name][:12]))
     audio_s = at / RATE
     print("detector CPU on this hour (process time / audio time, % of one core):")
     print(f"  okay_nabu on every frame (no gate): {100 * cpu['ungated'] / audio_s:.3f} %")
@@ -324,6 +358,31 @@ def false_wakes(hours: float) -> None:
         f"(frames it ran on: {detectors['okay_nabu'].inferred / detectors['okay_nabu'].heard:.0%})"
     )
     print(f"  the segmenter, for comparison:     {100 * cpu['segmenter'] / audio_s:.3f} %")
+
+
+def silent_cpu(minutes: float) -> None:
+    """The detector's own CPU on a quiet room (faint noise), behind the gate and without it;
+    the segmenter runs for the gate's level but is not counted."""
+    audio = lay_out("room", [minutes * 60]).audio
+    segmenter = Segmenter()
+    gated, ungated = WakeDetector(find_model("okay_nabu")), WakeDetector(find_model("okay_nabu"))
+    spent = [0.0, 0.0]
+    for frame in frames(audio):
+        segmenter.feed(frame)
+        quiet = segmenter.quiet_below_db
+        t0 = time.process_time()
+        gated.feed(frame, quiet)
+        t1 = time.process_time()
+        ungated.feed(frame)
+        spent[0] += t1 - t0
+        spent[1] += time.process_time() - t1
+    seconds = audio.size / RATE
+    print(f"detector CPU on {minutes:g} min of a quiet room (% of one core):")
+    print(f"  okay_nabu on every frame (no gate): {100 * spent[1] / seconds:.4f} %")
+    print(
+        f"  behind the quiet gate (as shipped): {100 * spent[0] / seconds:.4f} % "
+        f"(model ran on {gated.inferred} of {gated.heard} frames)"
+    )
 
 
 def _mix(heard: Counter[str]) -> str:
@@ -399,11 +458,12 @@ def detection_rate(models: list[str]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--hours", type=float, default=1.0, help="false-wake audio, in hours")
+    parser.add_argument("--hours", type=float, default=1.5, help="false-wake audio, in hours")
     parser.add_argument("--models", default="okay_nabu,hey_mycroft", help="detection-rate models")
     parser.add_argument("--skip-false", action="store_true", help="skip the false-wake hour")
     parser.add_argument("--skip-rate", action="store_true", help="skip the detection rate")
     args = parser.parse_args()
+    silent_cpu(10.0)
     if not args.skip_rate:
         detection_rate(args.models.split(","))
     if not args.skip_false:

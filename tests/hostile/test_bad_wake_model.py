@@ -173,3 +173,10 @@ def test_a_model_replaced_by_a_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="a folder, not a wake-word model"):
         WakeSettings(word=str(config))
     shutil.rmtree(tmp_path / "m")
+
+
+def test_a_model_damaged_while_in_use_is_refused_at_reset(tmp_path: Path) -> None:
+    detector = WakeDetector.from_settings(WakeSettings(word=str(custom(tmp_path / "m"))))
+    (tmp_path / "m" / "okay_nabu.tflite").write_bytes(corrupt_body())
+    with pytest.raises(ConfigError, match="not a usable wake-word model"):
+        detector.reset()  # reloading it unchecked would crash the process

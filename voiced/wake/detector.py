@@ -131,14 +131,24 @@ class WakeDetector:
         """The latest windowed probability (0 while the gate is closed)."""
 
     def reset(self) -> None:
-        """Forget the stream: the next frame may start anywhere on a new input clock."""
+        """Forget the stream: the next frame may start anywhere on a new input clock.
+
+        The model's state can only be cleared by loading it again (about 1 ms), so it is
+        verified again first, in case its file changed.
+
+        Raises:
+            ConfigError: The model's file no longer passes verification.
+        """
         self._features.reset()
-        self._mww.reset()
+        self._mww = engine.load(self.model)
         self._reset_stream()
 
     def feed(self, frame: Frame, quiet_below_db: float | None = None) -> list[WakeDetection]:
         """Hear one frame; return the detections it completed (at most one unless the
         refractory period is 0), oldest first.
+
+        The first loud frame after a quiet spell replays the frames kept before it, so a
+        detection it returns may end before ``frame`` does (by at most ``CONTEXT_S``).
 
         Args:
             frame: The next frame: 480 int16 samples following the previous frame.
