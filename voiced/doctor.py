@@ -130,6 +130,26 @@ def check_echo(settings: Settings) -> Check:
     )
 
 
+def check_listening(settings: Settings) -> Check:
+    """The mode the daemon starts in, and whether the wake word's model loads."""
+    from voiced.wake.detector import WakeDetector
+
+    try:
+        detector = WakeDetector.from_settings(settings.wake)
+    except VoicedError as exc:
+        return Check("listening", "fail", exc.message, exc.hint or "fix [wake] word")
+    model = detector.model
+    word = f"wake word {model.phrase!r} ({model.name}, cut-off {detector.cutoff:g})"
+    mode = settings.daemon.mode
+    if mode == "wake":
+        return Check("listening", "ok", f"wake mode, {word}: nothing is sent until it is heard")
+    if mode == "always":
+        detail = "always mode: every utterance the microphone hears is uploaded"
+        fix = 'set [daemon] mode = "wake" to send nothing until the wake word is heard'
+        return Check("listening", "warn", detail, fix)
+    return Check("listening", "ok", f"{mode.replace('_', '-')} mode; {word} in wake mode")
+
+
 async def check_voice(settings: Settings) -> Check:
     """Does espeak-ng start, and does the configured voice exist?"""
     from voiced.speak.factory import tts_from_settings
@@ -152,7 +172,10 @@ async def check_daemon(settings: Settings) -> Check:
             status = await client.status()
     except VoicedError as exc:
         return Check("daemon", "warn", exc.message, exc.hint)
-    return Check("daemon", "ok", f"pid {status.pid} on {path}, {status.state}, {status.mode}")
+    mode: str = status.mode
+    if mode == "wake" and status.wake_word:
+        mode = f"wake word {status.wake_word!r}"
+    return Check("daemon", "ok", f"pid {status.pid} on {path}, {status.state}, {mode}")
 
 
 def check_database(kind: Literal["history", "timers"]) -> Check:
@@ -195,6 +218,7 @@ async def run_checks(settings: Settings) -> list[Check]:
     checks += [api, *check_models(settings, models)]
     checks += await asyncio.to_thread(check_devices, settings)
     checks.append(await asyncio.to_thread(check_echo, settings))
+    checks.append(check_listening(settings))
     checks.append(await check_voice(settings))
     checks.append(await check_daemon(settings))
     checks.append(await asyncio.to_thread(check_database, "history"))

@@ -87,6 +87,8 @@ def describe(status: Status) -> str:
 
 def _mode(status: Status) -> str:
     mode = status.mode.replace("_", "-")
+    if status.mode == "wake" and status.wake_word:
+        mode = f"wake word {status.wake_word!r}"
     return f"{mode}, push-to-talk held" if status.ptt else mode
 
 

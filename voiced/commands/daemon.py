@@ -21,6 +21,7 @@ def run(args: argparse.Namespace) -> int:
         VoicedError: Bad settings or options, no key, a daemon already running, no devices.
     """
     import asyncio
+    import faulthandler
 
     from voiced.commands.common import settings
     from voiced.daemon.app import Daemon
@@ -29,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
     if (args.output or args.events) and not args.input:
         raise InputError("--output and --events need --input", "give the file to replay")
     _check_paths(args)
+    faulthandler.enable()  # a crash in a C library leaves its Python stack in the journal
     if not logging.getLogger("voiced").handlers:
         from voiced.logs import setup_logging
 

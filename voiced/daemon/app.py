@@ -58,7 +58,7 @@ class Daemon:
         self.settings = settings
         self.loader = loader
         self.bus = EventBus()
-        self.controls = Controls.from_setting(settings.daemon.mode)
+        self.controls = Controls.from_setting(settings.daemon.mode, settings.wake.model.phrase)
         self.state = StateMachine(self._state_changed, initial=self.idle_state())
         self.recent = RecentConversation(settings.daemon.replay_turns)
         self.bus.listen(self.recent)
@@ -176,6 +176,7 @@ class Daemon:
             self.notifier.ready(self.state.state)
         self.settings = settings
         self.models = {"chat": settings.chat.model, "stt": settings.stt.model}
+        self.controls.wake_word = settings.wake.model.phrase
         self.engine.apply_settings(settings)
         self.recent.turns = settings.daemon.replay_turns
         self.publish(ModelsChanged(chat_model=self.models["chat"], stt_model=self.models["stt"]))

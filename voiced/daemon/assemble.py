@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Literal
 from voiced.config import Settings
 from voiced.converse.conversation import ConversationOptions
 from voiced.converse.session import open_conversation
+from voiced.daemon.addressing import Addressing
 from voiced.daemon.client import PipelineClient
 from voiced.daemon.clock import InputClock
 from voiced.daemon.confirm import ConfirmBroker, ReportingRunner
@@ -34,6 +35,8 @@ from voiced.listen.filter import TranscriptFilter
 from voiced.listen.segmenter import Segmenter
 from voiced.protocol.reports import ErrorReport, LogRecord
 from voiced.speak.speaker import Speaker
+from voiced.wake.detector import WakeDetector
+from voiced.wake.unsaid import unsay_wake_word
 
 if TYPE_CHECKING:
     from voiced.daemon.app import Daemon, EngineFactory
@@ -51,7 +54,13 @@ class ReplayFiles:
 
 
 def engine_factory(settings: Settings, replay: ReplayFiles | None) -> EngineFactory:
-    """Return what builds the real pipeline for a daemon with these settings."""
+    """Return what builds the real pipeline for a daemon with these settings.
+
+    Raises:
+        ConfigError: The wake word's model fails verification: the daemon does not start
+            half-working (without its wake word).
+    """
+    WakeDetector.from_settings(settings.wake)
     return lambda daemon: AssembledEngine(daemon, replay)
 
 
@@ -96,6 +105,7 @@ class AssembledEngine:
         client = PipelineClient(options_from_settings(settings), meter)
         stack.push_async_callback(client.aclose)
         tts = CachingTTS(tts_for(settings))
+        tts.unsay = lambda text: unsay_wake_word(text, d.controls.wake_word)
         speaker = Speaker(
             tts, output or await open_player(stack, settings, d), earcons=settings.speech.earcons
         )
@@ -128,7 +138,7 @@ class AssembledEngine:
             # chunk rendered during a turn; they play on the same output, which stop() stops.
             echo.said(question)
             asker = Speaker(tts.inner, speaker.output, earcons=False)
-            await asker.say(f"{question} {how_to_answer}")
+            await asker.say(tts.unsay(f"{question} {how_to_answer}"))
 
         broker.say = put_question
         conversation = await stack.enter_async_context(
@@ -154,12 +164,18 @@ class AssembledEngine:
         )
         hearing.apologise = lambda exc: ask_aloud(spoken_apology(exc))
         hearing.echo_cancelled = await echo_cancelled(settings, self.replay is not None)
+        addressing = Addressing(self.clock.now, settings.wake.wait_s, settings.daemon.wake_window_s)
+
+        def replied() -> None:
+            hearing.wake.wake()
+            addressing.replied()
+
         hooks = TurnHooks(
             publish=d.publish,
             state=d.state,
             idle=d.idle_state,
             said=echo.said,
-            finished=lambda: hearing.wake.wake(),
+            finished=replied,
         )
         turns = TurnRunner(conversation, speaker, tts, hooks)
 
@@ -183,6 +199,9 @@ class AssembledEngine:
                 prefetcher=ConversationPrefetcher(conversation, client, tts),
                 set_chat_model=set_chat_model,
                 reconfigure=reconfigure,
+                addressing=addressing,
+                wake=lambda: WakeDetector.from_settings(d.settings.wake),
+                earcon=speaker.earcon,
                 replay=self.replay is not None,
                 echo_cancelled=hearing.echo_cancelled,
             ),

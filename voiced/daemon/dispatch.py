@@ -37,6 +37,7 @@ class Dispatcher:
             mode=d.controls.shown_mode,
             chat_model=d.models["chat"],
             stt_model=d.models["stt"],
+            wake_word=d.controls.wake_word,
         )
 
     def recent(self) -> tuple[Event, ...]:
@@ -96,6 +97,7 @@ class Dispatcher:
             stt_model=d.models["stt"],
             barge_in=d.settings.daemon.barge_in,
             speculative=d.settings.daemon.speculative,
+            wake_word=d.controls.wake_word,
             wake_phrase=d.settings.daemon.wake_phrase,
             awake=d.awake(),
             clients=d.control.clients,

@@ -133,6 +133,8 @@ class Status(Event):
     stt_model: str
     barge_in: bool
     speculative: bool
+    wake_word: str = ""
+    """The wake word's phrase (e.g. "Okay Nabu"), which "wake" mode listens for."""
     wake_phrase: str | None = None
     awake: bool = True
     """Whether a follow-up needs no wake phrase right now."""

@@ -32,6 +32,7 @@ EVENT_TYPES: dict[str, type[e.Event]] = {
         e.Hello,
         e.StateChanged,
         e.ModeChanged,
+        e.WakeDetected,
         e.InputLevel,
         e.SpeechStarted,
         e.SpeechPaused,

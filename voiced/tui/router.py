@@ -37,7 +37,7 @@ class Known:
 
     connected: bool = False
     state: str = "connecting"
-    mode: str = "always"
+    mode: str = "wake"
     ptt: bool = False
     pid: int = 0
 
@@ -60,6 +60,7 @@ class EventRouter:
             Disconnected: self._disconnected,
             e.StateChanged: self._state,
             e.ModeChanged: self._mode,
+            e.WakeDetected: self._woke,
             e.InputLevel: self._level,
             e.SpeechStarted: lambda _: views.status.set_voice(True),
             e.SpeechEnded: lambda _: views.status.set_voice(False),
@@ -99,7 +100,7 @@ class EventRouter:
         known.connected, known.state, known.mode, known.ptt = True, hello.state, hello.mode, False
         known.pid = hello.pid
         self.views.status.set_state(hello.state)
-        self.views.status.set_mode(hello.mode, False)
+        self.views.status.set_mode(hello.mode, False, hello.wake_word)
         self.views.status.set_models(hello.chat_model, hello.stt_model)
         self.views.conversation.forget_turns()
         self.views.log.add(f"connected to voiced {hello.version} (pid {hello.pid})")
@@ -124,9 +125,13 @@ class EventRouter:
 
     def _mode(self, ev: e.ModeChanged) -> None:
         self.known.mode, self.known.ptt = ev.mode, ev.ptt
-        self.views.status.set_mode(ev.mode, ev.ptt)
+        self.views.status.set_mode(ev.mode, ev.ptt, ev.wake_word)
         if ev.mode == "muted":
             self.views.status.set_level(None)
+
+    async def _woke(self, ev: e.WakeDetected) -> None:
+        await self.views.conversation.add_notice(f"◆ wake word heard (score {ev.score:.2f})")
+        self.views.log.add(f"wake word {ev.word} heard at {ev.at_s:.2f} s, score {ev.score:.3f}")
 
     def _level(self, ev: e.InputLevel) -> None:
         if self.known.mode != "muted":
@@ -208,7 +213,7 @@ class EventRouter:
     def _status(self, ev: r.Status) -> None:
         self.known.state, self.known.mode, self.known.ptt = ev.state, ev.mode, ev.ptt
         self.views.status.set_state(ev.state)
-        self.views.status.set_mode(ev.mode, ev.ptt)
+        self.views.status.set_mode(ev.mode, ev.ptt, ev.wake_word)
         self.views.status.set_models(ev.chat_model, ev.stt_model)
         self.views.status.set_cost(ev.session_cost_usd)
 

@@ -11,7 +11,12 @@ METER_CELLS = 10
 FLOOR_DB = -60.0
 """Level shown as an empty meter; 0 dBFS fills it."""
 _BLOCKS = " ▁▂▃▄▅▆▇█"
-MODE_LABELS = {"always": "always listening", "push_to_talk": "push-to-talk", "muted": "muted"}
+MODE_LABELS = {
+    "wake": "wake word",
+    "always": "always listening",
+    "push_to_talk": "push-to-talk",
+    "muted": "muted",
+}
 
 
 def level_meter(level_db: float | None, cells: int = METER_CELLS) -> str:
@@ -59,6 +64,7 @@ class StatusBar(Widget):
     state: reactive[str] = reactive("connecting")
     mode: reactive[str] = reactive("")
     ptt: reactive[bool] = reactive(False)
+    wake_word: reactive[str] = reactive("")
     level_db: reactive[float | None] = reactive(None)
     voice: reactive[bool] = reactive(False)
     models: reactive[str] = reactive("")
@@ -67,7 +73,10 @@ class StatusBar(Widget):
     offline: reactive[str] = reactive("")
 
     def render(self) -> Content:
-        mode = MODE_LABELS.get(self.mode, self.mode) + (" · talking" if self.ptt else "")
+        mode = MODE_LABELS.get(self.mode, self.mode)
+        if self.mode == "wake" and self.wake_word:
+            mode = f"wake word “{self.wake_word}”"
+        mode += " · talking" if self.ptt else ""
         left = Content.assemble(
             (f" {self.state} ", f"bold {STATE_STYLES.get(self.state, '$warning')} on $boost"),
             "  ",
@@ -90,9 +99,12 @@ class StatusBar(Widget):
         """Show the daemon's state (listening, hearing, …) or the link's (reconnecting)."""
         self.state = state
 
-    def set_mode(self, mode: str, ptt: bool) -> None:
-        """Show the listening mode, and whether push-to-talk holds the microphone open."""
+    def set_mode(self, mode: str, ptt: bool, wake_word: str = "") -> None:
+        """Show the listening mode (with the wake word in wake mode), and whether push-to-talk
+        holds the microphone open."""
         self.mode, self.ptt = mode, ptt
+        if wake_word:
+            self.wake_word = wake_word
 
     def set_level(self, level_db: float | None) -> None:
         """Show the latest input level in dBFS, or None for no input."""

@@ -1,0 +1,69 @@
+"""Taking the wake word (and whatever came before it) off an utterance's transcript."""
+
+from __future__ import annotations
+
+import re
+from difflib import SequenceMatcher
+
+from voiced.groq.models import Transcription
+from voiced.listen.filter import normalise
+
+TOKEN = re.compile(r"[\w']+")
+SIMILAR = 0.6
+"""How alike (difflib's ratio) a transcribed word must be to the wake word's last word:
+Whisper writes a made-up name its own way ("Nabu", "Naboo", "Na boo")."""
+AFTER_S = 0.3
+"""A word that begins this soon after the detection may still be the wake word (the model
+decides a little after it heard the whole word, but Whisper's timestamps drift too)."""
+BEFORE_S = 0.3
+"""Without a recognisable wake word, words that end this long before the detection are
+taken as the wake word and what came before it."""
+
+
+def strip_wake_word(transcription: Transcription, phrase: str, detected_s: float) -> str:
+    """The transcript with the wake word and everything said before it taken off.
+
+    The last word of the wake phrase is looked for among the words Whisper placed before
+    the detection (allowing for its spelling of a made-up name, and for a name written as two
+    words); without one, the words timed clearly before the detection are taken off.
+
+    Args:
+        transcription: The utterance's transcript (word timestamps, when it has them, are
+            seconds from the start of the audio that was sent).
+        phrase: The wake word's phrase, e.g. "Okay Nabu".
+        detected_s: When the wake word was detected, in seconds from the start of that audio.
+
+    Returns:
+        What was said after the wake word ("" when nothing was).
+    """
+    text = transcription.text.strip()
+    key = normalise(phrase)
+    if not key:
+        return text
+    tokens = list(TOKEN.finditer(text))
+    words = transcription.words
+    limit = len(tokens)
+    if words:
+        limit = min(limit, sum(1 for w in words if w.start <= detected_s + AFTER_S))
+    for i in range(min(limit, len(tokens)) - 1, -1, -1):
+        single = _word(tokens[i].group())
+        joined = _word(tokens[i - 1].group()) + single if i else single
+        if _alike(single, key[-1]) or _alike(joined, key[-1]):
+            return _after(text, tokens[i].end())
+    if words:
+        before = sum(1 for w in words if w.end <= detected_s - BEFORE_S)
+        if before and before <= len(tokens):
+            return _after(text, tokens[before - 1].end())
+    return text
+
+
+def _word(token: str) -> str:
+    return token.lower().replace("'", "")
+
+
+def _alike(heard: str, wanted: str) -> bool:
+    return bool(heard) and SequenceMatcher(None, heard, wanted).ratio() >= SIMILAR
+
+
+def _after(text: str, index: int) -> str:
+    return text[index:].lstrip(" ,.;:!?-–—…").strip()
