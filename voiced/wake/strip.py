@@ -12,9 +12,9 @@ TOKEN = re.compile(r"[\w']+")
 SIMILAR = 0.6
 """How alike (difflib's ratio) a transcribed word must be to the wake word's last word:
 Whisper writes a made-up name its own way ("Nabu", "Naboo", "Na boo")."""
-AFTER_S = 0.3
-"""A word that begins this soon after the detection may still be the wake word (the model
-decides a little after it heard the whole word, but Whisper's timestamps drift too)."""
+AFTER_S = 0.1
+"""A word that begins this soon after the detection may still be the wake word: the model
+decides 0–0.5 s after the word ends, but Whisper's timestamps drift a little."""
 BEFORE_S = 0.3
 """Without a recognisable wake word, words that end this long before the detection are
 taken as the wake word and what came before it."""
@@ -24,8 +24,9 @@ def strip_wake_word(transcription: Transcription, phrase: str, detected_s: float
     """The transcript with the wake word and everything said before it taken off.
 
     The last word of the wake phrase is looked for among the words Whisper placed before
-    the detection (allowing for its spelling of a made-up name, and for a name written as two
-    words); without one, the words timed clearly before the detection are taken off.
+    the detection, the latest of them (without word timings, the first in the text), allowing
+    for Whisper's spelling of a made-up name and for a name written as two short words;
+    without one, the words timed clearly before the detection are taken off.
 
     Args:
         transcription: The utterance's transcript (word timestamps, when it has them, are
@@ -45,11 +46,12 @@ def strip_wake_word(transcription: Transcription, phrase: str, detected_s: float
     limit = len(tokens)
     if words:
         limit = min(limit, sum(1 for w in words if w.start <= detected_s + AFTER_S))
-    for i in range(min(limit, len(tokens)) - 1, -1, -1):
-        single = _word(tokens[i].group())
-        joined = _word(tokens[i - 1].group()) + single if i else single
-        if _alike(single, key[-1]) or _alike(joined, key[-1]):
-            return _after(text, tokens[i].end())
+    # With timings, the last likely word before the detection; without, the first one.
+    order = range(limit - 1, -1, -1) if words else range(limit)
+    for i in order:
+        end = _match(tokens, i, key[-1])
+        if end is not None:
+            return _after(text, tokens[end].end())
     if words:
         before = sum(1 for w in words if w.end <= detected_s - BEFORE_S)
         if before and before <= len(tokens):
@@ -61,8 +63,22 @@ def _word(token: str) -> str:
     return token.lower().replace("'", "")
 
 
-def _alike(heard: str, wanted: str) -> bool:
-    return bool(heard) and SequenceMatcher(None, heard, wanted).ratio() >= SIMILAR
+def _match(tokens: list[re.Match[str]], i: int, wanted: str) -> int | None:
+    """Where the wake word's last word ends if it is token ``i`` (or ``i`` and the next,
+    written as two short words), else None."""
+    single = _likeness(_word(tokens[i].group()), wanted)
+    pair = 0.0
+    if i + 1 < len(tokens):
+        joined = _word(tokens[i].group()) + _word(tokens[i + 1].group())
+        if len(joined) <= len(wanted) + 2:
+            pair = _likeness(joined, wanted)
+    if max(single, pair) < SIMILAR:
+        return None
+    return i + 1 if pair >= single else i
+
+
+def _likeness(heard: str, wanted: str) -> float:
+    return SequenceMatcher(None, heard, wanted).ratio() if heard else 0.0
 
 
 def _after(text: str, index: int) -> str:
