@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import TEST_KEY
-from tests.groqsim import ChatReply, GroqSim, Raw
+from tests.groqsim import ChatReply, GroqSim, Raw, ToolCall
 from tests.schemas import validate_chat_request
 from tests.test_cli import Voiced
 
@@ -285,3 +285,17 @@ def test_a_word_cut_between_two_deltas_is_printed_whole(voiced: Voiced) -> None:
     result = voiced("ask", "capital of Peru?")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "Lima, of course!\n"
+
+
+def test_a_new_rounds_words_still_start_on_a_new_line(voiced: Voiced) -> None:
+    voiced.sim.enqueue(
+        "chat",
+        ChatReply(
+            content="Let me work it out.",
+            tool_calls=[ToolCall("calculate", {"expression": "17 * 23"}, id="c1")],
+        ),
+        ChatReply(content="It is 391."),
+    )
+    result = voiced("ask", "what is 17 times 23?")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "Let me work it out.\nIt is 391.\n"
