@@ -105,6 +105,35 @@ def _config(args: argparse.Namespace) -> int:
     return show_config.run(args)
 
 
+def _chat_flags(ask: argparse.ArgumentParser) -> None:
+    """The flags of ``voiced ask`` that override ``[chat]`` for one question (each ``dest``
+    is the key it overrides; voiced.commands.askparams checks them)."""
+    chat = ask.add_argument_group("sampling and reasoning, overriding [chat] for this question")
+    chat.add_argument("--temperature", type=float, metavar="T", help="sampling temperature 0–2")
+    chat.add_argument("--top-p", type=float, metavar="P", help="nucleus sampling 0–1")
+    chat.add_argument(
+        "--seed", type=int, metavar="N", help="seed for reproducible answers (0–2147483647)"
+    )
+    chat.add_argument(
+        "--stop",
+        action="append",
+        metavar="TEXT",
+        help="end the answer where the model would write TEXT (repeatable, at most 4 times)",
+    )
+    chat.add_argument(
+        "--max-tokens",
+        dest="max_completion_tokens",
+        type=int,
+        metavar="N",
+        help="most tokens in the answer ([chat] max_completion_tokens)",
+    )
+    chat.add_argument(
+        "--reasoning-format",
+        choices=("parsed", "raw", "hidden"),
+        help="how a reasoning model returns its reasoning (raw: not with tools or --json)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser for every ``voiced`` command."""
     parser = argparse.ArgumentParser(
@@ -186,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument(
         "--no-tools", dest="tools", action="store_false", help="offer the model no tools this time"
     )
+    _chat_flags(ask)
     ask.set_defaults(handler=_ask)
 
     dictate = commands.add_parser(

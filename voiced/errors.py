@@ -5,7 +5,8 @@
     VoicedError
     ├── ConfigError                 bad config file, key or value
     │   ├── MissingKeyError         no Groq API key anywhere
-    │   └── InsecureCredentialsError  credentials file readable by others
+    │   ├── InsecureCredentialsError  credentials file readable by others
+    │   └── ParameterError          chat parameters Groq would refuse, found before sending
     ├── InputError                  a file we were given is missing, of the wrong type or too big
     ├── StorageError                the history or timers database cannot be used
     ├── AudioDeviceError            no microphone or speaker, or the one configured is missing
@@ -63,6 +64,11 @@ class MissingKeyError(ConfigError):
 
 class InsecureCredentialsError(ConfigError):
     """The credentials file can be read by other users."""
+
+
+class ParameterError(ConfigError):
+    """Chat parameters (``[chat]`` or a flag of ``voiced ask``) out of range, or a
+    combination Groq refuses with a 400; found before anything is sent."""
 
 
 class InputError(VoicedError):

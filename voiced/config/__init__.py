@@ -12,6 +12,7 @@ from voiced.config.api import (
     ChatSettings,
     NetworkSettings,
     ReasoningEffort,
+    ReasoningFormat,
     SttSettings,
 )
 from voiced.config.assistant import (
@@ -45,6 +46,7 @@ __all__ = [
     "ListenSettings",
     "NetworkSettings",
     "ReasoningEffort",
+    "ReasoningFormat",
     "Settings",
     "SpeechSettings",
     "SttSettings",

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from voiced.config import Settings
-from voiced.converse.conversation import ConversationOptions
+from voiced.converse.conversation import RAW_WITH_TOOLS, Conversation, ConversationOptions
 from voiced.converse.session import open_conversation
 from voiced.daemon.addressing import Addressing
 from voiced.daemon.client import PipelineClient
@@ -151,6 +151,7 @@ class AssembledEngine:
         conversation.runner = ReportingRunner(
             conversation.runner.registry, broker, settings.tools.timeout, d.publish, turn
         )
+        _say_if_raw_is_parsed(conversation, d)
         wake = WakePhrase(settings.daemon.wake_phrase, settings.daemon.wake_window_s)
         transcriber = GroqTranscriber(client, settings.stt, meter)
         hearing = Hearing(
@@ -184,6 +185,7 @@ class AssembledEngine:
 
         def reconfigure(new: Settings) -> None:
             conversation.options = ConversationOptions.from_settings(new, d.models["chat"])
+            _say_if_raw_is_parsed(conversation, d)
             client.options = options_from_settings(new)
             transcriber.settings, transcriber.model = new.stt, new.stt.model
             tts.inner = tts_for(new)
@@ -247,3 +249,11 @@ class AssembledEngine:
         """Take reloaded settings."""
         if self.pipeline is not None:
             self.pipeline.apply_settings(settings)
+
+
+def _say_if_raw_is_parsed(conversation: Conversation, daemon: Daemon) -> None:
+    """Warn (log and clients) that raw reasoning is asked for as parsed, tools being on."""
+    configured, asked = conversation.options.reasoning_format, conversation.reasoning_format
+    if configured == "raw" and asked != "raw":
+        log.warning("%s", RAW_WITH_TOOLS)
+        daemon.publish(LogRecord(level="warning", message=RAW_WITH_TOOLS))

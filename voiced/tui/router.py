@@ -18,6 +18,8 @@ from voiced.tui.widgets.timeline import LatencyTimeline, Milestone
 
 Incoming = Connected | Disconnected | e.Event
 """Anything the follower yields."""
+DEVICES = frozenset({"microphone", "speaker"})
+"""Error codes of device problems: shown in the status bar and the log, not the conversation."""
 
 
 @dataclass
@@ -97,6 +99,8 @@ class EventRouter:
     def _connected(self, item: Connected) -> None:
         hello = item.hello
         known = self.known
+        if hello.pid != known.pid:  # another daemon: it reports its own devices
+            self.views.status.clear_device_problem()
         known.connected, known.state, known.mode, known.ptt = True, hello.state, hello.mode, False
         known.pid = hello.pid
         self.views.status.set_state(hello.state)
@@ -134,6 +138,7 @@ class EventRouter:
         self.views.log.add(f"wake word {ev.word} heard at {ev.at_s:.2f} s, score {ev.score:.3f}")
 
     def _level(self, ev: e.InputLevel) -> None:
+        self.views.status.clear_device_problem("microphone")  # audio comes in: it works
         if self.known.mode != "muted":
             self.views.status.set_level(ev.rms_db)
             self.views.status.set_voice(ev.voiced)
@@ -184,14 +189,20 @@ class EventRouter:
             ("clause", ev.first_clause_ms),
             ("audio", ev.first_audio_ms),
         ]
-        if ev.end_confirmed_ms is not None:  # a typed turn has no end of speech to confirm
+        if ev.end_confirmed_ms is not None:
             marks.append(("end", ev.end_confirmed_ms))
-        self.views.timeline.set_milestones(marks, speculative=ev.speculative)
+        typed = ev.speech_end_s is None and ev.transcript_ms is None  # nothing was heard
+        if typed:  # no speech to transcribe: show the stages it reached, and no "no …"
+            marks = [(name, ms) for name, ms in marks if ms is not None]
+        self.views.timeline.set_milestones(marks, speculative=ev.speculative, typed=typed)
 
     async def _error(self, ev: r.ErrorReport) -> None:
         text = f"{ev.message} ({ev.hint})" if ev.hint else ev.message
         self.views.log.add(f"[{ev.code}] {text}", "error")
-        await self.views.conversation.add_notice(f"⚠ {text}")
+        if ev.code in DEVICES:
+            self.views.status.set_device_problem(ev.code, ev.message)
+        else:
+            await self.views.conversation.add_notice(f"⚠ {text}")
 
     async def _history(self, ev: r.History) -> None:
         """Replace the conversation with the daemon's recent one; an empty history (a

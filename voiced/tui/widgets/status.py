@@ -71,6 +71,9 @@ class StatusBar(Widget):
     limits: reactive[str] = reactive("")
     cost: reactive[float] = reactive(0.0)
     offline: reactive[str] = reactive("")
+    devices: reactive[tuple[tuple[str, str], ...]] = reactive(())
+    """Device problems: (device, what is wrong), such as ("microphone", "no microphone
+    found"); shown before the models until the device works again."""
 
     def render(self) -> Content:
         mode = MODE_LABELS.get(self.mode, self.mode)
@@ -93,7 +96,12 @@ class StatusBar(Widget):
             if self.offline
             else Content.styled(f"{self.models}   {self.limits}".rstrip(), "$text-muted")
         )
-        return Content("\n").join([left + " " * gap + right, second])
+        if self.devices and not self.offline:
+            problems = " · ".join(problem for _, problem in self.devices)
+            second = Content.assemble((f"⚠ {problems}", "$warning"), "   ", second)
+        return Content("\n").join(
+            [left + " " * gap + right, second.truncate(self.size.width, ellipsis=True)]
+        )
 
     def set_state(self, state: str) -> None:
         """Show the daemon's state (listening, hearing, …) or the link's (reconnecting)."""
@@ -122,6 +130,15 @@ class StatusBar(Widget):
     def set_offline(self, reason: str) -> None:
         """Say why there is no daemon, in place of the models and limits."""
         self.offline = reason
+
+    def set_device_problem(self, device: str, problem: str) -> None:
+        """Show what is wrong with a device (the latest problem of each device)."""
+        others = tuple((d, p) for d, p in self.devices if d != device)
+        self.devices = (*others, (device, problem))
+
+    def clear_device_problem(self, device: str | None = None) -> None:
+        """The device works again (None: every device, as for another daemon)."""
+        self.devices = tuple((d, p) for d, p in self.devices if device not in (None, d))
 
     def set_limits(self, requests: int | None, tokens: int | None) -> None:
         """Show the requests and tokens remaining in the current rate-limit windows."""
