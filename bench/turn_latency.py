@@ -86,17 +86,18 @@ WAKE_CONFIGS = {
 """With --wake: the one-breath wake questions in each mode (speculation on in both)."""
 
 
-def _script(sim: GroqSim) -> None:
+def _script(sim: GroqSim, text: str = " What is the answer?") -> None:
     for _ in range(200):
         sim.enqueue(
             "transcriptions",
-            Transcript(
-                text=" What is the answer?",
-                segments=[Segment(0.0, 1.5, " What is the answer?")],
-                delay=0.3,
-            ),
+            Transcript(text=text, segments=[Segment(0.0, 1.5, text)], delay=0.3),
         )
         sim.enqueue("chat", ChatReply(content=REPLY, ttft=0.2, tokens_per_s=500))
+
+
+def _wake_script(sim: GroqSim) -> None:
+    """What Whisper hears in --wake's questions: the wake word, then the question."""
+    _script(sim, f" {WAKE_WORD}, what is the answer?")
 
 
 def recording(
@@ -170,7 +171,8 @@ def main() -> int:
     print(f"hangover (end of speech confirmed after): {hangover * 1000:.0f} ms")
     print("simulated Groq: transcription 300 ms, first token 200 ms, 500 tokens/s")
     with contextlib.ExitStack() as stack:
-        urls = {name: stack.enter_context(sim_process(_script)) for name in configs}
+        script = _wake_script if args.wake else _script
+        urls = {name: stack.enter_context(sim_process(script)) for name in configs}
         began = time.monotonic()
         procs = {name: run_daemon(source, urls[name], name, work, configs) for name in configs}
         for name, proc in procs.items():

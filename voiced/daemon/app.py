@@ -174,10 +174,15 @@ class Daemon:
             raise
         finally:
             self.notifier.ready(self.state.state)
+        models, self.models = self.models, {"chat": settings.chat.model, "stt": settings.stt.model}
+        try:
+            self.engine.apply_settings(settings)
+        except ConfigError as exc:  # the new settings failed in the pipeline: keep the old
+            self.models = models
+            self.publish(ErrorReport(code="config", message=exc.message, hint=exc.hint))
+            raise
         self.settings = settings
-        self.models = {"chat": settings.chat.model, "stt": settings.stt.model}
         self.controls.wake_word = settings.wake.model.phrase
-        self.engine.apply_settings(settings)
         self.recent.turns = settings.daemon.replay_turns
         self.publish(ModelsChanged(chat_model=self.models["chat"], stt_model=self.models["stt"]))
         where = settings.config_path or "defaults (no config file)"

@@ -202,7 +202,7 @@ class AssembledEngine:
                 set_chat_model=set_chat_model,
                 reconfigure=reconfigure,
                 addressing=addressing,
-                wake=lambda: WakeDetector.from_settings(d.settings.wake),
+                wake=WakeDetector.from_settings,
                 earcon=speaker.earcon,
                 replay=self.replay is not None,
                 echo_cancelled=hearing.echo_cancelled,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from voiced.audio.frames import SAMPLE_RATE, Frame, FrameSource
-from voiced.config import Settings
+from voiced.config import Settings, WakeSettings
 from voiced.daemon.addressing import Addressing
 from voiced.daemon.hearing import Hearing, WakeHeard
 from voiced.daemon.judge import WakePhrase
@@ -53,8 +53,8 @@ class PipelineParts:
     """Hands reloaded settings to the stages built outside the pipeline."""
     addressing: Addressing
     """Wake mode's privacy rule: which utterances may be sent."""
-    wake: Callable[[], WakeDetector]
-    """A new wake-word detector (for ``[wake]`` as it is now)."""
+    wake: Callable[[WakeSettings], WakeDetector]
+    """A new wake-word detector for ``[wake]`` settings."""
     earcon: Callable[[EarconName], None]
     """Plays an earcon ("listening" after the wake word alone)."""
     replay: bool = False
@@ -76,7 +76,7 @@ class Pipeline:
         self.clock = parts.hearing.clock
         self.segmenter = parts.segmenter()
         self.addressing = parts.addressing
-        self.detector = parts.wake()
+        self.detector = parts.wake(daemon.settings.wake)
         self.utterances = Utterances(
             daemon,
             parts.hearing,
@@ -168,7 +168,12 @@ class Pipeline:
             self.hearing.transcriber.model = model
 
     def apply_settings(self, settings: Settings) -> None:
-        """Take reloaded settings; what is being heard now is dropped."""
+        """Take reloaded settings; what is being heard now is dropped.
+
+        Raises:
+            ConfigError: The wake word's model fails verification; nothing was changed.
+        """
+        detector = self.parts.wake(settings.wake)  # first: a bad model changes nothing
         self.parts.segmenter = lambda: Segmenter(settings.daemon_listen)
         self.segmenter = self.parts.segmenter()
         self.utterances.drop()
@@ -177,6 +182,8 @@ class Pipeline:
         self.daemon.awake = self.hearing.wake.awake
         self.addressing.wait_s = settings.wake.wait_s
         self.addressing.follow_up_s = settings.daemon.wake_window_s
+        self.detector = detector
+        self.utterances.phrase = self.detector.model.phrase
         self.parts.reconfigure(settings)
 
     # -- frames ------------------------------------------------------------------------------

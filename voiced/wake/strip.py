@@ -15,9 +15,6 @@ Whisper writes a made-up name its own way ("Nabu", "Naboo", "Na boo")."""
 AFTER_S = 0.1
 """A word that begins this soon after the detection may still be the wake word: the model
 decides 0–0.5 s after the word ends, but Whisper's timestamps drift a little."""
-BEFORE_S = 0.3
-"""Without a recognisable wake word, words that end this long before the detection are
-taken as the wake word and what came before it."""
 
 
 def strip_wake_word(transcription: Transcription, phrase: str, detected_s: float) -> str:
@@ -25,8 +22,9 @@ def strip_wake_word(transcription: Transcription, phrase: str, detected_s: float
 
     The last word of the wake phrase is looked for among the words Whisper placed before
     the detection, the latest of them (without word timings, the first in the text), allowing
-    for Whisper's spelling of a made-up name and for a name written as two short words;
-    without one, the words timed clearly before the detection are taken off.
+    for Whisper's spelling of a made-up name and for a name written as two short words.
+    Without one the transcript is kept whole: better a stray word before the question than a
+    question lost.
 
     Args:
         transcription: The utterance's transcript (word timestamps, when it has them, are
@@ -52,11 +50,7 @@ def strip_wake_word(transcription: Transcription, phrase: str, detected_s: float
         end = _match(tokens, i, key[-1])
         if end is not None:
             return _after(text, tokens[end].end())
-    if words:
-        before = sum(1 for w in words if w.end <= detected_s - BEFORE_S)
-        if before and before <= len(tokens):
-            return _after(text, tokens[before - 1].end())
-    return text
+    return text  # better a stray word before the question than a question lost
 
 
 def _word(token: str) -> str:
