@@ -44,14 +44,24 @@ def run(args: argparse.Namespace) -> int:
 
     turn = Turn(question, getattr(args, "new", False), args.system, args.reasoning)
 
+    offer_tools = getattr(args, "tools", True)
+
     async def work(client: GroqClient) -> int:
-        async with open_conversation(
-            client,
-            loaded,
-            confirm=TerminalConfirm(),
-            model=args.model,
-            offer_tools=getattr(args, "tools", True),
-        ) as conversation:
+        from voiced.mcp.manager import running_servers
+
+        servers = loaded.mcp.servers if offer_tools else ()
+        async with (
+            running_servers(servers) as mcp,  # started at once, beside the history
+            open_conversation(
+                client,
+                loaded,
+                confirm=TerminalConfirm(),
+                model=args.model,
+                offer_tools=offer_tools,
+                tool_sources=(mcp,),
+            ) as conversation,
+        ):
+            await mcp.settled()  # each server is up, or failed within its timeout
             if getattr(args, "speak", False):
                 from voiced.speak.factory import open_speaker
 

@@ -13,6 +13,7 @@ from voiced.protocol.events import PROTOCOL_VERSION, ConfirmResolved, Event, Hel
 from voiced.protocol.reports import LogRecord, ModelsChanged, Status
 
 if TYPE_CHECKING:
+    from voiced.daemon.agentvoice import AgentVoice
     from voiced.daemon.app import Daemon
 
 
@@ -69,6 +70,8 @@ class Dispatcher:
             case c.SendText(text=text):
                 if not text.strip():
                     raise InputError("the message is empty", "type something to send")
+                if d.voice is not None and d.voice.answer_typed(text.strip()):
+                    return ()  # the answer to a program's question (ask_user)
                 await d.engine.submit_text(text.strip())
             case c.Confirm(call_id=call_id, approve=approve):
                 self._confirm(call_id, approve)
@@ -82,6 +85,12 @@ class Dispatcher:
                 await d.reload()
             case c.GetStatus():
                 return (self.status(command.id),)
+            case c.Speak(text=text):
+                await self._voice().speak(text)
+            case c.Notify(text=text):
+                self._voice().notify(text)
+            case c.AskUser():
+                self._voice().ask(command)
         return ()
 
     def status(self, reply_to: str = "") -> Status:
@@ -103,11 +112,28 @@ class Dispatcher:
             session_cost_usd=d.session_cost_usd,
             version=__version__,
             pid=os.getpid(),
+            mcp=d.mcp_states(),
         )
+
+    def _voice(self) -> AgentVoice:
+        """The daemon's voice for other programs.
+
+        Raises:
+            VoicedError: The pipeline is not up (yet), or this daemon has none.
+        """
+        voice = self.daemon.voice
+        if voice is None:
+            raise VoicedError(
+                "voiced has no voice yet: the assistant is starting, or runs without audio",
+                "try again in a moment; `voiced status` shows the daemon's state",
+            )
+        return voice
 
     async def _cancel(self) -> None:
         d = self.daemon
         cancelled = await d.engine.cancel()
+        if d.voice is not None and d.voice.withdraw("the user cancelled it"):
+            cancelled = True
         for call_id in list(d.recent.pending):
             d.bus.publish(ConfirmResolved(call_id=call_id, approved=False, by="cancel"))
             cancelled = True

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import importlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal
@@ -182,7 +182,7 @@ class McpManager:
             delay = min(FIRST_DELAY_S * 2**failures, MAX_DELAY_S)
             failures += 1
             reason = _scrub(server.settings, reason)
-            log.warning(
+            log.info(
                 "MCP server %s is not available: %s; its tools are not offered; "
                 "starting it again in %g s",
                 server.settings.name,
@@ -263,7 +263,7 @@ class McpManager:
         tools, skipped = make_tools(server.settings, listed, self._caller(server), ())
         for item in skipped:
             if item not in server.state.skipped:
-                log.warning(
+                log.info(
                     "MCP server %s: the tool %r is skipped: %s",
                     server.settings.name,
                     item.tool,
@@ -312,6 +312,19 @@ class McpManager:
             loop = asyncio.get_running_loop()
             self._sdk = loop.run_in_executor(None, importlib.import_module, "voiced.mcp.connection")
         return await asyncio.shield(self._sdk)
+
+
+@contextlib.asynccontextmanager
+async def running_servers(
+    servers: Sequence[McpServerSettings], on_change: OnChange | None = None
+) -> AsyncIterator[McpManager]:
+    """Start the enabled servers (returning at once) and stop them all at the end."""
+    manager = McpManager(servers, on_change)
+    manager.start()
+    try:
+        yield manager
+    finally:
+        await manager.aclose()
 
 
 def _scrub(settings: McpServerSettings, text: str) -> str:

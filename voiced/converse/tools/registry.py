@@ -245,8 +245,8 @@ class ToolRegistry:
                 used += size
         if tuple(left_out) != self._left_out:
             self._left_out = tuple(left_out)
-            if left_out:
-                log.warning(
+            if left_out:  # logged for the record; its users tell the user (ask, the daemon)
+                log.info(
                     "%d tools were left out of the request to stay within %d tools and %d "
                     "characters of tool definitions: %s",
                     len(left_out),
