@@ -52,13 +52,21 @@ class CallOutcome:
         else both. The tool runner cuts it to the same length as a built-in's result."""
         if self.structured is None:
             return self.text
-        try:
-            repeated = json.loads(self.text) == self.structured
-        except ValueError:
-            repeated = False
-        if repeated or not self.text:
+        if not self.text or _same(self.text, self.structured):
             return self.structured
+        wrapped = self.structured  # a plain value the SDK wrapped as {"result": value}
+        if isinstance(wrapped, dict) and list(wrapped) == ["result"]:
+            if wrapped["result"] == self.text or _same(self.text, wrapped["result"]):
+                return wrapped["result"]
         return {"structured": self.structured, "text": self.text}
+
+
+def _same(text: str, value: Any) -> bool:
+    """Whether ``text`` is ``value`` written as JSON."""
+    try:
+        return bool(json.loads(text) == value)
+    except ValueError:
+        return False
 
 
 Caller = Callable[[str, dict[str, Any]], Awaitable[CallOutcome]]

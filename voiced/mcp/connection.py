@@ -150,13 +150,16 @@ class StderrTail:
         read, write = os.pipe()
         self.file: TextIO = os.fdopen(write, "w")
         self._read = os.fdopen(read, "rb", buffering=0)
+        self._transport: asyncio.ReadTransport | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Begin reading."""
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader()
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), self._read)
+        self._transport, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), self._read
+        )
         self._task = asyncio.create_task(self._pump(reader), name=f"mcp-{self.server}-stderr")
 
     def spawned(self) -> None:
@@ -164,14 +167,19 @@ class StderrTail:
         self.file.close()
 
     async def aclose(self) -> None:
-        """Stop reading and close the pipe."""
+        """Stop reading and close the pipe (everything is closed before anything is awaited,
+        so a cancelled caller leaves nothing open)."""
         if not self.file.closed:
             self.file.close()
+        if self._transport is not None:
+            self._transport.close()  # the pipe itself is closed on the loop's next turn
+        else:
+            self._read.close()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        self._read.close()
+        await asyncio.sleep(0)
 
     async def _pump(self, reader: asyncio.StreamReader) -> None:
         pending = b""
@@ -204,75 +212,88 @@ async def connect(server: McpServerSettings) -> AsyncIterator[Connection]:
         McpError: The program cannot be started, the URL cannot be reached, or the server
             closed or failed before answering.
     """
-    async with AsyncExitStack() as stack:
-        stderr: StderrTail | None = None
-        try:
-            if server.transport == "stdio":
-                stderr = StderrTail(server.name, server.secrets)
-                stack.push_async_callback(stderr.aclose)
-                await stderr.start()
-                params = StdioServerParameters(
-                    command=server.command, args=list(server.args), env=dict(server.env)
-                )
-                streams = await stack.enter_async_context(stdio_client(params, stderr.file))
-                stderr.spawned()
-            else:
-                timeout = httpx2.Timeout(server.timeout, read=max(300.0, server.timeout))
-                http = await stack.enter_async_context(
-                    httpx2.AsyncClient(headers=dict(server.headers), timeout=timeout)
-                )
-                streams = await stack.enter_async_context(
-                    streamable_http_client(server.url, http_client=http)
-                )
-            connection = Connection(server.name, stderr)
-            session = ClientSession(
-                dispatcher=_Watched(connection.closed, *streams),
-                message_handler=connection.notice,
-                client_info=types.Implementation(name="voiced", version=__version__),
+    stack = AsyncExitStack()
+    stderr: StderrTail | None = None
+    try:
+        if server.transport == "stdio":
+            stderr = StderrTail(server.name, server.secrets)
+            stack.push_async_callback(stderr.aclose)
+            await stderr.start()
+            params = StdioServerParameters(
+                command=server.command, args=list(server.args), env=dict(server.env)
             )
-            connection._session = session
-            await stack.enter_async_context(session)
-            await session.initialize()
-        except McpError:
-            raise
-        except Exception as exc:
-            raise McpError(_failure(server, exc, stderr)) from exc
+            streams = await stack.enter_async_context(stdio_client(params, stderr.file))
+            stderr.spawned()
+        else:
+            timeout = httpx2.Timeout(server.timeout, read=max(300.0, server.timeout))
+            http = await stack.enter_async_context(
+                httpx2.AsyncClient(headers=dict(server.headers), timeout=timeout)
+            )
+            streams = await stack.enter_async_context(
+                streamable_http_client(server.url, http_client=http)
+            )
+        connection = Connection(server.name, stderr)
+        session = ClientSession(
+            dispatcher=_Watched(connection.closed, *streams),
+            message_handler=connection.notice,
+            client_info=types.Implementation(name="voiced", version=__version__),
+        )
+        connection._session = session
+        await stack.enter_async_context(session)
+        await session.initialize()
+    except BaseException as exc:
+        causes: list[BaseException] = [exc]
+        try:
+            await stack.aclose()  # the transport's own error often comes out here
+        except BaseException as more:
+            causes.append(more)
+        real = [e for c in causes for e in _flat(c) if not isinstance(e, asyncio.CancelledError)]
+        task = asyncio.current_task()
+        if not real or (isinstance(exc, asyncio.CancelledError) and task and task.cancelling()):
+            raise  # cancelled by the caller (its time ran out), not by the SDK's task group
+        raise McpError(_failure(server, causes, stderr)) from exc
+    try:
         yield connection
+    finally:
+        await stack.aclose()
 
 
-def _failure(server: McpServerSettings, exc: BaseException, stderr: StderrTail | None) -> str:
+def _failure(
+    server: McpServerSettings, causes: list[BaseException], stderr: StderrTail | None
+) -> str:
     """Why a server could not be started or reached, in words, with no secret in them."""
-    exc = _first(exc)
-    tail = (
-        f"; the last thing it wrote on stderr: {stderr.lines[-1]}"
-        if stderr and stderr.lines
-        else ""
-    )
+    found = [e for c in causes for e in _flat(c) if not isinstance(e, asyncio.CancelledError)]
+    specific = [e for e in found if isinstance(e, OSError | httpx2.HTTPError | McpError)]
+    exc = (specific or found or causes)[0]
+    tail = ""
+    if stderr is not None and stderr.lines:
+        tail = f"; the last thing it wrote on stderr: {stderr.lines[-1]}"
+    if isinstance(exc, McpError):
+        return exc.message
     if isinstance(exc, FileNotFoundError):
         return f"cannot start {server.command!r}: no such program{tail}"
     if isinstance(exc, PermissionError):
         return f"cannot start {server.command!r}: permission denied{tail}"
     if isinstance(exc, OSError) and server.transport == "stdio":
         return f"cannot start {server.command!r}: {exc.strerror or exc}{tail}"
-    if isinstance(exc, MCPError):
-        if exc.code == CONNECTION_CLOSED:
-            return f"the server closed the connection before it was ready{tail}"
-        return f"the server refused to start a session: {exc.message}{tail}"
     if isinstance(exc, httpx2.HTTPError):
         words = str(exc) or type(exc).__name__
         for secret in server.secrets:
             words = words.replace(secret, "***")
         shown = mask_url(server.url)
         return f"cannot reach {shown}: {words.replace(server.url, shown)}"
+    if isinstance(exc, MCPError):
+        if exc.code == CONNECTION_CLOSED:
+            return f"the server closed the connection before it was ready{tail}"
+        return f"the server refused to start a session: {exc.message}{tail}"
     return f"{type(exc).__name__}: {exc}{tail}"
 
 
-def _first(exc: BaseException) -> BaseException:
-    """The first real error inside (nested) exception groups."""
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        inner = [e for e in exc.exceptions if not isinstance(e, asyncio.CancelledError)]
-        exc = (inner or list(exc.exceptions))[0]
-    return exc
+def _flat(exc: BaseException) -> list[BaseException]:
+    """The errors inside (nested) exception groups, in order."""
+    if isinstance(exc, BaseExceptionGroup):
+        return [e for inner in exc.exceptions for e in _flat(inner)]
+    return [exc]
 
 
 def _listed(tool: types.Tool) -> ListedTool:

@@ -171,11 +171,9 @@ class McpManager:
             began = loop.time()
             try:
                 reason = await self._serve(server)
-            except McpError as exc:
-                reason = exc.message
             except Exception as exc:  # a server may fail in any way; the daemon goes on
                 log.debug("MCP server %s failed", server.settings.name, exc_info=True)
-                reason = f"{type(exc).__name__}: {exc}"
+                reason = _reason(exc)
             server.tools, server.connection = [], None
             if loop.time() - began >= HEALTHY_S:
                 failures = 0
@@ -325,6 +323,14 @@ async def running_servers(
         yield manager
     finally:
         await manager.aclose()
+
+
+def _reason(exc: BaseException) -> str:
+    """Why a connection failed, from inside the exception groups of the SDK's task groups."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        inner = [e for e in exc.exceptions if not isinstance(e, asyncio.CancelledError)]
+        exc = (inner or list(exc.exceptions))[0]
+    return exc.message if isinstance(exc, McpError) else f"{type(exc).__name__}: {exc}"
 
 
 def _scrub(settings: McpServerSettings, text: str) -> str:
