@@ -68,3 +68,10 @@ def toolbox_table(notes: Path, name: str = "box", *extra: str, **keys: str) -> s
         *(f"{k} = {v}" for k, v in keys.items()),
     ]
     return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private home whose XDG_DATA_HOME (the history, timers) is its ``data``."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    return tmp_path

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import time
 from typing import TYPE_CHECKING
@@ -15,6 +17,10 @@ from voiced.protocol.reports import LogRecord, ModelsChanged, Status
 if TYPE_CHECKING:
     from voiced.daemon.agentvoice import AgentVoice
     from voiced.daemon.app import Daemon
+
+
+VOICE_WAIT_S = 30.0
+"""How long a program's speak, notify or ask_user waits for a starting pipeline."""
 
 
 class Dispatcher:
@@ -86,11 +92,11 @@ class Dispatcher:
             case c.GetStatus():
                 return (self.status(command.id),)
             case c.Speak(text=text):
-                await self._voice().speak(text)
+                await (await self._voice()).speak(text)
             case c.Notify(text=text):
-                self._voice().notify(text)
+                (await self._voice()).notify(text)
             case c.AskUser():
-                self._voice().ask(command)
+                (await self._voice()).ask(command)
         return ()
 
     def status(self, reply_to: str = "") -> Status:
@@ -115,12 +121,18 @@ class Dispatcher:
             mcp=d.mcp_states(),
         )
 
-    def _voice(self) -> AgentVoice:
-        """The daemon's voice for other programs.
+    async def _voice(self) -> AgentVoice:
+        """The daemon's voice for other programs, once the pipeline is up (waiting up to
+        VOICE_WAIT_S for it, as a typed message does).
 
         Raises:
-            VoicedError: The pipeline is not up (yet), or this daemon has none.
+            VoicedError: The pipeline did not come up, or this daemon has none.
         """
+        ready = getattr(self.daemon.engine, "ready", None)
+        if self.daemon.voice is None and isinstance(ready, asyncio.Event):
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(VOICE_WAIT_S):
+                    await ready.wait()
         voice = self.daemon.voice
         if voice is None:
             raise VoicedError(
