@@ -99,7 +99,8 @@ def _walk(node: object, root: dict[str, Any], where: str, depth: int) -> None:
     required = node.get("required", [])
     if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
         raise SchemaError(f"{where}: required must be an array of names")
-    missing = [r for r in required if properties and r not in properties]
+    described = "properties" in node or depth == 0  # else other members may be allowed
+    missing = [r for r in required if described and r not in properties]
     if missing:
         raise SchemaError(f"{where}: {missing[0]!r} is required but not described")
     if isinstance(node.get("items"), list):
