@@ -178,3 +178,19 @@ async def test_an_http_server_that_cannot_be_reached_is_named_with_its_url_maske
     (state,) = item.manager.states()
     assert state.phase == "failed"
     assert "http://127.0.0.1:9/mcp?key=***" in state.reason and TOKEN not in state.reason
+
+
+async def test_a_reload_restarts_only_the_servers_that_changed(
+    running: list[Running], notes: Path
+) -> None:
+    kept, dropped = toolbox(notes, name="kept"), toolbox(notes, name="dropped")
+    item = start(running, kept, dropped)
+    await item.manager.settled()
+    before = item.tools()["kept__read_note"]
+    added = toolbox(notes, name="added")
+    await item.manager.reconfigure([kept, added])
+    await item.manager.settled()
+    assert [s.name for s in item.manager.states()] == ["kept", "added"]
+    assert all(s.phase == "ready" for s in item.manager.states())
+    assert item.tools()["kept__read_note"] is before  # not restarted
+    assert not any(name.startswith("dropped__") for name in item.tools())

@@ -133,7 +133,7 @@ class AssembledEngine:
             await asker.say(f"{question} {how_to_answer}")
 
         broker.say = put_question
-        mcp = await stack.enter_async_context(daemon_mcp(d, settings))  # starts, never waits
+        mcp = await stack.enter_async_context(daemon_mcp(d, settings, after=self.ready))
         conversation = await stack.enter_async_context(
             open_conversation(
                 client,

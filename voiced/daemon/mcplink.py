@@ -8,6 +8,7 @@ within Groq's limits are reported as a warning.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -119,11 +120,23 @@ class McpLink:
 
 
 @asynccontextmanager
-async def daemon_mcp(daemon: Daemon, settings: Settings) -> AsyncIterator[McpLink]:
-    """Start the daemon's MCP servers (returning at once) and stop them at the end."""
+async def daemon_mcp(
+    daemon: Daemon, settings: Settings, after: asyncio.Event | None = None
+) -> AsyncIterator[McpLink]:
+    """Start the daemon's MCP servers once ``after`` is set (the pipeline listens: loading the
+    SDK and starting the programs then costs its start nothing), and stop them at the end."""
     link = McpLink(daemon, settings)
-    link.manager.start()
+
+    async def start() -> None:
+        if after is not None:
+            await after.wait()
+        link.manager.start()
+
+    starting = asyncio.create_task(start(), name="mcp-start")
     try:
         yield link
     finally:
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
         await link.manager.aclose()

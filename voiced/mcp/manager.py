@@ -216,18 +216,21 @@ class McpManager:
 
     async def _watch(self, server: _Server, connection: Connection) -> str:
         settings = server.settings
-        ended = asyncio.ensure_future(connection.closed.wait())
+        ended: asyncio.Future[Any] = asyncio.ensure_future(connection.closed.wait())
+        waiting: set[asyncio.Future[Any]] = {ended}
         try:
             while True:
-                changed = asyncio.ensure_future(connection.changed.wait())
-                suspect = asyncio.ensure_future(server.suspect.wait())
+                changed: asyncio.Future[Any] = asyncio.ensure_future(connection.changed.wait())
+                suspect: asyncio.Future[Any] = asyncio.ensure_future(server.suspect.wait())
+                waiting |= {changed, suspect}
                 await asyncio.wait(
                     {ended, changed, suspect},
                     timeout=PING_EVERY_S,
                     return_when=asyncio.FIRST_COMPLETED,
                 )
-                changed.cancel()
-                suspect.cancel()
+                for waiter in (changed, suspect):
+                    waiter.cancel()
+                    waiting.discard(waiter)
                 if ended.done():
                     return "it closed the connection" + connection.last_words()
                 if connection.changed.is_set():
@@ -252,7 +255,9 @@ class McpManager:
                         return "it closed the connection" + connection.last_words()
                     raise
         finally:
-            ended.cancel()
+            for waiter in waiting:
+                waiter.cancel()
+            await asyncio.gather(*waiting, return_exceptions=True)
 
     async def _install(
         self, server: _Server, connection: Connection, relisted: bool = False
