@@ -75,7 +75,7 @@ def test_the_schemas_the_sdk_writes_are_accepted_and_their_arguments_checked() -
     ("schema", "reason"),
     [
         ([], "the input schema is an array, not a JSON object"),
-        ({"type": "string"}, "must have \"type\": \"object\", not 'string'"),
+        ({"type": "string"}, 'must have "type": "object", not \'string\''),
         ({"type": "object", "properties": {"a": {"type": "date"}}}, "type voiced does not know"),
         ({"type": "object", "properties": {"a": {"$ref": "#/$defs/Nope"}}}, "leads nowhere"),
         ({"type": "object", "properties": {"a": {"$ref": "http://x/s.json"}}}, "only local"),
