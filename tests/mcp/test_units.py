@@ -150,3 +150,28 @@ def test_text_and_structured_results_go_back_without_repeating_themselves(
     outcome: CallOutcome, for_model: Any
 ) -> None:
     assert outcome.for_model() == for_model
+
+
+def test_voiced_status_has_a_line_for_each_mcp_server() -> None:
+    from voiced.commands.control import describe
+    from voiced.protocol import McpServerLine, Status
+
+    status = Status(
+        state="listening",
+        mode="always",
+        ptt=False,
+        chat_model="m",
+        stt_model="w",
+        barge_in=True,
+        speculative=True,
+        mcp=(
+            McpServerLine(name="files", state="ready", tools=12, skipped=1),
+            McpServerLine(name="web", state="failed", reason="cannot reach http://h/mcp"),
+        ),
+    )
+    lines = describe(status).splitlines()
+    assert "mcp:     files: ready, 12 tools, 1 skipped (`voiced tools` says why)" in lines
+    assert (
+        "mcp:     web: not available: cannot reach http://h/mcp (its tools are not offered; "
+        "retrying)"
+    ) in lines
