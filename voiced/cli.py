@@ -99,6 +99,18 @@ def _wake(args: argparse.Namespace) -> int:
     return wake.run(args)
 
 
+def _tools(args: argparse.Namespace) -> int:
+    from voiced.commands import tools as listing
+
+    return listing.run(args)
+
+
+def _mcp(args: argparse.Namespace) -> int:
+    from voiced.commands import mcp
+
+    return mcp.run(args)
+
+
 def _config(args: argparse.Namespace) -> int:
     from voiced.commands import show_config
 
@@ -338,6 +350,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="install: write the unit without enabling or starting it",
     )
     service.set_defaults(handler=_service)
+
+    tools = commands.add_parser(
+        "tools", help="list every tool (built-in, plug-in, MCP) with its source and state"
+    )
+    tools.add_argument("--json", action="store_true", help="print one JSON object per tool")
+    tools.set_defaults(handler=_tools)
+
+    mcp = commands.add_parser(
+        "mcp", help="serve the daemon's voice to other programs (an MCP server on stdio)"
+    )
+    mcp.add_argument("--socket", type=Path, metavar="PATH", help="control socket path")
+    mcp.set_defaults(handler=_mcp)
 
     config = commands.add_parser("config", help="show the effective settings (key masked)")
     config.set_defaults(handler=_config)

@@ -12,6 +12,7 @@
     ├── AudioDeviceError            no microphone or speaker, or the one configured is missing
     ├── SpeechSynthesisError        text to speech failed: no espeak-ng, unknown voice, stalled
     ├── ProtocolError               a control-socket message is malformed or from another version
+    ├── McpError                    an MCP server cannot be started or reached, or failed a call
     ├── DaemonError                 the daemon cannot be reached, started or installed
     │   ├── DaemonNotRunningError   nothing listens on the control socket
     │   ├── DaemonRunningError      another daemon already owns the control socket
@@ -77,6 +78,13 @@ class InputError(VoicedError):
 
 class StorageError(VoicedError):
     """voiced's own data (conversation history, timers, notes) cannot be read or written."""
+
+
+class McpError(VoicedError):
+    """An MCP tool server cannot be started or reached, or its answer cannot be used."""
+
+    closed = False
+    """Whether it happened because the connection to the server closed (it exited)."""
 
 
 class AudioDeviceError(VoicedError):

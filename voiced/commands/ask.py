@@ -14,6 +14,7 @@ from voiced.commands.common import run_with_client, settings
 from voiced.commands.textin import given_text
 from voiced.config import Settings
 from voiced.converse.reasoning import ThinkSplitter
+from voiced.converse.tools.registry import MAX_TOOL_CHARS, MAX_TOOLS
 from voiced.converse.tools.runner import ConfirmRequest
 from voiced.errors import BadRequestError, InputError
 from voiced.groq.client import GroqClient
@@ -22,6 +23,7 @@ from voiced.protocol.shown import printable, url_hosts
 
 if TYPE_CHECKING:
     from voiced.converse.conversation import Conversation
+    from voiced.mcp.manager import ServerState
     from voiced.speak.speaker import Speaker, SpokenReply
 
 JSON_SYSTEM = "Reply with a single JSON object and nothing else."
@@ -51,15 +53,26 @@ def run(args: argparse.Namespace) -> int:
 
     turn = Turn(question, getattr(args, "new", False), args.system, args.reasoning)
 
+    offer_tools = getattr(args, "tools", True)
+
     async def work(client: GroqClient) -> int:
-        async with open_conversation(
-            client,
-            loaded,
-            confirm=TerminalConfirm(),
-            model=args.model,
-            offer_tools=getattr(args, "tools", True),
-        ) as conversation:
+        from voiced.mcp.manager import running_servers
+
+        servers = loaded.mcp.servers if offer_tools else ()
+        async with (
+            running_servers(servers, McpNotes()) as mcp,  # started at once, beside the history
+            open_conversation(
+                client,
+                loaded,
+                confirm=TerminalConfirm(),
+                model=args.model,
+                offer_tools=offer_tools,
+                tool_sources=(mcp,),
+            ) as conversation,
+        ):
             params.check(json_mode=False, tools=bool(conversation.runner.registry.schemas()))
+            await mcp.settled()  # each server is up, or failed within its timeout
+            _left_out(conversation)
             if getattr(args, "speak", False):
                 from voiced.speak.factory import open_speaker
 
@@ -109,6 +122,45 @@ class Turn:
             await conversation.mark_heard(spoken.spoken_text)
         elif result.reply_ids:  # heard in full: the last reply holds its words as spoken
             await conversation.mark_spoken(result.reply_ids[-1], spoken.spoken_text, False)
+
+
+class McpNotes:
+    """Says on stderr, once each, which MCP servers are not available and which of their tools
+    are not offered, and why."""
+
+    def __init__(self) -> None:
+        self._said: set[str] = set()
+
+    def __call__(self, state: ServerState) -> None:
+        if state.phase == "failed" and state.name not in self._said:
+            self._said.add(state.name)
+            _warn(
+                f"MCP server {state.name} is not available: {state.reason}; "
+                "its tools are not offered"
+            )
+        for item in state.skipped:
+            key = f"{state.name}\0{item.tool}"
+            if key not in self._said:
+                self._said.add(key)
+                _warn(
+                    f"MCP server {state.name}: the tool {item.tool!r} is not offered: {item.reason}"
+                )
+
+
+def _left_out(conversation: Conversation) -> None:
+    """Warn when tools are left out of the request to stay within Groq's limits."""
+    registry = conversation.runner.registry
+    registry.offered()
+    if registry.left_out:
+        _warn(
+            f"{len(registry.left_out)} tools were left out of the request, to stay within "
+            f"{MAX_TOOLS} tools (Groq's limit) and {MAX_TOOL_CHARS:,} characters of tool "
+            f"definitions: {', '.join(registry.left_out)}"
+        )
+
+
+def _warn(text: str) -> None:
+    print(f"voiced: {printable(text)}", file=sys.stderr, flush=True)
 
 
 class TerminalSink:

@@ -8,6 +8,7 @@ import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from voiced.config import Settings, load_settings
 from voiced.converse.sqlite import StoreLost
@@ -22,7 +23,16 @@ from voiced.daemon.state import StateMachine
 from voiced.errors import ConfigError
 from voiced.protocol.events import Event, State, StateChanged
 from voiced.protocol.paths import socket_path
-from voiced.protocol.reports import ErrorReport, LogRecord, ModelsChanged, UsageReport
+from voiced.protocol.reports import (
+    ErrorReport,
+    LogRecord,
+    McpServerLine,
+    ModelsChanged,
+    UsageReport,
+)
+
+if TYPE_CHECKING:
+    from voiced.daemon.agentvoice import AgentVoice
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +88,10 @@ class Daemon:
         self._stop: asyncio.Event | None = None
         self.standing: list[ErrorReport] = []
         """Problems that last as long as the daemon runs, sent to each client that connects."""
+        self.voice: AgentVoice | None = None
+        """Speaks and asks for other programs (``voiced mcp``); set once the pipeline is up."""
+        self.mcp_states: Callable[[], tuple[McpServerLine, ...]] = tuple
+        """The MCP servers' states, for ``status``; set when they are started."""
 
     def idle_state(self) -> State:
         """Where the daemon rests between turns: "muted" when the microphone is off."""

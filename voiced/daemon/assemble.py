@@ -15,13 +15,15 @@ from voiced.config import Settings
 from voiced.converse.conversation import RAW_WITH_TOOLS, Conversation, ConversationOptions
 from voiced.converse.session import open_conversation
 from voiced.daemon.addressing import Addressing
+from voiced.daemon.agentvoice import AgentVoice, AskingBroker
 from voiced.daemon.client import PipelineClient
 from voiced.daemon.clock import InputClock
-from voiced.daemon.confirm import ConfirmBroker, ReportingRunner
+from voiced.daemon.confirm import ReportingRunner
 from voiced.daemon.costs import Meter
 from voiced.daemon.devices import echo_cancelled, espeak_of, open_player, sources, tts_for
 from voiced.daemon.hearing import Hearing
 from voiced.daemon.judge import EchoGuard, WakePhrase
+from voiced.daemon.mcplink import daemon_mcp
 from voiced.daemon.pipeline import Pipeline, PipelineParts
 from voiced.daemon.replay import ClockedOutput, EventsFile
 from voiced.daemon.seed import stored_turns
@@ -114,7 +116,7 @@ class AssembledEngine:
         except VoicedError as exc:
             d.publish(ErrorReport(code="tts", message=exc.message, hint=exc.hint))
         turn = lambda: self.pipeline.turn_count if self.pipeline else 0  # noqa: E731
-        broker = ConfirmBroker(
+        broker = AskingBroker(
             d.publish,
             turn,
             clock=self.clock.now,
@@ -141,9 +143,15 @@ class AssembledEngine:
             await asker.say(tts.unsay(f"{question} {how_to_answer}"))
 
         broker.say = put_question
+        mcp = await stack.enter_async_context(daemon_mcp(d, settings, after=self.ready))
         conversation = await stack.enter_async_context(
             open_conversation(
-                client, settings, confirm=broker, announce=announce, on_lost=d.storage_lost
+                client,
+                settings,
+                confirm=broker,
+                announce=announce,
+                on_lost=d.storage_lost,
+                tool_sources=(mcp.manager,),
             )
         )
         with contextlib.suppress(VoicedError):
@@ -152,6 +160,7 @@ class AssembledEngine:
             conversation.runner.registry, broker, settings.tools.timeout, d.publish, turn
         )
         _say_if_raw_is_parsed(conversation, d)
+        mcp.watch(conversation.runner.registry)
         wake = WakePhrase(settings.daemon.wake_phrase, settings.daemon.wake_window_s)
         transcriber = GroqTranscriber(client, settings.stt, meter)
         hearing = Hearing(
@@ -191,7 +200,9 @@ class AssembledEngine:
             tts.inner = tts_for(new)
             broker.voice = new.tools.voice_confirm
             broker.window_s = new.tools.voice_confirm_window_s
+            mcp.reload(new)
 
+        d.voice = AgentVoice(d, broker, announce, speaker.say, self.clock.now)
         return Pipeline(
             PipelineParts(
                 source=sources(settings, self.replay.input if self.replay else None, d),

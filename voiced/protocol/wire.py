@@ -58,6 +58,7 @@ EVENT_TYPES: dict[str, type[e.Event]] = {
         r.Ack,
         r.LogRecord,
         r.Goodbye,
+        r.UserAnswer,
     )
 }
 """Every event class by its ``type``."""
@@ -75,6 +76,9 @@ COMMAND_TYPES: dict[str, type[c.Command]] = {
         c.SetModel,
         c.Reload,
         c.GetStatus,
+        c.Speak,
+        c.Notify,
+        c.AskUser,
     )
 }
 """Every command class by its ``type``."""
