@@ -20,7 +20,14 @@ from voiced.config.assistant import (
     DaemonSettings,
     ToolSettings,
 )
-from voiced.config.audio import PHANTOM_PHRASES, AudioSettings, ListenSettings, SpeechSettings
+from voiced.config.audio import (
+    ORPHEUS_VOICES,
+    PHANTOM_PHRASES,
+    AudioSettings,
+    ListenSettings,
+    SpeechEngine,
+    SpeechSettings,
+)
 from voiced.config.checks import Check, Url, check_of, mask_url
 from voiced.config.loader import (
     SECTIONS,
@@ -35,6 +42,7 @@ from voiced.config.wake import WakeSettings
 
 __all__ = [
     "GROQ_API_ROOT",
+    "ORPHEUS_VOICES",
     "PHANTOM_PHRASES",
     "SECTIONS",
     "AudioSettings",
@@ -46,6 +54,7 @@ __all__ = [
     "NetworkSettings",
     "ReasoningEffort",
     "Settings",
+    "SpeechEngine",
     "SpeechSettings",
     "SttSettings",
     "ToolSettings",
