@@ -134,10 +134,11 @@ def check_echo(settings: Settings) -> Check:
 
 async def check_voice(settings: Settings) -> Check:
     """Does espeak-ng start, and does the configured voice exist?"""
-    from voiced.speak.factory import tts_from_settings
+    from voiced.speak.tts import EspeakTTS
 
+    speech = settings.speech
     try:
-        tts = tts_from_settings(settings)
+        tts = EspeakTTS(speech.voice, speech.rate, speech.volume)
         await asyncio.wait_for(tts.warm_up(), 30)
     except TimeoutError:
         return Check("voice", "fail", "espeak-ng did not start within 30 s", "reinstall espeak-ng")
@@ -151,6 +152,9 @@ async def check_voice(settings: Settings) -> Check:
 
 PROBE_TEXT = "OK."
 """What the Groq voice check has said: the shortest request that proves the voice works."""
+PROBE_WAIT_S = 10.0
+"""Seconds the check waits for the first audio; a rate limit that asks for a longer wait is
+reported at once instead of waited out."""
 
 
 async def check_groq_voice(settings: Settings) -> Check:
@@ -172,7 +176,7 @@ async def check_groq_voice(settings: Settings) -> Check:
     request = SpeechRequest(model=speech.groq_model, input=PROBE_TEXT, voice=speech.groq_voice)
     try:
         async with GroqClient(options_from_settings(settings)) as client:
-            audio = await client.speech(request)
+            audio = await client.speech(request, max(PROBE_WAIT_S, speech.groq_first_byte_s))
         clip = await asyncio.to_thread(decode_speech, [audio.data], 22050)
     except AuthenticationError as exc:
         return Check(name, "fail", f"the key was refused: {exc.message}", KEY_FIX)
