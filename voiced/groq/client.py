@@ -201,7 +201,10 @@ class GroqClient:
         return parse.models(reply.body, reply.request_id)
 
     async def speech(
-        self, request: SpeechRequest, first_byte_s: float | None = None
+        self,
+        request: SpeechRequest,
+        first_byte_s: float | None = None,
+        total_s: float | None = None,
     ) -> SpeechAudio:
         """Have ``request.input`` spoken; return the WAV file.
 
@@ -212,6 +215,8 @@ class GroqClient:
             request: Model, text (at most 200 characters) and voice.
             first_byte_s: Seconds from now by which the first byte of audio must arrive;
                 None allows the whole request deadline.
+            total_s: Seconds from now by which all of the audio must have arrived (within
+                the request deadline); None allows the whole request deadline.
 
         Raises:
             InputError: The text is empty or too long (checked before anything is sent).
@@ -224,6 +229,8 @@ class GroqClient:
         body = request.to_body()
         began = asyncio.get_running_loop().time()
         deadline = self._sender.deadline()
+        if total_s is not None:
+            deadline = min(deadline, began + total_s)
         first_by = deadline if first_byte_s is None else min(deadline, began + first_byte_s)
         budget = first_byte_s if first_byte_s is not None else self._limits.deadline_s
 

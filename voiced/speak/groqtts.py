@@ -19,6 +19,9 @@ from voiced.speak.playback import Clip
 
 LEAD_IN_S = 0.002
 """Silence kept before the first sound of a clip (espeak-ng's clips start the same way)."""
+TOTAL_S = 30.0
+"""Seconds one request may take to send all its audio: 200 characters say in about 15 s, and
+Groq sends speech faster than it plays, so a server still sending after this is stalling."""
 QUIET = 64
 """Samples quieter than this (int16) at the start of a clip count as silence."""
 _CUTS = (
@@ -40,6 +43,7 @@ class GroqTTS:
         first_byte_s: Seconds a request may take to start sending audio, retries included.
         volume: 0.0 (silent) to 1.0 (as sent).
         rate: Sample rate of the clips.
+        total_s: Seconds a request may take to send all of its audio.
     """
 
     def __init__(
@@ -50,6 +54,7 @@ class GroqTTS:
         first_byte_s: float | None = 1.5,
         volume: float = 1.0,
         rate: int = PLAYER_RATE,
+        total_s: float = TOTAL_S,
     ) -> None:
         if not 0.0 <= volume <= 1.0:
             raise SpeechSynthesisError(f"volume {volume} is out of range", "use 0.0–1.0")
@@ -59,6 +64,7 @@ class GroqTTS:
         self.first_byte_s = first_byte_s
         self.volume = volume
         self.rate = rate
+        self.total_s = total_s
 
     async def render(self, text: str) -> Clip:
         """Have Groq say ``text``; return its audio.
@@ -71,7 +77,7 @@ class GroqTTS:
         parts = []
         for piece in split_input(text):
             request = SpeechRequest(model=self.model, input=piece, voice=self.voice)
-            audio = await self.client.speech(request, self.first_byte_s)
+            audio = await self.client.speech(request, self.first_byte_s, self.total_s)
             parts.append(audio.data)
         return await asyncio.to_thread(decode_speech, parts, self.rate, self.volume)
 
