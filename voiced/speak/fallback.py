@@ -167,7 +167,6 @@ class ReplyVoice:
             try:
                 clip = await owner.primary.render(text)
             except VoicedError as exc:
-                self.fell_back = True
                 owner.failed(exc)
             else:
                 owner.worked()
