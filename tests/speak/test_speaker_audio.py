@@ -16,12 +16,14 @@ from tests.audio.fixture import pulse  # noqa: F401
 from tests.audio.pulse import PulseServer
 from tests.audio.signals import best_alignment
 from tests.groqsim import ChatReply, ErrorReply, GroqSim, Speech
+from tests.groqsim.process import SimProcess, sim_process
 from tests.speak.helpers import KeepingTTS
 from tests.speak.monitor import RATE, TimedRecording
 from voiced.audio.player import Player
 from voiced.config import AudioSettings, Settings
+from voiced.credentials import Secret
 from voiced.errors import AudioDeviceError
-from voiced.groq import ChatRequest, GroqClient, Message
+from voiced.groq import ChatRequest, ClientOptions, GroqClient, Message
 from voiced.speak.earcons import load
 from voiced.speak.factory import open_speaker
 from voiced.speak.fallback import FallbackTTS
@@ -48,6 +50,19 @@ def player(pulse: PulseServer) -> Iterator[Player]:  # noqa: F811
     output.close()
 
 
+def speech_client(sim: SimProcess) -> GroqClient:
+    url = sim.api_url
+    return GroqClient(ClientOptions(url, url, Secret(sim.api_key), speech_url=url))
+
+
+@pytest.fixture
+async def groq_client() -> AsyncIterator[GroqClient]:
+    """A client of a loopback server in a child process (as Groq is in another machine)."""
+    with sim_process() as sim:
+        async with speech_client(sim) as client:
+            yield client
+
+
 @pytest.fixture(params=["espeak", "groq"])
 def voice(request: pytest.FixtureRequest) -> Callable[[], TextToSpeech]:
     """Makes the engine a test speaks with: espeak-ng, or Groq's voice through the real client
@@ -55,7 +70,7 @@ def voice(request: pytest.FixtureRequest) -> Callable[[], TextToSpeech]:
     WAV after 150 ms, and resampled by voiced)."""
     if request.param == "espeak":
         return EspeakTTS
-    client: GroqClient = request.getfixturevalue("client")
+    client: GroqClient = request.getfixturevalue("groq_client")
     return lambda: GroqTTS(client, "canopylabs/orpheus-v1-english", "troy", first_byte_s=1.5)
 
 
@@ -300,14 +315,19 @@ class KeepingEspeak(EspeakTTS):
         return clip
 
 
+def one_then_rate_limited(sim: GroqSim) -> None:
+    sim.enqueue("speech", Speech(), ErrorReply.rate_limited(retry_after=30))
+
+
 async def test_a_reply_whose_groq_voice_fails_is_finished_by_espeak_at_the_speaker(
-    player: Player, monitor: TimedRecording, groqsim: GroqSim, client: GroqClient
+    player: Player, monitor: TimedRecording
 ) -> None:
-    groq = KeepingTTS(GroqTTS(client, "canopylabs/orpheus-v1-english", "troy"))
     espeak = KeepingEspeak()
-    speaker = Speaker(FallbackTTS(groq, espeak, first_byte_s=1.5), player)
-    groqsim.enqueue("speech", Speech(), ErrorReply.rate_limited(retry_after=30))
-    result = await asyncio.wait_for(speaker.speak_stream(trickle(REPLY)), 20)
+    with sim_process(one_then_rate_limited) as sim:
+        async with speech_client(sim) as client:
+            groq = KeepingTTS(GroqTTS(client, "canopylabs/orpheus-v1-english", "troy"))
+            speaker = Speaker(FallbackTTS(groq, espeak, first_byte_s=1.5), player)
+            result = await asyncio.wait_for(speaker.speak_stream(trickle(REPLY)), 20)
     await asyncio.sleep(0.1)
     recorded = monitor.stop()
 
