@@ -3,6 +3,7 @@ it fails: a reply's chunks, one request each, the fallback said once."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import io
 import logging
@@ -221,3 +222,14 @@ async def test_after_a_rate_limit_groq_is_not_asked_until_the_limit_resets(
     assert len(groqsim.requests_for("speech")) == 2
     assert voices.espeak.said == ["One.", "Two."]
     assert "rate limited for 20 s" in voices.notices[0].message
+
+
+async def test_chunks_rendered_ahead_at_once_still_learn_that_the_first_one_failed(
+    groqsim: GroqSim, voices: Voices
+) -> None:
+    groqsim.enqueue("speech", ErrorReply.rate_limited(retry_after=20))
+    reply = voices.tts.for_reply()
+    first, second = await asyncio.gather(reply.render(CHUNKS[0]), reply.render(CHUNKS[1]))
+    assert len(groqsim.requests_for("speech")) == 1
+    assert voices.espeak.said == CHUNKS[:2]  # in order, both by espeak-ng
+    assert first.rate == second.rate == 22050

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -149,12 +150,17 @@ class FallbackTTS:
 
 
 class ReplyVoice:
-    """One reply's voice: the network voice until it fails, espeak-ng from then on."""
+    """One reply's voice: the network voice until it fails, espeak-ng from then on.
+
+    Its chunks render one after another, in the order asked (chunks rendered ahead are asked
+    at once): a chunk learns how the one before it went before it asks the network voice.
+    """
 
     def __init__(self, owner: FallbackTTS) -> None:
         self.owner = owner
         self.fell_back = False
         """True once this reply turned to espeak-ng."""
+        self._turn = asyncio.Lock()
 
     async def render(self, text: str) -> Clip:
         """Render with the network voice, or with espeak-ng once it has failed.
@@ -162,6 +168,10 @@ class ReplyVoice:
         Raises:
             SpeechSynthesisError: espeak-ng failed too.
         """
+        async with self._turn:
+            return await self._render(text)
+
+    async def _render(self, text: str) -> Clip:
         owner = self.owner
         if not self.fell_back and owner.available:
             try:
