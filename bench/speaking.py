@@ -1,6 +1,6 @@
 """Benchmark: how soon speech starts, how fast it renders, how fast stop() silences it.
 
-Run: .venv/bin/python bench/speaking.py [--runs 15]
+Run: .venv/bin/python bench/speaking.py [--runs 15] [--groq-only]
 Starts a private PulseAudio server (as the audio tests do), plays through the real path
 (Speaker → cleaner → chunker → pyttsx3/espeak-ng → Player → PortAudio → virtual speaker) and
 records the speaker's monitor with every read time-stamped, so a sample's index maps to the
@@ -13,6 +13,10 @@ time.monotonic() clock (a few ms late at worst, so delays err long). Figures:
 2. TTS render time per second of speech, over sentences of several lengths.
 3. stop() → silence (target ≤ 50 ms): a steady tone (so the cut is exact) and real speech;
    the time from the stop() call to the last sample that reached the speaker.
+4. first clause received → first sample at the speaker with [speech] engine = "groq": the
+   loopback Groq server (in a child process) answers each speech request after a 200 ms time
+   to first byte with the whole WAV (espeak-ng's audio, 48 kHz); runs alternate with espeak-ng
+   in the same run, and the difference of the medians is printed.
 """
 
 from __future__ import annotations
@@ -33,12 +37,21 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench._simproc import sim_process  # noqa: E402
 from tests.audio.pulse import PulseServer  # noqa: E402
+from tests.groqsim import GroqSim, Speech  # noqa: E402
 from tests.speak.monitor import RATE, TimedRecording  # noqa: E402
 from voiced.audio.player import Player  # noqa: E402
+from voiced.credentials import Secret  # noqa: E402
+from voiced.groq.client import ClientOptions, GroqClient  # noqa: E402
+from voiced.speak.fallback import FallbackNotice, FallbackTTS  # noqa: E402
+from voiced.speak.groqtts import GroqTTS  # noqa: E402
 from voiced.speak.playback import Clip  # noqa: E402
 from voiced.speak.speaker import Speaker  # noqa: E402
 from voiced.speak.tts import EspeakTTS  # noqa: E402
+
+GROQ_TTFB_S = 0.2
+GROQ_MODEL = "canopylabs/orpheus-v1-english"
 
 CLAUSE = "Lima is the capital of Peru,"
 REST = " and it sits on the Pacific coast. About ten million people live there."
@@ -103,6 +116,38 @@ async def first_clause(speaker: Speaker, monitor: TimedRecording, runs: int) -> 
     return delays
 
 
+def speech_after_200_ms(sim: GroqSim) -> None:
+    """The simulator's script: every speech request answers after a 200 ms first byte."""
+    sim.speech_default = Speech(ttfb=GROQ_TTFB_S)
+
+
+async def groq_against_espeak(
+    espeak: Speaker, player: Player, monitor: TimedRecording, runs: int
+) -> tuple[list[float], list[float]]:
+    """First clause → first sample, alternating Groq's voice (200 ms to first byte) and
+    espeak-ng run by run, so both meet the same machine load."""
+    notices: list[FallbackNotice] = []
+    with sim_process(speech_after_200_ms) as base:
+        options = ClientOptions(
+            chat_url=base + "/openai/v1",
+            stt_url=base + "/openai/v1",
+            speech_url=base + "/openai/v1",
+            api_key=Secret("gsk_bench_not_a_key"),
+        )
+        async with GroqClient(options) as client:
+            voice = GroqTTS(client, GROQ_MODEL, "troy", first_byte_s=1.5)
+            groq = Speaker(FallbackTTS(voice, EspeakTTS(), GROQ_MODEL, 1.5, notices.append), player)
+            await groq.tts.render(CLAUSE)  # connect once, as a running daemon has
+            groq_delays: list[float] = []
+            espeak_delays: list[float] = []
+            for _ in range(runs):
+                groq_delays += await first_clause(groq, monitor, 1)
+                espeak_delays += await first_clause(espeak, monitor, 1)
+    if notices:
+        raise RuntimeError(f"the Groq voice fell back: {notices[0].message}")
+    return groq_delays, espeak_delays
+
+
 async def render_ratio(tts: EspeakTTS) -> tuple[float, float, list[float]]:
     spent = spoken = 0.0
     per_chunk = []
@@ -137,7 +182,7 @@ async def stop_to_silence(
     return delays
 
 
-async def main(runs: int) -> None:
+async def main(runs: int, groq_only: bool) -> None:
     tts = EspeakTTS()
     await tts.warm_up()
     player = Player()
@@ -145,20 +190,43 @@ async def main(runs: int) -> None:
     speaker = Speaker(tts, player)
     monitor = TimedRecording({**os.environ})
     try:
-        clause_clip = await tts.render(CLAUSE)
-        baseline = await output_baseline(player, monitor, clause_clip, runs)
-        latency = await first_clause(speaker, monitor, runs)
-        spent, spoken, per_chunk = await render_ratio(tts)
-        t = np.arange(3 * RATE) / RATE
-        tone = Clip((np.sin(2 * np.pi * 440 * t) * 8000).astype(np.int16), RATE)
-        tone_stop = await stop_to_silence(player.stop, lambda: player.play(tone), monitor, runs)
-        long_reply = " ".join(SENTENCES[2:])
-        speech_stop = await stop_to_silence(
-            speaker.stop, lambda: asyncio.create_task(speaker.say(long_reply)), monitor, runs
-        )
+        if not groq_only:
+            await espeak_figures(tts, player, speaker, monitor, runs)
+        groq_latency, espeak_latency = await groq_against_espeak(speaker, player, monitor, runs)
     finally:
         monitor.stop()
         player.close()
+    print(
+        f'\n4. first clause received → first sample, [speech] engine = "groq" at '
+        f"{GROQ_TTFB_S * 1000:.0f} ms to first byte (loopback server; runs alternate)"
+    )
+    print(f"   groq (Orpheus, sim)  {summary(groq_latency)}")
+    print(f"   espeak-ng            {summary(espeak_latency)}")
+    groq_median = statistics.median(groq_latency)
+    added = groq_median - statistics.median(espeak_latency)
+    print(f"   groq - espeak-ng: {added:+.1f} ms median")
+    print(
+        f"   groq beyond its {GROQ_TTFB_S * 1000:.0f} ms wait: "
+        f"{groq_median - GROQ_TTFB_S * 1000:.1f} ms (request, the WAV's transfer, decoding, "
+        "resampling to 22050 Hz, output)"
+    )
+
+
+async def espeak_figures(
+    tts: EspeakTTS, player: Player, speaker: Speaker, monitor: TimedRecording, runs: int
+) -> None:
+    """Figures 1 to 3, printed."""
+    clause_clip = await tts.render(CLAUSE)
+    baseline = await output_baseline(player, monitor, clause_clip, runs)
+    latency = await first_clause(speaker, monitor, runs)
+    spent, spoken, per_chunk = await render_ratio(tts)
+    t = np.arange(3 * RATE) / RATE
+    tone = Clip((np.sin(2 * np.pi * 440 * t) * 8000).astype(np.int16), RATE)
+    tone_stop = await stop_to_silence(player.stop, lambda: player.play(tone), monitor, runs)
+    long_reply = " ".join(SENTENCES[2:])
+    speech_stop = await stop_to_silence(
+        speaker.stop, lambda: asyncio.create_task(speaker.say(long_reply)), monitor, runs
+    )
 
     print(f"speaker: {player.rate} Hz, PortAudio latency {player.latency!r}; {runs} runs each\n")
     print("1. first clause received → first sample at the speaker (target ≤ 80 ms median)")
@@ -186,6 +254,9 @@ async def main(runs: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="runs per latency figure (≥ 10)")
+    parser.add_argument(
+        "--groq-only", action="store_true", help="only figure 4 (Groq's voice against espeak-ng)"
+    )
     options = parser.parse_args()
     with PulseServer(Path(tempfile.mkdtemp(prefix="voiced-bench-"))) as server:
         os.environ.update(server.env)
@@ -193,4 +264,4 @@ if __name__ == "__main__":
 
         sounddevice._terminate()
         sounddevice._initialize()
-        asyncio.run(main(max(10, options.runs)))
+        asyncio.run(main(max(10, options.runs), options.groq_only))

@@ -38,6 +38,7 @@ def make_client(
         ClientOptions(
             chat_url=sim.api_url,
             stt_url=sim.api_url,
+            speech_url=sim.api_url,
             api_key=Secret(sim.api_key or TEST_KEY),
             **options,  # type: ignore[arg-type]
         ),

@@ -260,13 +260,27 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE.wav",
         help="write the speech to this WAV file instead of playing it (- for stdout)",
     )
-    say.add_argument("--voice", help="voice id, name or language (default: [speech] voice)")
+    say.add_argument(
+        "--engine",
+        choices=("espeak", "groq"),
+        help="espeak (offline) or groq (Groq's neural voice) (default: [speech] engine)",
+    )
+    say.add_argument(
+        "--voice",
+        help="espeak-ng voice id, name or language, or with the groq engine a voice such as "
+        "troy (default: [speech] voice or groq_voice)",
+    )
     say.add_argument("--rate", type=int, help="words per minute, 80–450 (default: [speech] rate)")
     say.add_argument("--volume", type=float, help="0.0–1.0 (default: [speech] volume)")
     say.set_defaults(handler=_say)
 
-    voices = commands.add_parser("voices", help="list the voices [speech] voice can name")
+    voices = commands.add_parser("voices", help="list the voices [speech] can name")
     voices.add_argument("--language", help="only voices for this language code, e.g. en or de")
+    voices.add_argument(
+        "--engine",
+        choices=("espeak", "groq"),
+        help="whose voices: espeak-ng's, or the Groq model's (default: [speech] engine)",
+    )
     voices.set_defaults(handler=_voices)
 
     for name, what in (

@@ -70,6 +70,8 @@ def check_models(settings: Settings, models: list[ModelInfo] | None) -> list[Che
     }
     if settings.conversation.summary_model:
         wanted["[conversation] summary_model"] = settings.conversation.summary_model
+    if settings.speech.engine == "groq":
+        wanted["[speech] groq_model"] = settings.speech.groq_model
     checks = []
     for key, model in wanted.items():
         if model in active:
@@ -153,16 +155,67 @@ def check_listening(settings: Settings) -> Check:
 
 async def check_voice(settings: Settings) -> Check:
     """Does espeak-ng start, and does the configured voice exist?"""
-    from voiced.speak.factory import tts_from_settings
+    from voiced.speak.tts import EspeakTTS
 
+    speech = settings.speech
     try:
-        tts = tts_from_settings(settings)
+        tts = EspeakTTS(speech.voice, speech.rate, speech.volume)
         await asyncio.wait_for(tts.warm_up(), 30)
     except TimeoutError:
         return Check("voice", "fail", "espeak-ng did not start within 30 s", "reinstall espeak-ng")
     except VoicedError as exc:
         return Check("voice", "fail", exc.message, exc.hint)
-    return Check("voice", "ok", settings.speech.voice or "espeak-ng's default voice")
+    voice = settings.speech.voice or "espeak-ng's default voice"
+    if settings.speech.engine == "groq":
+        voice += " (when the Groq voice fails)"
+    return Check("voice", "ok", voice)
+
+
+PROBE_TEXT = "OK."
+"""What the Groq voice check has said: the shortest request that proves the voice works."""
+PROBE_WAIT_S = 10.0
+"""Seconds the check waits for the first audio; a rate limit that asks for a longer wait is
+reported at once instead of waited out."""
+
+
+async def check_groq_voice(settings: Settings) -> Check:
+    """Does the Groq voice speak with this key (engine = "groq")?
+
+    The models list cannot tell: a model whose terms were never accepted is listed like any
+    other, and only a speech request answers 400 model_terms_required. So this sends one
+    three-character request, which counts against the model's daily request limit.
+    """
+    from voiced.errors import RateLimitError, TermsRequiredError
+    from voiced.groq.speech import SpeechRequest
+    from voiced.speak.fallback import notice_for
+    from voiced.speak.groqtts import decode_speech
+
+    speech = settings.speech
+    name = "Groq voice"
+    if settings.api_key is None and "groq.com" in speech.base_url:
+        return Check(name, "warn", "not checked: no API key")
+    request = SpeechRequest(model=speech.groq_model, input=PROBE_TEXT, voice=speech.groq_voice)
+    try:
+        async with GroqClient(options_from_settings(settings)) as client:
+            audio = await client.speech(request, max(PROBE_WAIT_S, speech.groq_first_byte_s))
+        clip = await asyncio.to_thread(decode_speech, [audio.data], 22050)
+    except AuthenticationError as exc:
+        return Check(name, "fail", f"the key was refused: {exc.message}", KEY_FIX)
+    except (TermsRequiredError, RateLimitError) as exc:
+        notice = notice_for(exc, speech.groq_model, speech.groq_first_byte_s)
+        outcome: Outcome = "warn" if isinstance(exc, RateLimitError) else "fail"
+        return Check(name, outcome, notice.message, notice.hint)
+    except VoicedError as exc:
+        fix = exc.hint or 'check [speech] groq_model and groq_voice, or set engine = "espeak"'
+        return Check(name, "fail", f"{speech.groq_model}: {exc.message}", fix)
+    detail = (
+        f"{speech.groq_model}, voice {speech.groq_voice}: first audio after "
+        f"{audio.first_byte_s * 1000:.0f} ms ({clip.seconds:.1f} s of speech for {PROBE_TEXT!r})"
+    )
+    if audio.first_byte_s > speech.groq_first_byte_s:
+        fix = "replies will fall back to espeak-ng; raise [speech] groq_first_byte_s"
+        return Check(name, "warn", detail + f", over {speech.groq_first_byte_s:g} s", fix)
+    return Check(name, "ok", detail)
 
 
 async def check_mcp(settings: Settings) -> list[Check]:
@@ -254,6 +307,8 @@ async def run_checks(settings: Settings) -> list[Check]:
     checks.append(check_listening(settings))
     checks.append(await check_voice(settings))
     checks += await check_mcp(settings)
+    if settings.speech.engine == "groq":
+        checks.append(await check_groq_voice(settings))
     checks.append(await check_daemon(settings))
     checks.append(await asyncio.to_thread(check_database, "history"))
     checks.append(await asyncio.to_thread(check_database, "timers"))

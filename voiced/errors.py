@@ -20,10 +20,12 @@
     │   └── ServiceError            systemctl or the service unit failed
     └── ApiError                    the API said no, or could not be reached
         ├── ConnectionFailedError   network unreachable, timeout, connection dropped
+        │   └── FirstByteTimeoutError  no audio within the Groq voice's first-byte budget
         ├── StreamError             an error event or malformed data inside an open stream
         ├── AuthenticationError     401
         ├── ModelNotFoundError      404 model_not_found
         │   └── ModelRetiredError   400 model_decommissioned
+        ├── TermsRequiredError      400 model_terms_required: the model's terms not accepted
         ├── RateLimitError          429 after the retries ran out
         ├── RequestTooLargeError    413
         ├── CapacityError           498 flex tier capacity exceeded
@@ -176,6 +178,10 @@ class ConnectionFailedError(ApiError):
     """The server could not be reached, timed out, or dropped the connection."""
 
 
+class FirstByteTimeoutError(ConnectionFailedError):
+    """The speech endpoint sent no audio within the time-to-first-byte budget."""
+
+
 class StreamError(ApiError):
     """An open stream carried an error event or data that could not be parsed."""
 
@@ -190,6 +196,10 @@ class ModelNotFoundError(ApiError):
 
 class ModelRetiredError(ModelNotFoundError):
     """The requested model has been decommissioned (400 model_decommissioned)."""
+
+
+class TermsRequiredError(ApiError):
+    """The model's terms have not been accepted in Groq's console (400 model_terms_required)."""
 
 
 class RateLimitError(ApiError):

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from tests.audio.pulse import PulseServer
-from tests.groqsim import GroqSim
+from tests.groqsim import ErrorReply, GroqSim
 from voiced.commands import doctor as doctor_command
 from voiced.config import Settings, load_settings
 from voiced.daemon.echo import LOAD_COMMAND
-from voiced.doctor import Check, run_checks
+from voiced.doctor import Check, check_groq_voice, run_checks
 
 
 @pytest.fixture
@@ -119,3 +119,48 @@ def test_the_command_prints_every_check_and_fails_on_a_problem(
     assert "✗ config" in out and "[chat] model must be a string" in out
     assert "✗ API key" in out and "fix:" in out
     assert out.rstrip().endswith("warning(s)")
+
+
+def groq_engine(settings: Settings) -> Settings:
+    return replace(settings, speech=replace(settings.speech, engine="groq"))
+
+
+async def test_with_the_groq_engine_one_tiny_speech_request_proves_the_voice(
+    groqsim: GroqSim, pulse: PulseServer, home: Path
+) -> None:
+    checks = by_name(await run_checks(groq_engine(settings_for(groqsim, home))))
+    voice = checks["Groq voice"]
+    assert voice.outcome == "ok", voice
+    assert "canopylabs/orpheus-v1-english, voice troy: first audio after" in voice.detail
+    assert checks["[speech] groq_model"].outcome == "ok"
+    assert "when the Groq voice fails" in checks["voice"].detail
+    [probe] = groqsim.requests_for("speech")
+    assert probe.json["input"] == "OK."
+
+
+async def test_with_espeak_no_speech_request_is_spent(
+    groqsim: GroqSim, pulse: PulseServer, home: Path
+) -> None:
+    checks = by_name(await run_checks(settings_for(groqsim, home)))
+    assert "Groq voice" not in checks and "[speech] groq_model" not in checks
+    assert groqsim.requests_for("speech") == []
+
+
+async def test_a_groq_voice_whose_terms_are_not_accepted_fails_with_the_console_link(
+    groqsim: GroqSim, home: Path
+) -> None:
+    groqsim.enqueue("speech", ErrorReply.terms_required("canopylabs/orpheus-v1-english"))
+    check = await check_groq_voice(groq_engine(settings_for(groqsim, home)))
+    assert check.outcome == "fail" and "terms" in check.detail
+    assert "https://console.groq.com/playground?model=canopylabs%2Forpheus-v1-english" in check.fix
+
+
+async def test_a_rate_limited_or_slow_groq_voice_is_a_warning(groqsim: GroqSim, home: Path) -> None:
+    settings = groq_engine(settings_for(groqsim, home))
+    groqsim.enqueue("speech", ErrorReply.rate_limited(retry_after=30))
+    limited = await check_groq_voice(settings)
+    assert limited.outcome == "warn" and "rate limited" in limited.detail
+    slow = replace(settings, speech=replace(settings.speech, groq_first_byte_s=0.05))
+    late = await check_groq_voice(slow)
+    assert late.outcome == "warn" and "over 0.05 s" in late.detail
+    assert "groq_first_byte_s" in late.fix

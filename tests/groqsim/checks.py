@@ -7,7 +7,15 @@ from collections.abc import Collection, Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from .models import AUDIO_EXTENSIONS, CHAT_REQUEST_FIELDS, MAX_PROMPT_CHARS, TRANSLATION_MODEL
+from .models import (
+    AUDIO_EXTENSIONS,
+    CHAT_REQUEST_FIELDS,
+    MAX_PROMPT_CHARS,
+    SPEECH_INPUT_LIMIT,
+    SPEECH_REQUEST_FIELDS,
+    SPEECH_VOICES,
+    TRANSLATION_MODEL,
+)
 from .replies import ErrorReply
 
 API_PREFIX = "/openai/v1"
@@ -15,9 +23,10 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", API_PREFIX + "/chat/completions"): "chat",
     ("POST", API_PREFIX + "/audio/transcriptions"): "transcriptions",
     ("POST", API_PREFIX + "/audio/translations"): "translations",
+    ("POST", API_PREFIX + "/audio/speech"): "speech",
     ("GET", API_PREFIX + "/models"): "models",
 }
-ROUTE_NAMES: tuple[str, ...] = ("chat", "transcriptions", "translations", "models")
+ROUTE_NAMES: tuple[str, ...] = ("chat", "transcriptions", "translations", "models", "speech")
 RESPONSE_FORMATS: tuple[str, ...] = ("json", "text", "verbose_json")
 
 
@@ -94,6 +103,46 @@ def check_chat(
     messages = obj.get("messages")
     if not isinstance(messages, list) or not messages:
         return ErrorReply(400, "property 'messages' is missing", param="messages"), obj
+    return None, obj
+
+
+def check_speech(
+    body: bytes,
+    strict_fields: bool,
+    models: Collection[Mapping[str, Any]],
+    decommissioned: Collection[str],
+) -> tuple[ErrorReply | None, dict[str, Any]]:
+    """Parse and check a text-to-speech request; returns (error or None, the request)."""
+    try:
+        obj = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return ErrorReply(400, f"failed to parse request body as JSON: {exc}"), {}
+    if not isinstance(obj, dict):
+        return ErrorReply(400, "request body must be a JSON object"), {}
+    if strict_fields:
+        unknown = sorted(set(obj) - SPEECH_REQUEST_FIELDS)
+        if unknown:
+            return ErrorReply(400, f"property '{unknown[0]}' is unsupported", param=unknown[0]), obj
+    model = obj.get("model")
+    error = check_model(model, models, decommissioned)
+    if error is not None:
+        return error, obj
+    voices = SPEECH_VOICES.get(str(model))
+    if voices is None:
+        return ErrorReply(400, f"model `{model}` does not support speech", param="model"), obj
+    text = obj.get("input")
+    if not isinstance(text, str) or not text.strip():
+        return ErrorReply(400, "property 'input' is missing", param="input"), obj
+    if len(text) > SPEECH_INPUT_LIMIT:
+        return ErrorReply(
+            400, f"input must be at most {SPEECH_INPUT_LIMIT} characters", param="input"
+        ), obj
+    if obj.get("voice") not in voices:
+        return ErrorReply(
+            400, f"voice must be one of [{', '.join(voices)}] for `{model}`", param="voice"
+        ), obj
+    if obj.get("response_format", "wav") != "wav":
+        return ErrorReply(400, "response_format must be wav", param="response_format"), obj
     return None, obj
 
 

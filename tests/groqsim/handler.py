@@ -19,15 +19,19 @@ from .replies import (
     ErrorReply,
     Raw,
     Recorded,
+    Speech,
     Stall,
     StreamFault,
     Transcript,
 )
+from .voice import speech_wav
 
 if TYPE_CHECKING:
     from .server import GroqSim, SimServer
 
 POLL_S = 0.02
+SPEECH_PIECE = 4096
+"""Bytes of audio per chunk of a speech response."""
 DEFAULT_CHAT = ChatReply(content="Hello from groqsim.")
 DEFAULT_TRANSCRIPT = Transcript(text="hello world")
 
@@ -133,6 +137,10 @@ class SimHandler(BaseHTTPRequestHandler):
             error, request = checks.check_chat(
                 self._body, sim.strict_fields, models, decommissioned
             )
+        elif error is None and route == "speech":
+            error, request = checks.check_speech(
+                self._body, sim.strict_fields, models, decommissioned
+            )
         elif error is None and route in ("transcriptions", "translations"):
             error = checks.check_audio(
                 route,
@@ -163,6 +171,8 @@ class SimHandler(BaseHTTPRequestHandler):
             self._chat(request, DEFAULT_CHAT if reply is None else reply)
         elif route == "models":
             self._models(reply if isinstance(reply, list) else models, model_id)
+        elif route == "speech":
+            self._speech(request, sim.speech_default if reply is None else reply)
         else:
             self._audio(route, DEFAULT_TRANSCRIPT if reply is None else reply)
 
@@ -249,6 +259,35 @@ class SimHandler(BaseHTTPRequestHandler):
             self._send_json(200, obj, transcript.headers)
         else:
             self._send_json(200, {"text": text, "x_groq": {"id": self._req_id}}, transcript.headers)
+
+    def _speech(self, request: dict[str, Any], reply: object) -> None:
+        """The text said by espeak-ng as WAV: the first byte after ``ttfb``, the rest paced."""
+        assert isinstance(reply, Speech)
+        body = speech_wav(str(request["input"]), str(request["voice"]), reply.rate)
+        self._set_status(200)
+        self.send_response(200)
+        self.send_header("Content-Type", "audio/wav")
+        self.send_header("Transfer-Encoding", "chunked")
+        self._send_common_headers(reply.headers)
+        if reply.headers_first:
+            self.end_headers()
+        self._pause_until(self._arrived + reply.ttfb)
+        if not reply.headers_first:
+            self.end_headers()
+        started = time.monotonic()
+        per_second = reply.rate * 2 * reply.realtime if reply.realtime else None
+        limit = len(body) if reply.drop_after is None else min(reply.drop_after, len(body))
+        sent = 0
+        while sent < limit:
+            if per_second is not None and sent:
+                self._pause_until(started + sent / per_second)
+            piece = body[sent : min(limit, sent + SPEECH_PIECE)]
+            self._chunk(piece)
+            sent += len(piece)
+        if reply.drop_after is not None:
+            self._drop()
+            return
+        self._end_chunks()
 
     def _models(self, models: list[dict[str, Any]], model_id: str | None) -> None:
         if model_id is None:

@@ -27,6 +27,8 @@ DEFAULT_MODELS: tuple[dict[str, Any], ...] = (
     _model("qwen/qwen3.8-27b", 1767225600, "Alibaba Cloud", 131072, 40960),
     _model("whisper-large-v3-turbo", 1728413088, "OpenAI", 448, 448),
     _model("whisper-large-v3", 1693721698, "OpenAI", 448, 448),
+    _model("canopylabs/orpheus-v1-english", 1766016000, "Canopy Labs", 4000, 50000),
+    _model("canopylabs/orpheus-arabic-saudi", 1766016000, "Canopy Labs", 4000, 50000),
 )
 
 DEFAULT_DECOMMISSIONED: frozenset[str] = frozenset(
@@ -107,3 +109,17 @@ CHAT_REQUEST_FIELDS: frozenset[str] = frozenset(
         "citation_options",
     }
 )
+
+SPEECH_VOICES: dict[str, tuple[str, ...]] = {
+    "canopylabs/orpheus-v1-english": ("autumn", "diana", "hannah", "austin", "daniel", "troy"),
+    "canopylabs/orpheus-arabic-saudi": ("abdullah", "fahad", "sultan", "lulwa", "noura", "aisha"),
+}
+"""The speech models and their voices."""
+
+SPEECH_REQUEST_FIELDS: frozenset[str] = frozenset(
+    {"model", "input", "voice", "response_format", "speed", "sample_rate"}
+)
+"""Properties of a speech request; Groq answers 400 to anything else."""
+
+SPEECH_INPUT_LIMIT = 200
+"""Longest speech input accepted, in characters (the limit reported for Orpheus on Groq)."""

@@ -8,6 +8,7 @@ import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import quote
 
 _ALNUM = string.ascii_lowercase + string.digits
 
@@ -96,6 +97,24 @@ class Transcript:
 
 
 @dataclass(frozen=True)
+class Speech:
+    """A successful speech reply: the request's text rendered by espeak-ng, sent as WAV.
+
+    The response starts ``ttfb`` seconds after the request arrived (with its headers, or,
+    with ``headers_first``, only its first byte of audio), then the audio follows at
+    ``realtime`` times real time (None: at once). ``drop_after`` hangs up once that many bytes
+    of the body were sent.
+    """
+
+    ttfb: float = 0.15
+    realtime: float | None = None
+    rate: int = 48000
+    headers_first: bool = False
+    drop_after: int | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ErrorReply:
     """An error response with Groq's envelope; the classmethods copy Groq's real errors."""
 
@@ -154,6 +173,16 @@ class ErrorReply:
                 "https://console.groq.com/settings/billing"
             )
         return cls(429, message, type="tokens", code="rate_limit_exceeded", headers=headers)
+
+    @classmethod
+    def terms_required(cls, model: str = "canopylabs/orpheus-v1-english") -> ErrorReply:
+        """400 model_terms_required: the organisation has not accepted the model's terms."""
+        return cls(
+            400,
+            f"The model `{model}` requires terms acceptance. Please have the org admin accept "
+            f"the terms at https://console.groq.com/playground?model={quote(model, safe='')}",
+            code="model_terms_required",
+        )
 
     @classmethod
     def unauthorized(cls) -> ErrorReply:
@@ -333,3 +362,4 @@ class Recorded:
 ChatScript = ChatReply | ErrorReply | StreamFault | Stall | Raw | Endless
 AudioScript = Transcript | ErrorReply | Stall | Raw | Endless
 ModelsScript = list[dict[str, Any]] | ErrorReply | Stall | Raw | Endless
+SpeechScript = Speech | ErrorReply | Stall | Raw | Endless

@@ -28,6 +28,7 @@ from .replies import (
     ErrorReply,
     Raw,
     Recorded,
+    Speech,
     Stall,
     StreamFault,
     Transcript,
@@ -42,6 +43,7 @@ _ALLOWED: dict[str, tuple[type, ...]] = {
     "transcriptions": (Transcript, ErrorReply, Stall, Raw, Endless),
     "translations": (Transcript, ErrorReply, Stall, Raw, Endless),
     "models": (list, ErrorReply, Stall, Raw, Endless),
+    "speech": (Speech, ErrorReply, Stall, Raw, Endless),
 }
 
 
@@ -127,6 +129,8 @@ class GroqSim:
         self.ratelimit: dict[str, str] = dict(DEFAULT_RATELIMIT)
         self.upload_limit: int = DEFAULT_UPLOAD_LIMIT
         self.strict_fields = True
+        self.speech_default = Speech()
+        """How a speech request is answered when no reply is queued for it."""
         self._host = host
         self._port = port
         self._lock = threading.Condition()

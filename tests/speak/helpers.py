@@ -5,19 +5,20 @@ from __future__ import annotations
 import asyncio
 
 from voiced.speak.playback import Clip
-from voiced.speak.tts import EspeakTTS
+from voiced.speak.tts import EspeakTTS, TextToSpeech
 
 
 class KeepingTTS:
-    """EspeakTTS that remembers every clip it rendered (the exact audio that was played).
+    """A real engine (espeak-ng by default) that remembers every clip it rendered (the exact
+    audio that was played).
 
     Args:
         tts: The real engine.
         hold_after: Renders after this many wait for ``release`` before returning (None: never).
     """
 
-    def __init__(self, tts: EspeakTTS | None = None, hold_after: int | None = None) -> None:
-        self.tts = tts or EspeakTTS()
+    def __init__(self, tts: TextToSpeech | None = None, hold_after: int | None = None) -> None:
+        self.tts: TextToSpeech = tts or EspeakTTS()
         self.clips: list[Clip] = []
         self.texts: list[str] = []
         self.hold_after = hold_after

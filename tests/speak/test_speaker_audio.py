@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import os
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -15,16 +15,22 @@ import pytest
 from tests.audio.fixture import pulse  # noqa: F401
 from tests.audio.pulse import PulseServer
 from tests.audio.signals import best_alignment
-from tests.groqsim import ChatReply, GroqSim
+from tests.groqsim import ChatReply, ErrorReply, GroqSim, Speech
+from tests.groqsim.process import SimProcess, sim_process
 from tests.speak.helpers import KeepingTTS
 from tests.speak.monitor import RATE, TimedRecording
 from voiced.audio.player import Player
 from voiced.config import AudioSettings, Settings
+from voiced.credentials import Secret
 from voiced.errors import AudioDeviceError
-from voiced.groq import ChatRequest, GroqClient, Message
+from voiced.groq import ChatRequest, ClientOptions, GroqClient, Message
 from voiced.speak.earcons import load
 from voiced.speak.factory import open_speaker
+from voiced.speak.fallback import FallbackTTS
+from voiced.speak.groqtts import GroqTTS
+from voiced.speak.playback import Clip
 from voiced.speak.speaker import Speaker, SpokenReply
+from voiced.speak.tts import EspeakTTS, TextToSpeech
 
 REPLY = (
     "Lima is the capital of Peru, on the Pacific coast. About ten million people live there. "
@@ -42,6 +48,30 @@ def player(pulse: PulseServer) -> Iterator[Player]:  # noqa: F811
     output.open()
     yield output
     output.close()
+
+
+def speech_client(sim: SimProcess) -> GroqClient:
+    url = sim.api_url
+    return GroqClient(ClientOptions(url, url, Secret(sim.api_key), speech_url=url))
+
+
+@pytest.fixture
+async def groq_client() -> AsyncIterator[GroqClient]:
+    """A client of a loopback server in a child process (as Groq is in another machine)."""
+    with sim_process() as sim:
+        async with speech_client(sim) as client:
+            yield client
+
+
+@pytest.fixture(params=["espeak", "groq"])
+def voice(request: pytest.FixtureRequest) -> Callable[[], TextToSpeech]:
+    """Makes the engine a test speaks with: espeak-ng, or Groq's voice through the real client
+    and the loopback server (its audio is espeak-ng too, in another voice, sent as a 48 kHz
+    WAV after 150 ms, and resampled by voiced)."""
+    if request.param == "espeak":
+        return EspeakTTS
+    client: GroqClient = request.getfixturevalue("groq_client")
+    return lambda: GroqTTS(client, "canopylabs/orpheus-v1-english", "troy", first_byte_s=1.5)
 
 
 @pytest.fixture
@@ -64,11 +94,11 @@ async def sound_after(monitor: TimedRecording, index: int = 0, within: float = 5
 
 
 async def long_reply_playing(
-    player: Player, monitor: TimedRecording
+    player: Player, monitor: TimedRecording, voice: Callable[[], TextToSpeech]
 ) -> tuple[KeepingTTS, Speaker, SpokenReply, int]:
     """Start speaking ``LONG`` and let it play for 0.8 s; return the parts and where its
     sound began in the recording."""
-    tts = KeepingTTS()
+    tts = KeepingTTS(voice())
     speaker = Speaker(tts, player)
     reply = speaker.reply()
     reply.feed(LONG)
@@ -78,9 +108,9 @@ async def long_reply_playing(
 
 
 async def test_played_audio_is_each_rendered_clip_back_to_back(
-    player: Player, monitor: TimedRecording
+    player: Player, monitor: TimedRecording, voice: Callable[[], TextToSpeech]
 ) -> None:
-    tts = KeepingTTS()
+    tts = KeepingTTS(voice())
     result = await asyncio.wait_for(Speaker(tts, player).speak_stream(trickle(REPLY)), 20)
     await asyncio.sleep(0.1)
     recorded = monitor.stop()
@@ -97,9 +127,9 @@ async def test_played_audio_is_each_rendered_clip_back_to_back(
 
 
 async def test_stop_mid_reply_silences_within_50_ms_and_the_rest_never_plays(
-    player: Player, monitor: TimedRecording
+    player: Player, monitor: TimedRecording, voice: Callable[[], TextToSpeech]
 ) -> None:
-    tts, speaker, reply, start = await long_reply_playing(player, monitor)
+    tts, speaker, reply, start = await long_reply_playing(player, monitor, voice)
     stopped_at = time.monotonic()
     speaker.stop()
     result = await asyncio.wait_for(reply.finish(), 5)
@@ -123,9 +153,9 @@ async def test_stop_mid_reply_silences_within_50_ms_and_the_rest_never_plays(
 
 
 async def test_hold_silences_at_once_and_release_plays_on_from_the_cut_word(
-    player: Player, monitor: TimedRecording
+    player: Player, monitor: TimedRecording, voice: Callable[[], TextToSpeech]
 ) -> None:
-    tts, speaker, reply, start = await long_reply_playing(player, monitor)
+    tts, speaker, reply, start = await long_reply_playing(player, monitor, voice)
     held_at = time.monotonic()
     speaker.hold()
     await asyncio.sleep(0.6)
@@ -158,9 +188,9 @@ def sound_after_in(recorded: np.ndarray, index: int) -> int:
 
 
 async def test_a_chunk_rendered_after_the_stop_is_never_played(
-    player: Player, monitor: TimedRecording
+    player: Player, monitor: TimedRecording, voice: Callable[[], TextToSpeech]
 ) -> None:
-    tts = KeepingTTS(hold_after=1)  # the second render finishes only after the stop
+    tts = KeepingTTS(voice(), hold_after=1)  # the second render finishes only after the stop
     speaker = Speaker(tts, player)
     reply = speaker.reply()
     reply.feed(LONG)
@@ -270,3 +300,42 @@ async def test_a_missing_speaker_device_is_a_clear_error(pulse: PulseServer) -> 
     with pytest.raises(AudioDeviceError, match="no such card"):
         async with open_speaker(settings):
             pass
+
+
+class KeepingEspeak(EspeakTTS):
+    """espeak-ng that keeps every clip it rendered."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clips: list[Clip] = []
+
+    async def render(self, text: str) -> Clip:
+        clip = await super().render(text)
+        self.clips.append(clip)
+        return clip
+
+
+def one_then_rate_limited(sim: GroqSim) -> None:
+    sim.enqueue("speech", Speech(), ErrorReply.rate_limited(retry_after=30))
+
+
+async def test_a_reply_whose_groq_voice_fails_is_finished_by_espeak_at_the_speaker(
+    player: Player, monitor: TimedRecording
+) -> None:
+    espeak = KeepingEspeak()
+    with sim_process(one_then_rate_limited) as sim:
+        async with speech_client(sim) as client:
+            groq = KeepingTTS(GroqTTS(client, "canopylabs/orpheus-v1-english", "troy"))
+            speaker = Speaker(FallbackTTS(groq, espeak, first_byte_s=1.5), player)
+            result = await asyncio.wait_for(speaker.speak_stream(trickle(REPLY)), 20)
+    await asyncio.sleep(0.1)
+    recorded = monitor.stop()
+
+    assert [c.status for c in result.chunks] == ["played"] * 5
+    assert len(groq.clips) == 1 and len(espeak.clips) == 4  # the failed chunk and the rest
+    lags = []
+    for clip in groq.clips + espeak.clips:
+        lag, correlation = best_alignment(recorded, clip.samples)
+        assert correlation >= 0.95, f"{correlation:.3f} for {clip.seconds:.2f} s clip"
+        lags.append(lag)
+    assert lags == sorted(lags)  # Groq's first, then espeak-ng's, in order

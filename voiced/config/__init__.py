@@ -22,7 +22,14 @@ from voiced.config.assistant import (
     DaemonSettings,
     ToolSettings,
 )
-from voiced.config.audio import PHANTOM_PHRASES, AudioSettings, ListenSettings, SpeechSettings
+from voiced.config.audio import (
+    ORPHEUS_VOICES,
+    PHANTOM_PHRASES,
+    AudioSettings,
+    ListenSettings,
+    SpeechEngine,
+    SpeechSettings,
+)
 from voiced.config.checks import Check, Url, check_of, mask_url
 from voiced.config.loader import (
     SECTIONS,
@@ -38,6 +45,7 @@ from voiced.config.wake import WakeSettings
 
 __all__ = [
     "GROQ_API_ROOT",
+    "ORPHEUS_VOICES",
     "PHANTOM_PHRASES",
     "SECTIONS",
     "AudioSettings",
@@ -53,6 +61,7 @@ __all__ = [
     "ReasoningEffort",
     "ReasoningFormat",
     "Settings",
+    "SpeechEngine",
     "SpeechSettings",
     "SttSettings",
     "ToolSettings",

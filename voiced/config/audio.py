@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
+from voiced.config.api import GROQ_API_ROOT, MODEL_ID
 from voiced.config.checks import (
     Device,
     Names,
     Text,
+    Url,
     above,
     between,
     check_fields,
@@ -15,6 +18,14 @@ from voiced.config.checks import (
     steps,
 )
 from voiced.errors import ConfigError
+
+SpeechEngine = Literal["espeak", "groq"]
+
+ORPHEUS_VOICES: dict[str, tuple[str, ...]] = {
+    "canopylabs/orpheus-v1-english": ("autumn", "diana", "hannah", "austin", "daniel", "troy"),
+    "canopylabs/orpheus-arabic-saudi": ("abdullah", "fahad", "sultan", "lulwa", "noura", "aisha"),
+}
+"""The voices of Groq's Orpheus speech models (Groq has no endpoint that lists them)."""
 
 
 @dataclass(frozen=True)
@@ -155,6 +166,27 @@ class SpeechSettings:
     """Speech volume from 0.0 (silent) to 1.0 (full)."""
     earcons: bool = True
     """Play the short sounds for listening started, listening stopped and error."""
+    engine: SpeechEngine = "espeak"
+    """Who speaks: "espeak" (espeak-ng on this machine: offline, unlimited, robotic) or
+    "groq" (Groq's neural Orpheus voices over the network, one request per sentence; falls
+    back to espeak-ng for the rest of a reply when Groq fails or is slow)."""
+    groq_model: str = setting("canopylabs/orpheus-v1-english", MODEL_ID)
+    """Groq speech model for engine = "groq" (its terms must be accepted once in Groq's
+    console): canopylabs/orpheus-v1-english or canopylabs/orpheus-arabic-saudi."""
+    groq_voice: str = setting("troy", Text(max_chars=100))
+    """Voice of groq_model (`voiced voices --engine groq`), e.g. "troy", "autumn"."""
+    groq_first_byte_s: float = setting(1.5, above(0, at_most=30, unit="seconds"))
+    """Seconds Groq may take to start sending a sentence's audio (retries included) before
+    that sentence and the rest of the reply are said by espeak-ng instead."""
+    base_url: str = setting(GROQ_API_ROOT, Url())
+    """API root for engine = "groq" (GROQ_BASE_URL applies here too)."""
 
     def __post_init__(self) -> None:
         check_fields(self, "speech")
+        voices = ORPHEUS_VOICES.get(self.groq_model)
+        if voices is not None and self.groq_voice not in voices:
+            raise ConfigError(
+                f"[speech] groq_voice must be one of {', '.join(voices)} for "
+                f"{self.groq_model}, got {self.groq_voice!r}",
+                "run `voiced voices --engine groq` to list them",
+            )

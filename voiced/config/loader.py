@@ -151,7 +151,7 @@ def load_settings(env: typing.Mapping[str, str] | None = None) -> Settings:
         sections[name] = build_section(path, name, SECTIONS[name], value)
 
     base_override = groq_base_url(env)
-    for name in ("chat", "stt"):
+    for name in ("chat", "stt", "speech"):
         section = sections.get(name) or SECTIONS[name]()
         if base_override and "base_url" not in raw.get(name, {}):
             section = replace(section, base_url=base_override + "/openai/v1")

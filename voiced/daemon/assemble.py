@@ -106,7 +106,7 @@ class AssembledEngine:
         meter = Meter(d.publish, lambda: self.pipeline.upcoming_turn if self.pipeline else 1)
         client = PipelineClient(options_from_settings(settings), meter)
         stack.push_async_callback(client.aclose)
-        tts = CachingTTS(tts_for(settings))
+        tts = CachingTTS(tts_for(settings, client, d))
         tts.unsay = lambda text: unsay_wake_word(text, d.controls.wake_word)
         speaker = Speaker(
             tts, output or await open_player(stack, settings, d), earcons=settings.speech.earcons
@@ -198,7 +198,7 @@ class AssembledEngine:
             _say_if_raw_is_parsed(conversation, d)
             client.options = options_from_settings(new)
             transcriber.settings, transcriber.model = new.stt, new.stt.model
-            tts.inner = tts_for(new)
+            tts.inner = tts_for(new, client, d)
             broker.voice = new.tools.voice_confirm
             broker.window_s = new.tools.voice_confirm_window_s
             mcp.reload(new)

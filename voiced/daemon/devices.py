@@ -15,12 +15,15 @@ from voiced.daemon.echo import input_is_echo_cancelled, sound_server
 from voiced.daemon.speech import CachingTTS
 from voiced.errors import VoicedError
 from voiced.protocol.reports import ErrorReport, LogRecord
+from voiced.speak.fallback import FallbackNotice, FallbackTTS
 from voiced.speak.speaker import AudioOutput
 from voiced.speak.tts import EspeakTTS
 
 if TYPE_CHECKING:
     from voiced.audio.capture import CaptureEvent
     from voiced.daemon.app import Daemon
+    from voiced.groq.client import GroqClient
+    from voiced.speak.factory import Voice
 
 OPEN_S = 10.0
 """How long the speaker may take to open."""
@@ -49,16 +52,22 @@ def _capture_event(daemon: Daemon, event: CaptureEvent) -> None:
         daemon.publish(LogRecord(level=level, message=event.message))
 
 
-def tts_for(settings: Settings) -> EspeakTTS:
-    """The voice from ``[speech]``."""
+def tts_for(settings: Settings, client: GroqClient, daemon: Daemon) -> Voice:
+    """The voice from ``[speech]``; Groq's speaks through ``client``, and when espeak-ng takes
+    over from it the TUI is told (an ``error`` event, code ``voice_fallback``)."""
     from voiced.speak.factory import tts_from_settings
 
-    return tts_from_settings(settings)
+    def told(notice: FallbackNotice) -> None:
+        daemon.publish(ErrorReport(code="voice_fallback", message=notice.message, hint=notice.hint))
+
+    return tts_from_settings(settings, client, told)
 
 
 def espeak_of(cache: CachingTTS) -> EspeakTTS:
-    """The espeak-ng engine behind the cache."""
+    """The espeak-ng engine behind the cache (Groq's voice falls back to it)."""
     inner = cache.inner
+    if isinstance(inner, FallbackTTS):
+        return inner.fallback
     if not isinstance(inner, EspeakTTS):
         raise TypeError("the pipeline speaks with espeak-ng")
     return inner

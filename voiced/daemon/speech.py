@@ -13,7 +13,7 @@ from voiced.speak.chunker import Chunker
 from voiced.speak.cleaner import SpeechCleaner
 from voiced.speak.playback import Clip
 from voiced.speak.speaker import SpokenReply
-from voiced.speak.tts import TextToSpeech
+from voiced.speak.tts import TextToSpeech, reply_voice
 
 FORESIGHT_CHUNKS = 2
 """Chunks of a speculative reply rendered before the turn is confirmed."""
@@ -33,27 +33,54 @@ class CachingTTS:
         self.unsay: Callable[[str], str] = lambda text: text
         """Rewrites a chunk before it is rendered (so voiced never says its wake word)."""
         self._ahead: dict[str, asyncio.Task[Clip]] = {}
+        self._voice: TextToSpeech | None = None  # the next reply's voice, once used ahead
 
     def prerender(self, text: str) -> None:
-        """Start rendering ``text`` now; a later :meth:`render` of it takes the result."""
+        """Start rendering ``text`` now; a later :meth:`render` of it takes the result.
+
+        The renders ahead use the voice the next :meth:`for_reply` hands out, so a reply
+        whose first chunk fell back to espeak-ng goes on with it.
+        """
+        if self._voice is None:
+            self._voice = reply_voice(self.inner)
         if text not in self._ahead:
-            self._ahead[text] = asyncio.create_task(self.inner.render(self.unsay(text)))
+            self._ahead[text] = asyncio.create_task(self._voice.render(self.unsay(text)))
 
     def forget(self) -> None:
         """Drop whatever was rendered ahead (the speculation was wrong)."""
         for task in self._ahead.values():
             task.cancel()
         self._ahead.clear()
+        self._voice = None
+
+    def for_reply(self) -> TextToSpeech:
+        """What renders one reply's chunks: the renders ahead, then that reply's voice."""
+        voice, self._voice = self._voice or reply_voice(self.inner), None
+        return _CachedReply(self, voice)
 
     async def render(self, text: str) -> Clip:
         """Return the audio for ``text``, from the renders made ahead when there is one."""
+        return await self.render_with(self.inner, text)
+
+    async def render_with(self, voice: TextToSpeech, text: str) -> Clip:
+        """:meth:`render`, with ``voice`` rendering what was not rendered ahead."""
         if self.on_render is not None:
             self.on_render(text)
         ahead = self._ahead.pop(text, None)
         if ahead is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 return await ahead
-        return await self.inner.render(self.unsay(text))
+        return await voice.render(self.unsay(text))
+
+
+class _CachedReply:
+    """One reply's chunks through the cache, with the reply's own voice."""
+
+    def __init__(self, cache: CachingTTS, voice: TextToSpeech) -> None:
+        self.cache, self.voice = cache, voice
+
+    async def render(self, text: str) -> Clip:
+        return await self.cache.render_with(self.voice, text)
 
 
 async def foresee(deltas: AsyncIterator[ChatDelta], tts: CachingTTS) -> None:

@@ -1,4 +1,4 @@
-"""Async client for Groq's OpenAI-compatible API: chat, speech to text, models."""
+"""Async client for Groq's OpenAI-compatible API: chat, speech to and from text, models."""
 
 from voiced.groq.client import ClientOptions, GroqClient
 from voiced.groq.models import (
@@ -15,6 +15,7 @@ from voiced.groq.models import (
     Word,
 )
 from voiced.groq.ratelimit import RateLimit
+from voiced.groq.speech import SpeechAudio, SpeechRequest
 
 __all__ = [
     "ChatCompletion",
@@ -25,6 +26,8 @@ __all__ = [
     "Message",
     "ModelInfo",
     "RateLimit",
+    "SpeechAudio",
+    "SpeechRequest",
     "ToolCall",
     "Transcription",
     "TranscriptionRequest",

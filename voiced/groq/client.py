@@ -1,7 +1,8 @@
-"""GroqClient: one shared async httpx client for chat, speech to text and the models list."""
+"""GroqClient: one shared async httpx client for chat, speech to and from text, and models."""
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 from dataclasses import dataclass
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import httpx
 
 from voiced import logs
-from voiced.config import Settings
+from voiced.config import GROQ_API_ROOT, Settings
 from voiced.credentials import Secret
 from voiced.errors import ConfigError, InputError, MissingKeyError
 from voiced.groq import parse
@@ -26,6 +27,7 @@ from voiced.groq.models import (
 )
 from voiced.groq.ratelimit import RateLimit
 from voiced.groq.sender import Sender, Sleep
+from voiced.groq.speech import SpeechAudio, SpeechRequest, first_byte_error, read_audio
 from voiced.groq.stream import ChatStream
 
 
@@ -42,6 +44,7 @@ class ClientOptions:
         max_retries: Retries after transient failures.
         request_deadline: Seconds one request may take in all, retries included.
         stream_idle_timeout: Seconds a streamed reply may go without a token.
+        speech_url: API root for text to speech.
     """
 
     chat_url: str
@@ -52,6 +55,7 @@ class ClientOptions:
     max_retries: int = 2
     request_deadline: float = 300.0
     stream_idle_timeout: float = 20.0
+    speech_url: str = GROQ_API_ROOT
 
 
 class GroqClient:
@@ -87,6 +91,15 @@ class GroqClient:
             limits=self._limits,
             **kwargs,
         )
+        # Speech has a sender of its own, so the speech model's rate limits (tighter, and per
+        # model) never stand in for the chat model's in ``ratelimit``.
+        self._speech_sender = Sender(
+            self._http,
+            options.max_retries,
+            backoff_base=backoff_base,
+            limits=self._limits,
+            **kwargs,
+        )
 
     async def __aenter__(self) -> GroqClient:
         return self
@@ -105,7 +118,7 @@ class GroqClient:
 
     @property
     def attempts(self) -> int:
-        """How many HTTP requests this client has sent, retries included."""
+        """How many HTTP requests this client has sent, retries included (speech apart)."""
         return self._sender.attempts
 
     async def chat(self, request: ChatRequest) -> ChatCompletion:
@@ -187,6 +200,50 @@ class GroqClient:
         reply = await self._sender.fetch(build)
         return parse.models(reply.body, reply.request_id)
 
+    async def speech(
+        self,
+        request: SpeechRequest,
+        first_byte_s: float | None = None,
+        total_s: float | None = None,
+    ) -> SpeechAudio:
+        """Have ``request.input`` spoken; return the WAV file.
+
+        Retries follow the usual policy, but only while they fit in ``first_byte_s``: a 429
+        whose ``retry-after`` would pass it fails at once.
+
+        Args:
+            request: Model, text (at most 200 characters) and voice.
+            first_byte_s: Seconds from now by which the first byte of audio must arrive;
+                None allows the whole request deadline.
+            total_s: Seconds from now by which all of the audio must have arrived (within
+                the request deadline); None allows the whole request deadline.
+
+        Raises:
+            InputError: The text is empty or too long (checked before anything is sent).
+            ConfigError: The key would go over plain http to another machine.
+            FirstByteTimeoutError: No audio arrived within ``first_byte_s``.
+            TermsRequiredError: The model's terms have not been accepted (400).
+            ApiError: The request failed otherwise, ran past its deadline, or sent no audio.
+        """
+        request.check()
+        body = request.to_body()
+        began = asyncio.get_running_loop().time()
+        deadline = self._sender.deadline()
+        if total_s is not None:
+            deadline = min(deadline, began + total_s)
+        first_by = deadline if first_byte_s is None else min(deadline, began + first_byte_s)
+        budget = first_byte_s if first_byte_s is not None else self._limits.deadline_s
+
+        def build() -> httpx.Request:
+            return self._http.build_request(
+                "POST", self._url("speech", "audio/speech"), json=body, headers=self._auth("speech")
+            )
+
+        response = await self._speech_sender.open(
+            build, first_by, expired=lambda host: first_byte_error(host, budget)
+        )
+        return await read_audio(response, began, first_by, deadline, budget)
+
     def _post_json(self, endpoint: str, body: dict[str, Any]) -> httpx.Request:
         return self._http.build_request(
             "POST",
@@ -195,13 +252,17 @@ class GroqClient:
             headers=self._auth(endpoint),
         )
 
+    def _root(self, endpoint: str) -> str:
+        if endpoint == "speech":
+            return self.options.speech_url
+        return self.options.chat_url if endpoint == "chat" else self.options.stt_url
+
     def _url(self, endpoint: str, path: str) -> str:
-        root = self.options.chat_url if endpoint == "chat" else self.options.stt_url
-        return f"{root.rstrip('/')}/{path}"
+        return f"{self._root(endpoint).rstrip('/')}/{path}"
 
     def _auth(self, endpoint: str) -> dict[str, str]:
         key = self.options.api_key
-        root = self.options.chat_url if endpoint == "chat" else self.options.stt_url
+        root = self._root(endpoint)
         if key is None:
             if httpx.URL(root).host.endswith("groq.com"):
                 raise MissingKeyError("no Groq API key is set", KEY_HINT)
@@ -281,4 +342,5 @@ def options_from_settings(settings: Settings) -> ClientOptions:
         max_retries=settings.network.max_retries,
         request_deadline=settings.network.request_deadline,
         stream_idle_timeout=settings.network.stream_idle_timeout,
+        speech_url=settings.speech.base_url,
     )

@@ -22,6 +22,7 @@ from voiced.errors import (
     RateLimitError,
     RequestTooLargeError,
     ServerError,
+    TermsRequiredError,
 )
 from voiced.groq.ratelimit import RateLimit
 from voiced.logs import redact
@@ -117,6 +118,13 @@ def error_for(
         return AuthenticationError(f"the API key was rejected (401){ref}", KEY_HINT, details)
     if code == "model_decommissioned":
         return ModelRetiredError(f"{said}{ref}", "run `voiced models` and pick another", details)
+    if code == "model_terms_required":
+        return TermsRequiredError(
+            f"the model's terms have not been accepted: {said}{ref}",
+            "an admin of the Groq organisation accepts them once in the console "
+            "(https://console.groq.com/playground, pick the model), then try again",
+            details,
+        )
     if status == 404 and code in ("model_not_found", None) and "model" in said.lower():
         return ModelNotFoundError(f"{said}{ref}", "run `voiced models` to list models", details)
     if status == 429:

@@ -100,21 +100,32 @@ class Sender:
         assert body is not None
         return Reply(response.status_code, response.headers, body)
 
-    async def open(self, build: Callable[[], httpx.Request], deadline: float) -> httpx.Response:
+    async def open(
+        self,
+        build: Callable[[], httpx.Request],
+        deadline: float,
+        expired: Callable[[str], Exception] | None = None,
+    ) -> httpx.Response:
         """Send the request and return once its headers are in, the body left to stream.
 
         Args:
             build: Makes a fresh request for each attempt.
-            deadline: ``loop.time()`` by which the whole exchange must be over.
+            deadline: ``loop.time()`` by which the headers must be in; no retry waits past it.
+            expired: Makes the error (from the host's name) for a deadline that passed; the
+                request deadline's by default.
 
         Raises:
             ApiError: A typed error once the request failed for good or ran past its deadline.
         """
-        response, _ = await self._within(build, deadline, stream=True)
+        response, _ = await self._within(build, deadline, stream=True, expired=expired)
         return response
 
     async def _within(
-        self, build: Callable[[], httpx.Request], deadline: float, stream: bool
+        self,
+        build: Callable[[], httpx.Request],
+        deadline: float,
+        stream: bool,
+        expired: Callable[[str], Exception] | None = None,
     ) -> tuple[httpx.Response, bytes | None]:
         sent: list[httpx.Request] = []
         timer = asyncio.timeout_at(deadline)
@@ -125,6 +136,8 @@ class Sender:
             if not timer.expired():
                 raise
             host = sent[-1].url.host if sent else "the server"
+            if expired is not None:
+                raise expired(host) from exc
             raise deadline_error(host, self.limits.deadline_s) from exc
 
     async def _attempts(

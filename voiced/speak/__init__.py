@@ -1,4 +1,5 @@
-"""Speaking: reply text cleaned and chunked, rendered by espeak-ng, played and stoppable.
+"""Speaking: reply text cleaned and chunked, rendered by espeak-ng or Groq's voice, played
+and stoppable.
 
 ``voiced.speak.factory.open_speaker(settings)`` gives a ready Speaker (it is not imported
 here, so that ``voiced.audio.player`` can import this package's playback bookkeeping).

@@ -13,7 +13,7 @@ from voiced.speak.chunker import Chunker
 from voiced.speak.cleaner import SpeechCleaner
 from voiced.speak.earcons import EarconName, Earcons
 from voiced.speak.playback import Clip, Playback
-from voiced.speak.tts import TextToSpeech
+from voiced.speak.tts import TextToSpeech, reply_voice
 
 AUDIBLE = 200
 """int16 level above which a rendered sample counts as speech (for trailing-silence checks)."""
@@ -179,7 +179,8 @@ class Speaker:
     """Speaks text and streamed replies; ``stop()`` silences it at once.
 
     Args:
-        tts: Renders chunks to audio (EspeakTTS in voiced).
+        tts: Renders chunks to audio (EspeakTTS, or Groq's voice with espeak-ng behind it);
+            an engine with ``for_reply()`` gets a fresh one for each reply.
         output: Plays the audio (Player) or stores it (WavFileOutput).
         cleaner: Builds the speech cleaner for each reply.
         earcons: Whether ``earcon()`` plays anything ([speech] earcons).
@@ -203,7 +204,7 @@ class Speaker:
 
     def reply(self) -> SpokenReply:
         """Start speaking a reply whose text will be fed piece by piece."""
-        return SpokenReply(self.tts, self.output.begin(), self._cleaner())
+        return SpokenReply(reply_voice(self.tts), self.output.begin(), self._cleaner())
 
     async def speak_stream(self, deltas: AsyncIterable[str]) -> SpokenResult:
         """Speak a reply as its text streams in; the first clause plays before the rest arrives.

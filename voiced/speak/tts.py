@@ -1,9 +1,9 @@
-"""Text to speech: chunks rendered to audio by pyttsx3 and espeak-ng in the worker thread."""
+"""Text to speech: the engine protocol, and espeak-ng (through pyttsx3) in the worker thread."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from voiced.errors import SpeechSynthesisError
 from voiced.speak.playback import Clip
@@ -21,6 +21,21 @@ class TextToSpeech(Protocol):
     async def render(self, text: str) -> Clip:
         """Return the audio for ``text``."""
         ...
+
+
+@runtime_checkable
+class VoicePerReply(Protocol):
+    """An engine whose state lasts one reply (a voice that, once it failed, is replaced by
+    another for the rest of the reply): each reply renders through its own ``for_reply()``."""
+
+    def for_reply(self) -> TextToSpeech:
+        """The engine for one reply's chunks."""
+        ...
+
+
+def reply_voice(tts: TextToSpeech) -> TextToSpeech:
+    """What renders one reply's chunks: ``tts.for_reply()`` when it has one, else ``tts``."""
+    return tts.for_reply() if isinstance(tts, VoicePerReply) else tts
 
 
 class EspeakTTS:
