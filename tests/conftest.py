@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -23,6 +23,17 @@ class SleepRecorder:
 
     async def __call__(self, seconds: float) -> None:
         self.waits.append(seconds)
+
+
+@pytest.fixture(autouse=True)
+def _forget_protected_secrets() -> Iterator[None]:
+    """Secrets a test protects are scrubbed process-wide: forget them after it, so one test's
+    key never masks another test's text."""
+    from voiced import logs
+
+    known = list(logs.redaction().secrets)  # type: ignore[attr-defined]
+    yield
+    logs.redaction().secrets[:] = known  # type: ignore[attr-defined]
 
 
 @pytest.fixture

@@ -15,6 +15,9 @@ from voiced.credentials import Secret
 KEY_SHAPE = re.compile(r"gsk_[A-Za-z0-9_\-]{4,}")
 """Anything shaped like a Groq key, known to this process or not."""
 KEY_MASK = "gsk_[redacted]"
+MIN_SECRET = 8
+"""Shorter values are not scrubbed from text: masking every "k" or "abc" in every log line
+would hide everything and protect nothing (a real key is much longer)."""
 
 
 class RedactSecrets(logging.Filter):
@@ -53,8 +56,11 @@ _REDACT = RedactSecrets([])
 
 
 def protect(secret: Secret | None) -> None:
-    """Scrub this secret from every log record and every redacted text from now on."""
-    if secret is not None and secret.reveal() and secret not in _REDACT.secrets:
+    """Scrub this secret from every log record and every redacted text from now on (one
+    shorter than :data:`MIN_SECRET` characters is not scrubbed)."""
+    if secret is None or len(secret.reveal()) < MIN_SECRET:
+        return
+    if secret not in _REDACT.secrets:
         _REDACT.secrets.append(secret)
         # Longest first: a secret that is part of another must not cut that one open.
         _REDACT.secrets.sort(key=lambda known: len(known.reveal()), reverse=True)

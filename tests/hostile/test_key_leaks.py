@@ -285,3 +285,8 @@ def test_a_redirect_is_not_followed_and_says_where_it_points(voiced: Voiced) -> 
     line = one_line_error(result.stderr)
     assert "answered 307, a redirect to https://elsewhere.example/v1/chat" in line
     assert len(voiced.sim.requests) == 1
+
+
+def test_a_value_too_short_to_be_a_key_does_not_mask_every_text() -> None:
+    logs.protect(Secret("k"))
+    assert logs.redact("the key gsk_…Zq8x was saved") == "the key gsk_…Zq8x was saved"
