@@ -91,10 +91,29 @@ class ListenSettings:
     """Silero speech probability (0–1) a 32 ms chunk needs to count as speech."""
     confirm_ms: int = setting(64, above(0, at_most=1000, unit="ms"))
     """Audio Silero must judge as speech before an utterance opens, in ms (32 ms chunks)."""
-    confirm_end: bool = False
-    """Let Silero end utterances too: a frame is voiced only while Silero also hears speech.
-    Ends speech over music or TV (which otherwise runs on to max_utterance_s), for about
-    0.7 % of a core while someone speaks; needs confirm_speech."""
+    confirm_end: bool = True
+    """End utterances on speech evidence, not on the sound level: inside an utterance a frame
+    is voiced only while Silero hears speech, so speech over music or TV ends on the last word
+    and a quiet speaker right after start-up keeps every word (webrtcvad has not learned the
+    room yet); about 1 % of a core while someone speaks; needs confirm_speech. False ends
+    utterances on webrtcvad and the energy gate alone."""
+    turn_model: bool = True
+    """Judge at the first short silence whether the speaker has finished, with the Smart Turn
+    v3.2 audio model (shipped with voiced, run with onnxruntime): a finished turn is
+    transcribed at once and ends after turn_complete_ms, an unfinished one waits up to
+    turn_incomplete_ms; false ends every utterance after hangover_ms of silence."""
+    turn_check_ms: int = setting(60, above(0, at_most=2000, unit="ms"))
+    """Silence after which the turn model first judges the utterance so far (it judges again
+    at tentative_end_ms unless it already heard a finished turn)."""
+    turn_complete: float = setting(0.5, between(0, 1))
+    """Turn-model probability (0–1) at or above which the turn is finished."""
+    turn_incomplete: float = setting(0.2, between(0, 1))
+    """Turn-model probability below which the turn is unfinished (between the two: unsure,
+    ended after hangover_ms)."""
+    turn_complete_ms: int = setting(400, above(0, at_most=10_000, unit="ms"))
+    """Silence that ends a finished turn (it was sent for transcription at once)."""
+    turn_incomplete_ms: int = setting(2000, above(0, at_most=10_000, unit="ms"))
+    """Silence that ends an unfinished turn: a thinking pause shorter than this is not cut."""
     preroll_ms: int = setting(600, between(0, 10_000, "ms"))
     """Audio kept from before the detected onset, so the first word is never clipped."""
     start_window_ms: int = setting(300, above(0, at_most=10_000, unit="ms"))
@@ -126,8 +145,19 @@ class ListenSettings:
     max_compression_ratio: float = setting(2.4, above(0, at_most=100))
     """A segment whose compression_ratio is above this is rejected as repetition."""
     phantom_phrases: tuple[str, ...] = setting(PHANTOM_PHRASES, Names())
-    """Transcripts made only of these phrases are rejected when the utterance is short or
-    quiet (case, punctuation and repeats are ignored)."""
+    """Transcripts made only of these phrases are rejected when the utterance is quiet, or
+    short and doubtful: Whisper's own metadata doubts it (phantom_no_speech_prob,
+    phantom_min_logprob) or its speech lasts less than phantom_min_s; without metadata (a
+    plain json transcript) every short one is rejected. Case, punctuation and repeats are
+    ignored. A clearly spoken "Thank you." is kept."""
+    phantom_no_speech_prob: float = setting(0.06, between(0, 1))
+    """A phantom phrase in a short utterance is doubtful when a segment's no_speech_prob is
+    above this (Whisper scores a real "thank you" below 0.02, the ones it invents above)."""
+    phantom_min_logprob: float = setting(-0.5, between(-100, 0))
+    """A phantom phrase in a short utterance is doubtful when a segment's avg_logprob is below
+    this."""
+    phantom_min_s: float = setting(0.4, between(0, 600, "seconds"))
+    """A phantom phrase whose speech lasts less than this many seconds is doubtful."""
     phantom_max_s: float = setting(3.0, between(0, 600, "seconds"))
     """Utterances whose speech lasts less than this many seconds are short, for
     phantom_phrases."""
@@ -145,6 +175,16 @@ class ListenSettings:
             raise ConfigError(
                 "[listen] tentative_end_ms must be shorter than hangover_ms "
                 f"({self.tentative_end_ms} >= {self.hangover_ms})"
+            )
+        if self.turn_incomplete > self.turn_complete:
+            raise ConfigError(
+                "[listen] turn_incomplete must not exceed turn_complete "
+                f"({self.turn_incomplete} > {self.turn_complete})"
+            )
+        if not self.turn_check_ms < self.turn_complete_ms <= self.turn_incomplete_ms:
+            raise ConfigError(
+                "[listen] turn_check_ms < turn_complete_ms <= turn_incomplete_ms must hold "
+                f"({self.turn_check_ms}, {self.turn_complete_ms}, {self.turn_incomplete_ms})"
             )
         if self.cut_search_s >= self.max_utterance_s:
             raise ConfigError(

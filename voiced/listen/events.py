@@ -20,6 +20,16 @@ from voiced.audio.frames import SAMPLE_RATE
 
 EndReason = Literal["silence", "max_length", "end_of_input"]
 UploadFormat = Literal["flac", "wav"]
+Verdict = Literal["complete", "incomplete", "unsure"]
+
+
+@dataclass(frozen=True, slots=True)
+class TurnVerdict:
+    """What the turn model made of a pause: finished, unfinished or unsure, and its score."""
+
+    verdict: Verdict
+    probability: float
+    """The model's probability (0–1) that the turn is complete."""
 
 
 def encode(audio: np.ndarray, start: int, fmt: UploadFormat = "flac") -> tuple[str, bytes]:
@@ -58,7 +68,10 @@ class TentativeEnd:
     offset: int
     """Where the voiced audio stopped."""
     audio: np.ndarray = field(repr=False, compare=False)
-    """int16 samples from ``start`` to ``offset`` plus the tentative-end silence."""
+    """int16 samples from ``start`` to ``offset`` plus the silence heard by ``at``: the
+    tentative-end silence, or less when the turn model already heard a finished turn."""
+    turn: TurnVerdict | None = None
+    """The turn model's verdict on the pause so far; None when it is off."""
 
     def encode(self, fmt: UploadFormat = "flac") -> tuple[str, bytes]:
         """The audio as an upload: (file name with the matching extension, bytes)."""
@@ -88,6 +101,9 @@ class SpeechEnded:
     level_db: float
     """RMS level of the voiced frames, dBFS."""
     reason: EndReason = "silence"
+    turn: TurnVerdict | None = None
+    """The turn model's verdict on the final pause, which set the silence it ended after
+    (turn_complete_ms, hangover_ms or turn_incomplete_ms); None when it is off."""
 
     @property
     def duration(self) -> float:

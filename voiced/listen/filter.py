@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from voiced.config import ListenSettings
@@ -61,20 +62,20 @@ class TranscriptFilter:
         """
         text = transcription.text.strip()
         dropped: list[str] = []
+        kept: list[TranscriptionSegment] = []
         if transcription.segments:
-            kept: list[str] = []
             for segment in transcription.segments:
                 problem = self.segment_problem(segment)
                 if problem is None:
-                    kept.append(segment.text)
+                    kept.append(segment)
                 else:
                     dropped.append(f"{segment.text.strip()!r}: {problem}")
             if not kept:
                 return Rejected("; ".join(dropped), text)
-            text = "".join(kept).strip()
+            text = "".join(segment.text for segment in kept).strip()
         if not normalise(text):
             return Rejected("empty transcript", text)
-        why = self._phantom(text, duration, level_db)
+        why = self._phantom(text, duration, level_db, kept)
         if why is not None:
             return Rejected(why, text)
         return Accepted(text, tuple(dropped))
@@ -102,17 +103,48 @@ class TranscriptFilter:
             )
         return None
 
-    def _phantom(self, text: str, duration: float, level_db: float) -> str | None:
+    def _phantom(
+        self,
+        text: str,
+        duration: float,
+        level_db: float,
+        segments: Sequence[TranscriptionSegment],
+    ) -> str | None:
+        """Why ``text`` is a phrase Whisper invented, or None when it may be what was said.
+
+        A quiet utterance of phantom phrases is always rejected. A short one is rejected when
+        Whisper gave no metadata, or its metadata or the speech's length doubts it: people do
+        say "Thank you.", and Whisper is sure of it when they do.
+        """
         s = self._s
-        if duration < s.phantom_max_s:
-            where = f"a short utterance ({duration:.1f} s < {s.phantom_max_s:g} s)"
-        elif level_db < s.phantom_quiet_db:
+        if level_db < s.phantom_quiet_db:
             where = f"a quiet utterance ({level_db:.0f} dBFS < {s.phantom_quiet_db:g} dBFS)"
+            doubt = ""
+        elif duration < s.phantom_max_s:
+            where = f"a short utterance ({duration:.1f} s < {s.phantom_max_s:g} s)"
+            doubt = self._doubt(duration, segments) if segments else ""
+            if doubt is None:
+                return None
         else:
             return None
         if not self._only_phantoms(normalise(text)):
             return None
-        return f"{text!r} is a phrase Whisper invents over noise, in {where}"
+        return f"{text!r} is a phrase Whisper invents over noise, in {where}{doubt}"
+
+    def _doubt(self, duration: float, segments: Sequence[TranscriptionSegment]) -> str | None:
+        """What doubts a short phantom phrase (", and …"), or None when nothing does."""
+        s = self._s
+        if duration < s.phantom_min_s:
+            return f", and its speech lasts {duration:.2f} s < {s.phantom_min_s:g} s"
+        for segment in segments:
+            if segment.no_speech_prob > s.phantom_no_speech_prob:
+                return (
+                    f", and no_speech_prob {segment.no_speech_prob:.2f} > "
+                    f"{s.phantom_no_speech_prob:g}"
+                )
+            if segment.avg_logprob < s.phantom_min_logprob:
+                return f", and avg_logprob {segment.avg_logprob:.2f} < {s.phantom_min_logprob:g}"
+        return None
 
     def _only_phantoms(self, words: tuple[str, ...]) -> bool:
         """Whether ``words`` is one or more phantom phrases one after another."""

@@ -24,8 +24,11 @@ from voiced.listen.events import (
     SpeechResumed,
     SpeechStarted,
     TentativeEnd,
+    TurnVerdict,
 )
 from voiced.listen.levels import LevelMeter
+from voiced.listen.turn import TurnJudge
+from voiced.listen.turnmodel import TurnModel
 from voiced.listen.utterance import Heard, Utterance
 from voiced.listen.vad import EnergyGatedVad, FrameClassifier, Judgement, first_loud, last_loud
 
@@ -34,6 +37,7 @@ _INT16 = np.dtype(np.int16)
 END_THRESHOLD_DROP = 0.15
 """With confirm_end, speech goes on while Silero's probability stays above the threshold less
 this (Silero's own hysteresis)."""
+EVIDENCE_NEEDS_LEVEL = True
 MAX_TRAIL_MS = 300
 """How far past its last voiced frame an utterance's offset may follow audio that stays
 above the floor by half the energy margin (weak final consonants in noise)."""
@@ -64,6 +68,7 @@ class Segmenter:
         classifier: The first stage; defaults to webrtcvad behind the energy gate.
         confirmer: The second stage; defaults to Silero when ``confirm_speech`` is set.
             Pass one to override the setting.
+        turn_model: The turn model; defaults to Smart Turn v3.2 when ``turn_model`` is set.
     """
 
     def __init__(
@@ -71,6 +76,7 @@ class Segmenter:
         settings: ListenSettings | None = None,
         classifier: FrameClassifier | None = None,
         confirmer: SpeechConfirmer | None = None,
+        turn_model: TurnModel | None = None,
     ) -> None:
         s = settings or ListenSettings()
         self._settings = s
@@ -78,6 +84,8 @@ class Segmenter:
         if confirmer is None and s.confirm_speech:
             confirmer = SileroConfirmer(s)
         self._end_confirmer = confirmer if s.confirm_end else None
+        self._turn = TurnJudge(s, turn_model) if s.turn_model else None
+        """Judges pauses with the turn model; None ends every utterance after hangover_ms."""
         self._end_threshold = s.confirm_threshold - END_THRESHOLD_DROP
         self._preroll = samples_in(s.preroll_ms)
         self._release_margin = s.energy_margin_db / 2
@@ -115,6 +123,10 @@ class Segmenter:
         self._history.clear()
         self._utterance: Utterance | None = None
         self._tentative = False
+        self._turn_verdict: TurnVerdict | None = None
+        """The turn model's verdict on the current pause."""
+        self._end: int | None = None
+        """Where the audio of the last tentative end stops (the end the utterance keeps)."""
         self._voiced_end = 0
         self._last_end = 0
         self._next: int | None = None
@@ -144,8 +156,14 @@ class Segmenter:
         self._threshold = judged.threshold_db
         voiced = judged.voiced
         if self._state is _State.SPEECH and self._end_confirmer is not None:
+            # Speech evidence: Silero decides, not webrtcvad (which needs seconds to learn a
+            # room) nor the level (music and TV are loud).
             self._end_confirmer.more(samples)
-            voiced = voiced and self._end_confirmer.latest >= self._end_threshold
+            voiced = self._end_confirmer.latest >= self._end_threshold
+            if EVIDENCE_NEEDS_LEVEL:
+                voiced = voiced and judged.level_db >= max(
+                    judged.floor_db + self._release_margin, self._settings.min_level_db
+                )
         heard = Heard(samples, frame.start, judged.level_db, voiced)
         self._window.append(heard)
         self._history.append(heard)
@@ -163,9 +181,10 @@ class Segmenter:
         events: list[Event] = []
         end = self._next if self._next is not None else 0
         if self._state is _State.SPEECH and self._utterance is not None:
-            events.append(
-                self._finish(end, min(self._utterance.offset + self._tail, end), "end_of_input")
-            )
+            kept = self._end if self._tentative and self._end is not None else None
+            if kept is None:
+                kept = min(self._utterance.offset + self._tail, end)
+            events.append(self._finish(end, kept, "end_of_input"))
         elif self._state is _State.PENDING and self._candidate is not None:
             events.append(self._candidate.reject(end))
         self._reset()
@@ -208,9 +227,15 @@ class Segmenter:
         voiced = [f for f in self._window if f.voiced]
         self._utterance.offset = voiced[-1].end if voiced else onset
         self._state = _State.SPEECH
-        self._tentative = False
+        self._pause_over()
         self._voiced_end = self._utterance.offset
         events.append(SpeechStarted(at, start, onset))
+
+    def _pause_over(self) -> None:
+        """Speech goes on: forget the pause's tentative end and verdict."""
+        self._tentative = False
+        self._turn_verdict = None
+        self._end = None
 
     def _in_speech(self, heard: Heard, judged: Judgement, events: list[Event]) -> None:
         utterance = self._utterance
@@ -221,25 +246,52 @@ class Segmenter:
             utterance.offset = heard.start + last_loud(heard.samples, release)
             self._voiced_end = heard.end
             if self._tentative:
-                self._tentative = False
                 events.append(SpeechResumed(heard.end))
+            self._pause_over()
         elif (
-            utterance.offset > heard.start - FRAME_SAMPLES
+            self._end_confirmer is None
+            and utterance.offset > heard.start - FRAME_SAMPLES
             and heard.end - self._voiced_end <= self._max_trail
             and heard.level_db >= release
         ):
+            # Without speech evidence a weak final consonant in noise is held by its level.
             utterance.offset = heard.start + last_loud(heard.samples, release)
         silence = heard.end - utterance.offset
-        if silence >= self._hangover:
-            events.append(self._finish(heard.end, utterance.offset + self._tail))
+        turn = self._turn
+        if turn is not None and self._turn_verdict is None and turn.check <= silence < self._tail:
+            # The first short silence: a finished turn is sent at once.
+            self._turn_verdict = turn.judge(utterance.audio(heard.end))
+            if self._turn_verdict.verdict == "complete":
+                self._tentative_end(heard.end, heard.end, events)
+        if silence >= self._wait():
+            events.append(self._finish(heard.end, self._kept_end(), turn=self._turn_verdict))
         elif silence >= self._tail and not self._tentative:
-            self._tentative = True
             end = utterance.offset + self._tail
-            events.append(
-                TentativeEnd(heard.end, utterance.start, utterance.offset, utterance.audio(end))
-            )
+            if turn is not None and (self._turn_verdict is None or self._turn_verdict.verdict != "complete"):
+                self._turn_verdict = turn.judge(utterance.audio(end))
+            self._tentative_end(heard.end, end, events)
         elif heard.end - utterance.start >= self._max_length and not self._tentative:
             self._cut(heard.end, events)
+
+    def _wait(self) -> int:
+        """The silence that ends the utterance now: set by the turn model's verdict, if any."""
+        if self._turn is None or self._turn_verdict is None:
+            return self._hangover
+        return self._turn.wait(self._turn_verdict)
+
+    def _kept_end(self) -> int:
+        """Where the utterance's audio ends: where its tentative end's did."""
+        utterance = self._utterance
+        assert utterance is not None
+        return self._end if self._end is not None else utterance.offset + self._tail
+
+    def _tentative_end(self, at: int, end: int, events: list[Event]) -> None:
+        utterance = self._utterance
+        assert utterance is not None
+        self._tentative = True
+        self._end = end
+        audio = utterance.audio(end)
+        events.append(TentativeEnd(at, utterance.start, utterance.offset, audio, self._turn_verdict))
 
     def _cut(self, at: int, events: list[Event]) -> None:
         utterance = self._utterance
@@ -250,13 +302,16 @@ class Segmenter:
         events.append(self._finish(at, cut, "max_length"))
         self._utterance = rest
         self._state = _State.SPEECH
+        self._pause_over()
         events.append(SpeechStarted(at, cut, cut))
 
-    def _finish(self, at: int, end: int, reason: EndReason = "silence") -> Event:
+    def _finish(
+        self, at: int, end: int, reason: EndReason = "silence", turn: TurnVerdict | None = None
+    ) -> Event:
         utterance = self._utterance
         assert utterance is not None
         self._state = _State.IDLE
         self._utterance = None
         self._window.clear()
         self._last_end = end
-        return utterance.close(at, end, reason, self._min_voiced)
+        return utterance.close(at, end, reason, self._min_voiced, turn)

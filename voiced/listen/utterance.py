@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from voiced.audio.frames import FRAME_SAMPLES, SAMPLE_RATE
-from voiced.listen.events import Dropped, EndReason, SpeechEnded
+from voiced.listen.events import Dropped, EndReason, SpeechEnded, TurnVerdict
 from voiced.listen.vad import SILENCE_DB
 
 
@@ -92,7 +92,14 @@ class Utterance:
         rest.offset = max(self.offset, cut)
         return rest
 
-    def close(self, at: int, end: int, reason: EndReason, min_voiced: int) -> SpeechEnded | Dropped:
+    def close(
+        self,
+        at: int,
+        end: int,
+        reason: EndReason,
+        min_voiced: int,
+        turn: TurnVerdict | None = None,
+    ) -> SpeechEnded | Dropped:
         """The event that ends this utterance at ``end``, decided at ``at``.
 
         Args:
@@ -100,6 +107,7 @@ class Utterance:
             end: One past its last sample.
             reason: Why it ended.
             min_voiced: Voiced samples it needs to count as speech; with fewer it is dropped.
+            turn: The turn model's verdict on its last pause, if it judged one.
         """
         if self.voiced_samples < min_voiced:
             heard, needed = (n * 1000 // SAMPLE_RATE for n in (self.voiced_samples, min_voiced))
@@ -107,5 +115,5 @@ class Utterance:
             return Dropped(at, self.start, end, why, started=True)
         audio = self.audio(end)
         return SpeechEnded(
-            at, self.start, end, self.onset, self.offset, audio, self.level_db, reason
+            at, self.start, end, self.onset, self.offset, audio, self.level_db, reason, turn
         )

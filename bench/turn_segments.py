@@ -1,0 +1,188 @@
+"""Benchmark: the turn model and speech-evidence ends against today's fixed timing, same run.
+
+Run: .venv/bin/python bench/turn_segments.py [--prompts 60]
+
+Every figure is counted in samples on the input clock (no machine timing), for two
+configurations of the segmenter side by side:
+- "fixed": today's segmenter (turn_model = false, confirm_end = false: the end is 700 ms of
+  silence measured by webrtcvad and the energy gate);
+- "turn model": the defaults (Silero decides where speech ends, Smart Turn v3.2 judges each
+  pause: a finished turn ends after 400 ms, an unfinished one waits up to 2 s).
+
+1. Real voices: the ≥ 50 Asterisk prompts (a human voice, tests/audio/recordings.py) in
+   silence, over music on hold at 15 and 10 dB below the speech and over pink noise at 10 dB:
+   uploads whole, clipped, split, merged, missed, and false uploads.
+2. Cut-offs: sentences with a thinking pause of 0.3, 0.6, 0.9 and 1.2 s where they plainly
+   do not end, in the real voice (her own pause at a comma, stretched) and in espeak-ng voices:
+   how many were split.
+3. Speech over music at 10 and 15 dB SNR (real prompts over music on hold, espeak-ng over the
+   synthesised band): where the upload ends after the last word, median and max.
+4. When the end is decided (SpeechEnded) after the last word, median and p95, for the real
+   prompts in silence.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.audio.recordings import sentences  # noqa: E402
+from tests.audio.speech import RATE, Scene, music, speak  # noqa: E402
+from tests.listen.harness import ended, run  # noqa: E402
+from tests.listen.realscenes import (  # noqa: E402
+    CONDITIONS,
+    Tally,
+    espeak_halves,
+    prompt_scene,
+    real_halves,
+    real_scenes,
+    tally,
+    with_pause,
+)
+from tests.listen.scenes import lay_out  # noqa: E402
+from voiced.config import ListenSettings  # noqa: E402
+from voiced.listen import Segmenter  # noqa: E402
+
+DEFAULTS = ListenSettings()
+CONFIGS = {
+    "fixed": replace(DEFAULTS, turn_model=False, confirm_end=False),
+    "turn model": DEFAULTS,
+}
+PAUSES = (0.3, 0.6, 0.9, 1.2)
+
+
+def segmentation(count: int) -> None:
+    scenes = real_scenes(count)
+    print(f"1. Real voices: {count} prompts × {len(CONDITIONS)} backgrounds")
+    print(f"  {'config':12} {'background':12} {'whole':>6} {'clipped':>8} {'split':>6}"
+          f" {'merged':>7} {'missed':>7} {'false':>6}")
+    for config, settings in CONFIGS.items():
+        total = Tally()
+        for condition in CONDITIONS:
+            part = Tally()
+            for name, scene in scenes.items():
+                if name.endswith(condition):
+                    part.add(tally(scene, settings))
+            total.add(part)
+            print(f"  {config:12} {condition:12} {_row(part)}")
+        print(f"  {config:12} {'all':12} {_row(total)}")
+
+
+def _row(t: Tally) -> str:
+    return (
+        f"{t.whole:>6} {t.clipped:>8} {t.split:>6} {t.merged:>7} {t.missed:>7} {t.false:>6}"
+    )
+
+
+def cutoffs() -> None:
+    real = real_halves()
+    fake = espeak_halves()
+    print(f"\n2. Cut-offs: sentences split by a thinking pause ({len(real)} real, {len(fake)}"
+          " espeak-ng)")
+    print(f"  {'config':12} {'voice':8} " + " ".join(f"{p:>6.1f}s" for p in PAUSES))
+    for config, settings in CONFIGS.items():
+        for voice, halves in (("real", [(a, b) for _, a, b in real]), ("espeak", fake)):
+            cells = []
+            for pause in PAUSES:
+                split = 0
+                for i, (a, b) in enumerate(halves):
+                    scene = prompt_scene("cut", [with_pause(a, b, pause)], "clean", seed=i)
+                    split += tally(scene, settings).split
+                cells.append(f"{split:>3}/{len(halves):<3}")
+            print(f"  {config:12} {voice:8} " + " ".join(cells))
+
+
+def over_music() -> None:
+    print("\n3. Speech over music: upload end after the last word (ms), median and max")
+    print(f"  {'config':12} {'voice':8} {'SNR':>5} {'median':>7} {'max':>6} {'whole':>6}")
+    prompts = sentences()[:20]
+    phrases = [speak(t, v, s) for t, v, s in (
+        ("Turn on the kitchen lights.", "en-us", 160),
+        ("What is the weather like tomorrow morning?", "en-gb", 150),
+        ("Remind me to call my sister at five.", "en+f3", 180),
+        ("Play some quiet music in the living room.", "en-us+m3", 140),
+    )]
+    for config, settings in CONFIGS.items():
+        for snr in (15.0, 10.0):
+            for voice in ("real", "espeak"):
+                if voice == "real":
+                    scenes = [
+                        prompt_scene(f"m{i}", prompts[i : i + 5], f"music {snr:g} dB", seed=i)
+                        for i in range(0, len(prompts), 5)
+                    ]
+                else:
+                    scenes = [_espeak_over_music(phrases, snr, seed) for seed in range(3)]
+                after, whole = _ends(scenes, settings)
+                print(
+                    f"  {config:12} {voice:8} {snr:>4g}  {statistics.median(after):>7.0f}"
+                    f" {max(after):>6.0f} {whole:>3}/{len(after)}"
+                )
+
+
+def _espeak_over_music(phrases: list[np.ndarray], snr: float, seed: int) -> Scene:
+    parts: list[object] = [2.0]
+    for p in phrases:
+        parts += [[p[: p.size // 160 * 160]], 2.5]
+    seconds = 2.0 + sum(p.size / RATE + 2.5 for p in phrases) + 1
+    return lay_out(f"sm{seed}", parts, music(seconds, 50 + seed) * 10, snr, seed=seed)  # type: ignore[arg-type]
+
+
+def _ends(scenes: list[Scene], settings: ListenSettings) -> tuple[list[float], int]:
+    after: list[float] = []
+    whole = 0
+    for scene in scenes:
+        found = ended(run(Segmenter(settings), scene.audio))
+        for onset, offset in scene.utterances:
+            holders = [u for u in found if u.start < offset and u.end > onset]
+            if holders:
+                after.append((holders[-1].end - offset) * 1000 / RATE)
+            t = Tally()
+            if len(holders) == 1:
+                t = tally(scene, settings) if False else t
+            energy = scene.speech_energy(onset, offset)
+            if len(holders) == 1 and scene.held(holders[0].start, holders[0].end, onset, offset) >= 0.999 * energy:
+                whole += 1
+    return after, whole
+
+
+def decided() -> None:
+    print("\n4. End decided (SpeechEnded) after the last word, real prompts in silence (ms)")
+    scenes = [s for n, s in real_scenes().items() if n.endswith("clean")]
+    for config, settings in CONFIGS.items():
+        delays = []
+        for scene in scenes:
+            found = ended(run(Segmenter(settings), scene.audio))
+            for onset, offset in scene.utterances:
+                holders = [u for u in found if u.start < offset and u.end > onset]
+                if holders:
+                    delays.append((holders[-1].at - offset) * 1000 / RATE)
+        print(
+            f"  {config:12} median {statistics.median(delays):6.0f}  p95"
+            f" {np.percentile(delays, 95):6.0f}  max {max(delays):6.0f}  (n={len(delays)})"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prompts", type=int, default=60)
+    parser.add_argument("--only", choices=("segmentation", "cutoffs", "music", "decided"))
+    args = parser.parse_args()
+    if args.only in (None, "segmentation"):
+        segmentation(args.prompts)
+    if args.only in (None, "cutoffs"):
+        cutoffs()
+    if args.only in (None, "music"):
+        over_music()
+    if args.only in (None, "decided"):
+        decided()
+
+
+if __name__ == "__main__":
+    main()
