@@ -156,19 +156,21 @@ GAP_DB = 35.0
 
 
 @cache
-def real_halves(min_gap_ms: int = 100) -> tuple[tuple[Prompt, Floats, Floats], ...]:
-    """Prompts with a comma whose longest inner pause (at least ``min_gap_ms``, between a fifth
-    and 85 % of the way through) falls mid-sentence: the speech before it and after it.
+def real_halves(min_gap_ms: int = 40) -> tuple[tuple[Prompt, Floats, Floats], ...]:
+    """One-clause sentences (no punctuation inside them) cut at their longest inner pause (at
+    least ``min_gap_ms``, 30–75 % of the way through): the speech before and after it.
 
-    Their speaker paused there without ending the sentence (mostly at the comma), so the
-    first half carries her unfinished intonation.
+    The speaker paused there between two words of a clause she had not finished, so the first
+    half ends mid-sentence, in her own voice and intonation.
     """
     found = []
     for name, text in sorted(texts().items()):
-        body = text.rstrip(".,!?")
-        if "," not in body or not text[:1].isupper() or text.count(".") > 1:
+        body = text[:-1]
+        if "/" in name or not text[:1].isupper() or not text.endswith((".", "?", "!")):
             continue
-        if "/" in name or len(text) > 110 or not (VOICE / f"{name}.wav").exists():
+        if any(mark in body for mark in ".,;:!?") or not 20 <= len(text) <= 100:
+            continue
+        if not (VOICE / f"{name}.wav").exists():
             continue
         audio = prompt(name).audio
         hop = RATE // 100
@@ -183,7 +185,7 @@ def real_halves(min_gap_ms: int = 100) -> tuple[tuple[Prompt, Floats, Floats], .
             j = i
             while j < quiet.size and quiet[j]:
                 j += 1
-            inside = 0.2 * quiet.size < i and j < 0.85 * quiet.size
+            inside = 0.3 * quiet.size < i and j < 0.75 * quiet.size
             if inside and (best is None or j - i > best[1] - best[0]):
                 best = (i, j)
             i = j

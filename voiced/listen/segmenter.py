@@ -37,7 +37,6 @@ _INT16 = np.dtype(np.int16)
 END_THRESHOLD_DROP = 0.15
 """With confirm_end, speech goes on while Silero's probability stays above the threshold less
 this (Silero's own hysteresis)."""
-EVIDENCE_NEEDS_LEVEL = True
 MAX_TRAIL_MS = 300
 """How far past its last voiced frame an utterance's offset may follow audio that stays
 above the floor by half the energy margin (weak final consonants in noise)."""
@@ -124,7 +123,11 @@ class Segmenter:
         self._utterance: Utterance | None = None
         self._tentative = False
         self._turn_verdict: TurnVerdict | None = None
-        """The turn model's verdict on the current pause."""
+        """The turn model's latest verdict on the current pause."""
+        self._checks = 0
+        """Whether the turn model judged the current pause (once at most)."""
+        self._speech_end = 0
+        """With speech evidence, the end of the last frame Silero heard as speech."""
         self._end: int | None = None
         """Where the audio of the last tentative end stops (the end the utterance keeps)."""
         self._voiced_end = 0
@@ -155,20 +158,19 @@ class Segmenter:
         judged = self._classifier.classify(samples)
         self._threshold = judged.threshold_db
         voiced = judged.voiced
+        speaking = voiced
         if self._state is _State.SPEECH and self._end_confirmer is not None:
-            # Speech evidence: Silero decides, not webrtcvad (which needs seconds to learn a
-            # room) nor the level (music and TV are loud).
+            # Speech evidence: Silero says whether speech goes on, not webrtcvad (which needs
+            # seconds to learn a room) nor the level (music and TV are loud); the level only
+            # places its end inside the frames Silero hears as speech.
             self._end_confirmer.more(samples)
-            voiced = self._end_confirmer.latest >= self._end_threshold
-            if EVIDENCE_NEEDS_LEVEL:
-                voiced = voiced and judged.level_db >= max(
-                    judged.floor_db + self._release_margin, self._settings.min_level_db
-                )
+            speaking = self._end_confirmer.latest >= self._end_threshold
+            voiced = speaking and judged.level_db >= self._release(judged)
         heard = Heard(samples, frame.start, judged.level_db, voiced)
         self._window.append(heard)
         self._history.append(heard)
         if self._state is _State.SPEECH:
-            self._in_speech(heard, judged, events)
+            self._in_speech(heard, judged, speaking, events)
         else:
             self._before_speech(heard, judged.threshold_db, events)
         level = self._meter.add(heard, judged.floor_db)
@@ -232,16 +234,35 @@ class Segmenter:
         events.append(SpeechStarted(at, start, onset))
 
     def _pause_over(self) -> None:
-        """Speech goes on: forget the pause's tentative end and verdict."""
+        """Speech goes on: forget the pause's tentative end and verdicts."""
         self._tentative = False
         self._turn_verdict = None
+        self._checks = 0
         self._end = None
 
-    def _in_speech(self, heard: Heard, judged: Judgement, events: list[Event]) -> None:
+    def _release(self, judged: Judgement) -> float:
+        """The level (dBFS) speech must keep for its end to be placed after it."""
+        return max(judged.floor_db + self._release_margin, self._settings.min_level_db)
+
+    def _in_speech(
+        self, heard: Heard, judged: Judgement, speaking: bool, events: list[Event]
+    ) -> None:
+        """Follow an open utterance: its offset, its pauses, the turn model, its end.
+
+        Args:
+            heard: The frame; ``voiced`` places the offset and resumes speech.
+            judged: What the first stage made of it.
+            speaking: With speech evidence, whether Silero still hears speech (its last
+                frame gates the first check and the end); else the same as ``voiced``.
+            events: Where the events go.
+        """
         utterance = self._utterance
         assert utterance is not None
         utterance.add(heard)
-        release = max(judged.floor_db + self._release_margin, self._settings.min_level_db)
+        release = self._release(judged)
+        evidence = self._end_confirmer is not None
+        if evidence and speaking:
+            self._speech_end = heard.end
         if heard.voiced:
             utterance.offset = heard.start + last_loud(heard.samples, release)
             self._voiced_end = heard.end
@@ -257,26 +278,45 @@ class Segmenter:
             # Without speech evidence a weak final consonant in noise is held by its level.
             utterance.offset = heard.start + last_loud(heard.samples, release)
         silence = heard.end - utterance.offset
+        quiet = heard.end - max(utterance.offset, self._speech_end)  # what ends it
         turn = self._turn
-        if turn is not None and self._turn_verdict is None and turn.check <= silence < self._tail:
-            # The first short silence: a finished turn is sent at once.
-            self._turn_verdict = turn.judge(utterance.audio(heard.end))
-            if self._turn_verdict.verdict == "complete":
-                self._tentative_end(heard.end, heard.end, events)
-        if silence >= self._wait():
+        if turn is not None:
+            self._judge_pause(turn, heard.end, silence, quiet, evidence and speaking, events)
+        if quiet >= self._wait():
             events.append(self._finish(heard.end, self._kept_end(), turn=self._turn_verdict))
         elif silence >= self._tail and not self._tentative:
-            end = utterance.offset + self._tail
-            if turn is not None and (self._turn_verdict is None or self._turn_verdict.verdict != "complete"):
-                self._turn_verdict = turn.judge(utterance.audio(end))
-            self._tentative_end(heard.end, end, events)
+            self._tentative_end(heard.end, utterance.offset + self._tail, events)
         elif heard.end - utterance.start >= self._max_length and not self._tentative:
             self._cut(heard.end, events)
 
+    def _judge_pause(
+        self,
+        turn: TurnJudge,
+        at: int,
+        silence: int,
+        quiet: int,
+        speaking: bool,
+        events: list[Event],
+    ) -> None:
+        """Let the turn model judge the pause once, at its first short silence (or at the
+        tentative end, if Silero heard speech until then): a turn that sounds finished is
+        sent at once, and the verdict says how much quiet ends the utterance."""
+        utterance = self._utterance
+        assert utterance is not None
+        if self._checks or silence < turn.check or (speaking and silence < self._tail):
+            return
+        self._checks = 1
+        self._turn_verdict = turn.judge(utterance.audio(at))
+        if self._turn_verdict.verdict == "complete" and not self._tentative:
+            self._tentative_end(at, min(at, utterance.offset + self._tail), events)
+
     def _wait(self) -> int:
-        """The silence that ends the utterance now: set by the turn model's verdict, if any."""
-        if self._turn is None or self._turn_verdict is None:
+        """The quiet that ends the utterance now: with the turn model, the one its verdict
+        asks for (nothing ends it before the verdict)."""
+        if self._turn is None:
             return self._hangover
+        if self._turn_verdict is None:
+            return self._max_length
         return self._turn.wait(self._turn_verdict)
 
     def _kept_end(self) -> int:
