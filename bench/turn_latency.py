@@ -4,14 +4,13 @@ Run: .venv/bin/python bench/turn_latency.py [--questions N] [--real] [--wake]
 
 Replays one recording of N spoken questions (espeak-ng, several voices; with ``--real`` the
 Asterisk prompts' human voice, tests/audio/recordings.py) through
-``voiced daemon --input … --output …`` three times at once, each against its own loopback
+``voiced daemon --input … --output …`` twice at once, each against its own loopback
 Groq server with Groq-like delays (transcription 300 ms, first token 200 ms, 500 tokens/s):
-- "turn model": the defaults. Smart Turn v3.2 judges the first 60 ms of silence: a finished
-  question is transcribed and asked at once and ends after 400 ms; an unsure one after the
-  700 ms hangover, an unfinished one after 2 s;
+- "turn model": the defaults. Smart Turn v3.2 judges each pause once Silero hears no more
+  speech (and 30 ms of silence): a finished question is transcribed and asked at once and
+  ends after 400 ms; an unsure one after the 700 ms hangover, an unfinished one after 2 s;
 - "fixed": today's timing (``[listen] turn_model = false``, ``confirm_end = false``):
-  speculation after 200 ms of silence, the end after the 700 ms hangover;
-- "fixed, not speculative": the same without speculation.
+  speculation after 200 ms of silence, the end after the 700 ms hangover.
 Latency is measured from the files alone: the end of each question is known from how the
 recording was made, the first reply audio is the first loud output sample after it. Targets
 with the turn model: p50 ≤ 650 ms, p95 ≤ 850 ms, and every question answered once (none cut
@@ -84,7 +83,6 @@ FIXED = "[listen]\nturn_model = false\nconfirm_end = false\n"
 CONFIGS = {
     "turn model": '[daemon]\nmode = "always"\nspeculative = true\n',
     "fixed": '[daemon]\nmode = "always"\nspeculative = true\n' + FIXED,
-    "fixed, not speculative": '[daemon]\nmode = "always"\nspeculative = false\n' + FIXED,
 }
 """The configurations replayed side by side."""
 WAKE_CONFIGS = {

@@ -65,6 +65,8 @@ case "$mode" in
         "$venv/bin/mypy"
         echo "== import-linter" >&2
         "$venv/bin/lint-imports"
+        echo "== real recordings for the tests (apt-get download, kept in tests/.cache)" >&2
+        "$venv/bin/python" -m tests.audio.recordings
         echo "== pytest" >&2
         exec "$venv/bin/python" -m pytest "$@"
         ;;

@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 import soundfile  # type: ignore[import-untyped, unused-ignore]
 
+from tests.audio.recordings import prompt
 from tests.groqsim import GroqSim, Segment, Transcript
 from tests.listen.harness import ended, run
+from tests.listen.realscenes import prompt_scene
 from tests.listen.scenes import speech_scenes
 from voiced.config import ListenSettings
 from voiced.groq import GroqClient, TranscriptionRequest
@@ -168,3 +170,65 @@ async def test_a_segmented_utterance_goes_up_as_flac_and_a_scripted_thank_you_is
     decoded, rate = soundfile.read(io.BytesIO(sent), dtype="int16")
     assert rate == 16000
     np.testing.assert_array_equal(decoded, utterance.audio)
+
+
+def test_a_clear_thank_you_in_a_short_loud_utterance_is_kept() -> None:
+    # Whisper is sure of it (a real "thank you" scores no_speech_prob below 0.02): people
+    # thank assistants.
+    verdict = judge(transcript(seg(" Thank you.", no_speech=0.01, logprob=-0.15)), 0.7, LOUD)
+
+    assert verdict == Accepted("Thank you.")
+
+
+@pytest.mark.parametrize(
+    ("segment", "seconds", "reason"),
+    [
+        (seg(" Thank you.", no_speech=0.3), 0.7, "no_speech_prob 0.30 > 0.06"),
+        (seg(" Thank you.", logprob=-0.7), 0.7, "avg_logprob -0.70 < -0.5"),
+        (seg(" Thank you."), 0.25, "its speech lasts 0.25 s < 0.4 s"),
+    ],
+    ids=["no-speech", "logprob", "too-short"],
+)
+def test_a_short_thank_you_is_rejected_when_its_metadata_or_length_doubts_it(
+    segment: TranscriptionSegment, seconds: float, reason: str
+) -> None:
+    verdict = judge(transcript(segment), seconds, LOUD)
+
+    assert isinstance(verdict, Rejected)
+    assert "phrase Whisper invents" in verdict.reason and reason in verdict.reason
+
+
+def test_without_whisper_metadata_a_short_thank_you_is_still_rejected() -> None:
+    verdict = judge(Transcription(text=" Thank you."), 0.7, LOUD)
+
+    assert isinstance(verdict, Rejected) and "short utterance (0.7 s" in verdict.reason
+
+
+async def test_a_real_voice_saying_thank_you_is_segmented_uploaded_and_kept(
+    groqsim: GroqSim, client: GroqClient
+) -> None:
+    # Allison Smith's recorded "Thank you." (0.7 s, normal loudness), as Whisper hears a
+    # clear one: the phantom filter once threw this away.
+    said = prompt("auth-thankyou")
+    scene = prompt_scene("thanks", [said], "clean")
+    utterance = ended(run(Segmenter(SETTINGS), scene.audio))[0]
+    groqsim.enqueue(
+        "transcriptions",
+        Transcript(
+            text=" Thank you.",
+            segments=[Segment(0.0, 0.7, " Thank you.", avg_logprob=-0.12, no_speech_prob=0.004)],
+            duration=utterance.duration,
+        ),
+    )
+    filename, data = utterance.encode("flac")
+    result = await client.transcribe(
+        TranscriptionRequest(
+            audio=data, filename=filename, model="whisper-large-v3-turbo",
+            response_format="verbose_json",
+        )
+    )
+
+    verdict = TranscriptFilter(SETTINGS).judge_utterance(result, utterance)
+
+    assert said.text == "Thank you." and 0.5 < utterance.speech_duration < 1.0
+    assert verdict == Accepted("Thank you.")

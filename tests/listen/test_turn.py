@@ -1,0 +1,130 @@
+"""The turn model in the segmenter: each pause is judged once, and the verdict sets its end."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from tests.audio.speech import RATE, Scene
+from tests.listen.harness import ended, run
+from tests.listen.realscenes import espeak_halves, prompt_scene, with_pause
+from tests.listen.scenes import speech_scenes
+from voiced.config import ListenSettings
+from voiced.errors import ConfigError
+from voiced.listen import Level, Segmenter, SpeechEnded, SpeechResumed, TentativeEnd
+
+DEFAULTS = ListenSettings()
+MS = RATE // 1000
+SILERO_LAG = 150 * MS
+"""Silero hears speech for up to about 100 ms after it stops (and a frame more)."""
+
+
+class Scripted:
+    """A turn model that gives one probability, and counts the audio it was asked about."""
+
+    def __init__(self, probability: float) -> None:
+        self.p = probability
+        self.judged: list[int] = []
+
+    def probability(self, audio: np.ndarray) -> float:
+        self.judged.append(audio.size)
+        return self.p
+
+
+def story(scene: Scene, p: float, settings: ListenSettings = DEFAULTS) -> list[object]:
+    return [
+        e
+        for e in run(Segmenter(settings, turn_model=Scripted(p)), scene.audio)
+        if not isinstance(e, Level)
+    ]
+
+
+def test_a_turn_that_sounds_finished_is_sent_at_once_and_ends_after_turn_complete_ms() -> None:
+    scene = speech_scenes()["us_160"]
+    events = story(scene, 0.9)
+    tentative = [e for e in events if isinstance(e, TentativeEnd)]
+    finished = [e for e in events if isinstance(e, SpeechEnded)]
+
+    assert len(tentative) == len(finished) == 2
+    for early, done, (onset, offset) in zip(tentative, finished, scene.utterances, strict=True):
+        assert early.turn is not None and early.turn.verdict == "complete"
+        # At the first short silence: well before the 250 ms tentative end of fixed timing.
+        assert offset < early.at <= offset + SILERO_LAG
+        wait = DEFAULTS.turn_complete_ms * MS
+        assert done.offset + wait <= done.at <= offset + wait + SILERO_LAG
+        np.testing.assert_array_equal(done.audio, early.audio)
+        assert done.turn == early.turn
+        held = scene.held(done.start, done.end, onset, offset)
+        assert held >= 0.999 * scene.speech_energy(onset, offset)
+
+
+def test_an_unfinished_turn_waits_through_a_thinking_pause_up_to_turn_incomplete_ms() -> None:
+    first, rest = espeak_halves()[0]
+    scene = prompt_scene("thinking", [with_pause(first, rest, 1.2)], "clean")
+    events = story(scene, 0.05)
+    (done,) = [e for e in events if isinstance(e, SpeechEnded)]
+    (onset, offset) = scene.utterances[0]
+
+    assert done.start <= onset and done.end >= offset, "the pause did not split it"
+    assert done.turn is not None and done.turn.verdict == "incomplete"
+    wait = DEFAULTS.turn_incomplete_ms * MS
+    assert done.offset + wait <= done.at <= offset + wait + SILERO_LAG
+    assert [type(e) for e in events].count(SpeechResumed) == 1
+
+
+def test_an_unsure_turn_ends_after_the_hangover() -> None:
+    scene = speech_scenes()["gb_120"]
+    finished = [e for e in story(scene, 0.35) if isinstance(e, SpeechEnded)]
+
+    assert len(finished) == 2
+    for done, (_, offset) in zip(finished, scene.utterances, strict=True):
+        assert done.turn is not None and done.turn.verdict == "unsure"
+        wait = DEFAULTS.hangover_ms * MS
+        assert done.offset + wait <= done.at <= offset + wait + SILERO_LAG
+
+
+def test_a_finished_sounding_half_that_goes_on_is_withdrawn_and_stays_one_utterance() -> None:
+    first, rest = espeak_halves()[1]
+    scene = prompt_scene("goes_on", [with_pause(first, rest, 0.3)], "clean")
+    names = [type(e).__name__ for e in story(scene, 0.9)]
+
+    assert names == ["SpeechStarted", "TentativeEnd", "SpeechResumed", "TentativeEnd", "SpeechEnded"]
+
+
+def test_the_model_judges_each_pause_once_and_never_while_silero_hears_speech() -> None:
+    scene = speech_scenes()["pauses_gb"]  # one sentence with two 300 ms pauses
+    model = Scripted(0.35)
+    run(Segmenter(DEFAULTS, turn_model=model), scene.audio)
+
+    assert len(model.judged) == 3, "two inner pauses and the end"
+
+
+def test_without_the_turn_model_every_utterance_ends_after_the_fixed_hangover() -> None:
+    scene = speech_scenes()["us_160"]
+    model = Scripted(0.9)
+    fixed = replace(DEFAULTS, turn_model=False)
+    finished = ended(run(Segmenter(fixed, turn_model=model), scene.audio))
+
+    assert model.judged == [], "the model is not consulted"
+    for done, (_, offset) in zip(finished, scene.utterances, strict=True):
+        assert done.turn is None
+        hangover = DEFAULTS.hangover_ms * MS
+        assert done.offset + hangover <= done.at <= offset + hangover + SILERO_LAG
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"turn_incomplete": 0.6, "turn_complete": 0.5}, "turn_incomplete must not exceed"),
+        ({"turn_check_ms": 500, "turn_complete_ms": 400}, "turn_check_ms < turn_complete_ms"),
+        ({"turn_incomplete_ms": 300}, "turn_complete_ms <= turn_incomplete_ms"),
+    ],
+    ids=["thresholds", "check-after-complete", "incomplete-shorter"],
+)
+def test_turn_settings_that_contradict_each_other_are_refused(
+    change: dict[str, float], words: str
+) -> None:
+    with pytest.raises(ConfigError, match=words):
+        replace(DEFAULTS, **change)
