@@ -17,7 +17,7 @@ from tests.audio.speech import Scene
 from tests.groqsim import GroqSim, Segment, Transcript
 from voiced.config import Settings, load_settings
 from voiced.daemon.app import Daemon
-from voiced.daemon.assemble import ReplayFiles, engine_factory
+from voiced.pipeline.assemble import ReplayFiles, engine_factory
 
 RATE = 16000
 LOUD = 300

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 CORE = [
     "voiced.daemon.app",
-    "voiced.daemon.assemble",
+    "voiced.pipeline.assemble",
     "voiced.commands.daemon",
     "voiced.commands.control",
     "voiced.commands.doctor",

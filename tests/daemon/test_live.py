@@ -20,7 +20,7 @@ from tests.listen.scenes import lay_out
 from tests.tui.conftest import SIZE, attached, until
 from tests.tui.screen import screen_text
 from voiced.daemon.app import Daemon
-from voiced.daemon.assemble import engine_factory
+from voiced.pipeline.assemble import engine_factory
 from voiced.protocol import (
     AssistantText,
     ControlClient,

@@ -10,7 +10,7 @@ from tests.daemon.replaying import replay, settings_for
 from tests.groqsim import ChatReply, GroqSim, ToolCall
 from tests.listen.scenes import lay_out
 from voiced.daemon.app import Daemon
-from voiced.daemon.assemble import AssembledEngine
+from voiced.pipeline.assemble import AssembledEngine
 from voiced.protocol import (
     AssistantText,
     Confirm,

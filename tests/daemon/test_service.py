@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from voiced.commands import service as service_command
-from voiced.daemon import service
+from voiced.commands import serviceunit as service
 from voiced.errors import ServiceError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,7 +17,7 @@ from voiced.converse.heard import heard_shares
 from voiced.converse.history import HistoryStore
 from voiced.converse.records import MessageRecord
 from voiced.daemon.app import Daemon
-from voiced.daemon.assemble import AssembledEngine
+from voiced.pipeline.assemble import AssembledEngine
 from voiced.protocol import (
     AssistantText,
     Cancel,

@@ -16,9 +16,9 @@ import pytest
 from tests.audio.signals import write_wav
 from tests.wake.run import voiced
 from voiced.config import WakeSettings, load_settings
+from voiced.config.wakemodel import find_model
 from voiced.errors import ConfigError
 from voiced.wake.detector import WakeDetector
-from voiced.wake.models import find_model
 
 
 def custom(folder: Path, json_text: str | None = None, tflite: bytes | None = None) -> Path:

@@ -233,7 +233,7 @@ async def test_the_credentials_in_a_refused_url_are_not_shown() -> None:
 
 
 async def test_the_in_process_daemon_forwards_log_records_redacted() -> None:
-    from voiced.tui.host import _LogToBus
+    from voiced.commands.embedded import _LogToBus
 
     published: list[LogRecord] = []
 

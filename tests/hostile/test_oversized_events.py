@@ -30,8 +30,8 @@ from tests.tui.screen import screen_text
 from voiced.config import Settings
 from voiced.converse.history import HistoryStore
 from voiced.daemon import Daemon
-from voiced.daemon.assemble import AssembledEngine
 from voiced.daemon.recent import ENTRY_BYTES
+from voiced.pipeline.assemble import AssembledEngine
 from voiced.protocol import (
     AssistantText,
     Connected,

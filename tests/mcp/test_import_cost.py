@@ -11,7 +11,7 @@ def test_the_cli_the_daemon_and_ask_do_not_import_the_mcp_sdk() -> None:
     modules = [
         "voiced.cli",
         "voiced.daemon.app",
-        "voiced.daemon.assemble",
+        "voiced.pipeline.assemble",
         "voiced.commands.ask",
         "voiced.commands.tools",
         "voiced.mcp.manager",

@@ -19,6 +19,7 @@ from tests.groqsim import ChatReply, ErrorReply, GroqSim, Speech
 from tests.groqsim.process import SimProcess, sim_process
 from tests.speak.helpers import KeepingTTS
 from tests.speak.monitor import RATE, TimedRecording
+from voiced.audio.playback import Clip
 from voiced.audio.player import Player
 from voiced.config import AudioSettings, Settings
 from voiced.credentials import Secret
@@ -28,7 +29,6 @@ from voiced.speak.earcons import load
 from voiced.speak.factory import open_speaker
 from voiced.speak.fallback import FallbackTTS
 from voiced.speak.groqtts import GroqTTS
-from voiced.speak.playback import Clip
 from voiced.speak.speaker import Speaker, SpokenReply
 from voiced.speak.tts import EspeakTTS, TextToSpeech
 

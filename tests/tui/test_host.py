@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 from tests.tui.daemon import RunningDaemon, short_tempdir
+from voiced.commands.embedded import EmbeddedDaemon
 from voiced.commands.tui import daemon_answers
 from voiced.config import Settings
 from voiced.daemon import Daemon, IdleEngine
@@ -19,7 +20,6 @@ from voiced.errors import DaemonError, VoicedError
 from voiced.protocol import commands as cmd
 from voiced.protocol.client import ControlClient
 from voiced.protocol.reports import LogRecord
-from voiced.tui.host import EmbeddedDaemon
 
 
 def idle(settings: Settings) -> EngineFactory:

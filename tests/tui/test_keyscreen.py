@@ -13,10 +13,11 @@ from tests.groqsim import GroqSim
 from tests.tui.conftest import SIZE, until
 from tests.tui.daemon import RunningDaemon
 from tests.tui.screen import screen_text
+from voiced.commands.keycheck import server_check
 from voiced.config import ChatSettings, Settings
 from voiced.credentials import Secret, load_api_key
 from voiced.tui.app import VoicedApp
-from voiced.tui.keyscreen import KeyScreen, server_check
+from voiced.tui.keyscreen import KeyScreen
 from voiced.tui.widgets.logpane import LogPane
 
 GOOD_KEY = "gsk_" + "Zq8" * 17 + "x"

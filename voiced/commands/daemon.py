@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
 
     from voiced.commands.common import settings
     from voiced.daemon.app import Daemon
-    from voiced.daemon.assemble import ReplayFiles, engine_factory
+    from voiced.pipeline.assemble import ReplayFiles, engine_factory
 
     if (args.output or args.events) and not args.input:
         raise InputError("--output and --events need --input", "give the file to replay")

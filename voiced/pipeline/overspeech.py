@@ -12,10 +12,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from voiced.daemon.turns import TurnRunner
+from voiced.pipeline.turns import TurnRunner
 
 if TYPE_CHECKING:
-    from voiced.daemon.app import Daemon
+    from voiced.pipeline.host import Host as Daemon
 
 log = logging.getLogger(__name__)
 

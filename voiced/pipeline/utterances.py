@@ -7,17 +7,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from voiced.audio.frames import SAMPLE_RATE, Frame
-from voiced.daemon.addressing import AddressedBy, Addressing
-from voiced.daemon.hearing import Hearing, WakeHeard
-from voiced.daemon.speculation import Speculation
-from voiced.daemon.stages import Prefetcher
-from voiced.daemon.turns import TurnRunner
 from voiced.listen import events as heard
+from voiced.pipeline.addressing import AddressedBy, Addressing
+from voiced.pipeline.hearing import Hearing, WakeHeard
+from voiced.pipeline.speculation import Speculation
+from voiced.pipeline.stages import Prefetcher
+from voiced.pipeline.turns import TurnRunner
 from voiced.protocol import events as ev
 from voiced.wake.detector import WakeDetection
 
 if TYPE_CHECKING:
-    from voiced.daemon.app import Daemon
+    from voiced.pipeline.host import Host as Daemon
 
 LEVEL_INTERVAL = SAMPLE_RATE // 10
 """Input levels go out at most ten times a second."""

@@ -9,10 +9,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from voiced.daemon.speech import CachingTTS, TurnSink
-from voiced.daemon.stages import Answerer, Mouth
-from voiced.daemon.state import StateMachine
-from voiced.daemon.timeline import TurnTimeline
 from voiced.errors import (
     AuthenticationError,
     ConnectionFailedError,
@@ -20,6 +16,10 @@ from voiced.errors import (
     SpeechSynthesisError,
     VoicedError,
 )
+from voiced.pipeline.host import States as StateMachine
+from voiced.pipeline.speech import CachingTTS, TurnSink
+from voiced.pipeline.stages import Answerer, Mouth
+from voiced.pipeline.timeline import TurnTimeline
 from voiced.protocol.events import AssistantText, Event, State, StopReason
 from voiced.protocol.reports import ErrorReport, SpeakingStarted, SpeakingStopped
 from voiced.speak.speaker import SpokenReply, SpokenResult

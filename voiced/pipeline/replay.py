@@ -12,12 +12,12 @@ import numpy as np
 import soxr  # type: ignore[import-untyped, unused-ignore]
 
 from voiced.audio.frames import SAMPLE_RATE, Int16Array
+from voiced.audio.playback import Playback, QueuedClip, resume_point
 from voiced.audio.wav import encode_wav
-from voiced.daemon.clock import InputClock
 from voiced.errors import InputError
+from voiced.pipeline.clock import InputClock
 from voiced.protocol.events import Event
 from voiced.protocol.wire import encode
-from voiced.speak.playback import Playback, QueuedClip, resume_point
 
 
 @dataclass

@@ -11,26 +11,26 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from voiced.audio.frames import SAMPLE_RATE, Frame, FrameSource
 from voiced.config import Settings, WakeSettings
-from voiced.daemon.addressing import Addressing
-from voiced.daemon.hearing import Hearing, WakeHeard
-from voiced.daemon.judge import WakePhrase
-from voiced.daemon.overspeech import SpeechOverReply
-from voiced.daemon.speculation import Speculation
-from voiced.daemon.stages import Prefetcher
-from voiced.daemon.timeline import TurnTimeline
-from voiced.daemon.turns import TurnRunner
-from voiced.daemon.utterances import Utterance, UtteranceHooks, Utterances
 from voiced.errors import AudioDeviceError
 from voiced.listen import events as heard
 from voiced.listen.filter import TranscriptFilter
 from voiced.listen.segmenter import Segmenter
+from voiced.pipeline.addressing import Addressing
+from voiced.pipeline.hearing import Hearing, WakeHeard
+from voiced.pipeline.judge import WakePhrase
+from voiced.pipeline.overspeech import SpeechOverReply
+from voiced.pipeline.speculation import Speculation
+from voiced.pipeline.stages import Prefetcher
+from voiced.pipeline.timeline import TurnTimeline
+from voiced.pipeline.turns import TurnRunner
+from voiced.pipeline.utterances import Utterance, UtteranceHooks, Utterances
 from voiced.protocol import events as ev
 from voiced.protocol.reports import ErrorReport, LogRecord
 from voiced.speak.earcons import EarconName
 from voiced.wake.detector import WakeDetection, WakeDetector
 
 if TYPE_CHECKING:
-    from voiced.daemon.app import Daemon
+    from voiced.pipeline.host import Host as Daemon
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ REOPEN_S = (1.0, 10.0)
 
 @dataclass
 class PipelineParts:
-    """The pipeline's stages, built by :mod:`voiced.daemon.assemble` (or a test)."""
+    """The pipeline's stages, built by :mod:`voiced.pipeline.assemble` (or a test)."""
 
     source: Callable[[], FrameSource]
     """A new frame source for each (re)opening of the microphone."""
@@ -94,7 +94,6 @@ class Pipeline:
         self._order = asyncio.Lock()
         self._deaf = False
         self.over = SpeechOverReply(daemon, parts.turns)
-        daemon.awake = parts.hearing.wake.awake
 
     @property
     def upcoming_turn(self) -> int:
@@ -156,6 +155,10 @@ class Pipeline:
         self.daemon.publish(transcript)
         self.turns.start(text, TurnTimeline(self.turn_count, self.clock, None))
 
+    def awake(self) -> bool:
+        """Whether a follow-up needs no wake phrase right now."""
+        return self.hearing.wake.awake()
+
     def answer(self, call_id: str, approve: bool) -> bool:
         """Resolve a tool confirmation."""
         return self.hearing.broker.answer(call_id, approve)
@@ -179,7 +182,6 @@ class Pipeline:
         self.utterances.drop()
         self.hearing.filter = TranscriptFilter(settings.listen)
         self.hearing.wake = WakePhrase(settings.daemon.wake_phrase, settings.daemon.wake_window_s)
-        self.daemon.awake = self.hearing.wake.awake
         self.addressing.wait_s = settings.wake.wait_s
         self.addressing.follow_up_s = settings.daemon.wake_window_s
         self.detector = detector

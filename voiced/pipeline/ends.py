@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from voiced.audio.frames import FrameSource
+from voiced.audio.soundserver import input_is_echo_cancelled, sound_server
 from voiced.config import Settings
-from voiced.daemon.echo import input_is_echo_cancelled, sound_server
-from voiced.daemon.speech import CachingTTS
 from voiced.errors import VoicedError
+from voiced.pipeline.speech import CachingTTS
 from voiced.protocol.reports import ErrorReport, LogRecord
 from voiced.speak.fallback import FallbackNotice, FallbackTTS
 from voiced.speak.speaker import AudioOutput
@@ -21,8 +21,8 @@ from voiced.speak.tts import EspeakTTS
 
 if TYPE_CHECKING:
     from voiced.audio.capture import CaptureEvent
-    from voiced.daemon.app import Daemon
     from voiced.groq.client import GroqClient
+    from voiced.pipeline.host import Host as Daemon
     from voiced.speak.factory import Voice
 
 OPEN_S = 10.0

@@ -10,11 +10,11 @@ from collections.abc import Callable
 from voiced.audio.frames import Int16Array
 from voiced.converse.conversation import Conversation
 from voiced.converse.history import HistoryStore
-from voiced.daemon.client import PipelineClient
-from voiced.daemon.clock import InputClock
-from voiced.daemon.speech import CachingTTS, foresee
-from voiced.daemon.stages import Prefetcher, Transcriber
 from voiced.groq.models import ChatRequest, Transcription
+from voiced.pipeline.clock import InputClock
+from voiced.pipeline.metered import PipelineClient
+from voiced.pipeline.speech import CachingTTS, foresee
+from voiced.pipeline.stages import Prefetcher, Transcriber
 
 log = logging.getLogger(__name__)
 

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,34 +15,34 @@ from typing import TYPE_CHECKING, Literal
 from voiced.config import Settings
 from voiced.converse.conversation import RAW_WITH_TOOLS, Conversation, ConversationOptions
 from voiced.converse.session import open_conversation
-from voiced.daemon.addressing import Addressing
-from voiced.daemon.agentvoice import AgentVoice, AskingBroker
-from voiced.daemon.client import PipelineClient
-from voiced.daemon.clock import InputClock
-from voiced.daemon.confirm import ReportingRunner
-from voiced.daemon.costs import Meter
-from voiced.daemon.devices import echo_cancelled, espeak_of, open_player, sources, tts_for
-from voiced.daemon.hearing import Hearing
-from voiced.daemon.judge import EchoGuard, WakePhrase
-from voiced.daemon.mcplink import daemon_mcp
-from voiced.daemon.pipeline import Pipeline, PipelineParts
-from voiced.daemon.replay import ClockedOutput, EventsFile
-from voiced.daemon.seed import stored_turns
-from voiced.daemon.speculation import ConversationPrefetcher
-from voiced.daemon.speech import CachingTTS
-from voiced.daemon.stages import GroqTranscriber
-from voiced.daemon.turns import TurnHooks, TurnRunner, spoken_apology
 from voiced.errors import VoicedError
 from voiced.groq.client import options_from_settings
 from voiced.listen.filter import TranscriptFilter
 from voiced.listen.segmenter import Segmenter
+from voiced.pipeline.addressing import Addressing
+from voiced.pipeline.agentvoice import AgentVoice, AskingBroker
+from voiced.pipeline.approval import ReportingRunner
+from voiced.pipeline.clock import InputClock
+from voiced.pipeline.core import Pipeline, PipelineParts
+from voiced.pipeline.costs import Meter
+from voiced.pipeline.ends import echo_cancelled, espeak_of, open_player, sources, tts_for
+from voiced.pipeline.hearing import Hearing
+from voiced.pipeline.judge import EchoGuard, WakePhrase
+from voiced.pipeline.mcplink import daemon_mcp
+from voiced.pipeline.metered import PipelineClient
+from voiced.pipeline.replay import ClockedOutput, EventsFile
+from voiced.pipeline.seed import stored_turns
+from voiced.pipeline.speculation import ConversationPrefetcher
+from voiced.pipeline.speech import CachingTTS
+from voiced.pipeline.stages import GroqTranscriber
+from voiced.pipeline.turns import TurnHooks, TurnRunner, spoken_apology
 from voiced.protocol.reports import ErrorReport, LogRecord
 from voiced.speak.speaker import Speaker
 from voiced.wake.detector import WakeDetector
 from voiced.wake.unsaid import unsay_wake_word
 
 if TYPE_CHECKING:
-    from voiced.daemon.app import Daemon, EngineFactory
+    from voiced.pipeline.host import EngineHost as Daemon
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,9 @@ class ReplayFiles:
     events: Path | None = None
 
 
-def engine_factory(settings: Settings, replay: ReplayFiles | None) -> EngineFactory:
+def engine_factory(
+    settings: Settings, replay: ReplayFiles | None
+) -> Callable[[Daemon], AssembledEngine]:
     """Return what builds the real pipeline for a daemon with these settings.
 
     Raises:
@@ -251,6 +254,10 @@ class AssembledEngine:
             raise VoicedError("the assistant is still starting", "try again in a moment") from None
         assert self.pipeline is not None
         await self.pipeline.submit_text(text)
+
+    def awake(self) -> bool:
+        """Whether a follow-up needs no wake phrase right now."""
+        return self.pipeline.awake() if self.pipeline is not None else True
 
     def answer(self, call_id: str, approve: bool) -> bool:
         """Resolve a tool confirmation."""
