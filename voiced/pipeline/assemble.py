@@ -35,6 +35,7 @@ from voiced.pipeline.seed import stored_turns
 from voiced.pipeline.speculation import ConversationPrefetcher
 from voiced.pipeline.speech import CachingTTS
 from voiced.pipeline.stages import GroqTranscriber
+from voiced.pipeline.states import PipelineState
 from voiced.pipeline.turns import TurnHooks, TurnRunner, spoken_apology
 from voiced.protocol.reports import ErrorReport, LogRecord
 from voiced.speak.speaker import Speaker
@@ -186,8 +187,7 @@ class AssembledEngine:
 
         hooks = TurnHooks(
             publish=d.publish,
-            state=d.state,
-            idle=d.idle_state,
+            states=PipelineState(d),
             said=echo.said,
             finished=replied,
         )

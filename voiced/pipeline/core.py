@@ -23,7 +23,7 @@ from voiced.pipeline.speculation import Speculation
 from voiced.pipeline.stages import Prefetcher
 from voiced.pipeline.timeline import TurnTimeline
 from voiced.pipeline.turns import TurnRunner
-from voiced.pipeline.utterances import Utterance, UtteranceHooks, Utterances
+from voiced.pipeline.utterances import BargeIn, Ended, Gone, Outcome, Utterance, Utterances
 from voiced.protocol import events as ev
 from voiced.protocol.reports import ErrorReport, LogRecord
 from voiced.speak.earcons import EarconName
@@ -77,13 +77,13 @@ class Pipeline:
         self.segmenter = parts.segmenter()
         self.addressing = parts.addressing
         self.detector = parts.wake(daemon.settings.wake)
+        self.states = parts.turns.hooks.states
         self.utterances = Utterances(
             daemon,
             parts.hearing,
             parts.turns,
             parts.prefetcher,
             parts.echo_cancelled,
-            UtteranceHooks(self._ended, self._dropped, self._barge),
             parts.addressing,
             self.detector.model.phrase,
         )
@@ -93,7 +93,7 @@ class Pipeline:
         self._tasks: set[asyncio.Task[None]] = set()
         self._order = asyncio.Lock()
         self._deaf = False
-        self.over = SpeechOverReply(daemon, parts.turns)
+        self.over = SpeechOverReply(self.states, parts.turns)
 
     @property
     def upcoming_turn(self) -> int:
@@ -114,14 +114,13 @@ class Pipeline:
                     self.daemon.publish(
                         ErrorReport(code="microphone", message=exc.message, hint=exc.hint)
                     )
-                    if self.daemon.state.can("error"):
-                        self.daemon.state.to("error", "no microphone")
+                    self.states.microphone_failed()
                     await asyncio.sleep(wait)
                     wait = min(wait * 2, REOPEN_S[1])
                     continue
                 if self.parts.replay:
                     break
-            self.utterances.handle(self.segmenter.flush())
+            self._act(self.utterances.handle(self.segmenter.flush()))
             while self._tasks or self.turns.active:
                 await asyncio.gather(*self._tasks, self.turns.wait())
         finally:
@@ -136,7 +135,7 @@ class Pipeline:
             self.addressing.forget()
             events = self.segmenter.flush()
             if flush:
-                self.utterances.handle(events)
+                self._act(self.utterances.handle(events))
             else:
                 self.utterances.drop()
                 self.over.play_on("the microphone closed")
@@ -200,8 +199,7 @@ class Pipeline:
 
     def _frame(self, frame: Frame) -> None:
         self.clock.observe(frame)
-        if self.daemon.state.state == "error":
-            self.daemon.state.to(self.daemon.idle_state(), "the microphone works again")
+        self.states.microphone_back()
         if not self.gate:
             return
         controls = self.daemon.controls
@@ -215,9 +213,11 @@ class Pipeline:
             self._listen_for_wake_word(frame, None)  # but for the wake word, which stops it
             return
         self._deaf = False
-        self.utterances.handle(self.segmenter.feed(frame))
+        self._act(self.utterances.handle(self.segmenter.feed(frame)))
         self._listen_for_wake_word(frame, self.segmenter.quiet_below_db)
-        self.utterances.check_barge_in(frame)
+        barge = self.utterances.check_barge_in(frame)
+        if barge is not None:
+            self._act([barge])
 
     def _listen_for_wake_word(self, frame: Frame, quiet_below_db: float | None) -> None:
         if self.addressing.mode != "wake":
@@ -253,6 +253,16 @@ class Pipeline:
 
     # -- turns -------------------------------------------------------------------------------
 
+    def _act(self, outcomes: list[Outcome]) -> None:
+        for outcome in outcomes:
+            match outcome:
+                case Ended(event=event, utterance=utterance):
+                    self._ended(event, utterance)
+                case Gone(utterance=utterance):
+                    self._dropped(utterance)
+                case BargeIn(utterance=utterance):
+                    self._barge(utterance)
+
     def _ended(self, ended: heard.SpeechEnded, utterance: Utterance | None) -> None:
         addressed = utterance.addressed if utterance else None
         if addressed is None:
@@ -270,8 +280,7 @@ class Pipeline:
             self._alone()
             self._settle("the wake word alone")
             return
-        if self.daemon.state.state == "hearing":
-            self.daemon.state.to("transcribing", "speech ended")
+        self.states.speech_ended()
         speculation = utterance.speculation if utterance else None
         timeline = TurnTimeline(0, self.clock, ended.offset, speculative=speculation is not None)
         timeline.mark("end_confirmed", at=ended.at)
@@ -328,16 +337,12 @@ class Pipeline:
     async def _barge_in(self) -> None:
         log.info("barge-in: the user spoke over the reply")
         await self.turns.stop("barge_in")
-        if self.daemon.state.state in ("thinking", "speaking"):
-            hearing = self.utterances.current is not None
-            target = "hearing" if hearing else self.daemon.idle_state()
-            self.daemon.state.to(target, "barge-in")
+        self.states.barged_in(hearing=self.utterances.current is not None)
 
     def _settle(self, reason: str) -> None:
-        if self.daemon.state.state in ("hearing", "transcribing") and not self.turns.active:
-            busy = self._tasks - {asyncio.current_task()}
-            if self.utterances.current is None and not busy:
-                self.daemon.state.to(self.daemon.idle_state(), reason)
+        others = self._tasks - {asyncio.current_task()}
+        busy = self.turns.active or self.utterances.current is not None or bool(others)
+        self.states.settle(reason, busy)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)

@@ -14,6 +14,7 @@ from voiced.audio.soundserver import input_is_echo_cancelled, sound_server
 from voiced.config import Settings
 from voiced.errors import VoicedError
 from voiced.pipeline.speech import CachingTTS
+from voiced.pipeline.states import PipelineState
 from voiced.protocol.reports import ErrorReport, LogRecord
 from voiced.speak.fallback import FallbackNotice, FallbackTTS
 from voiced.speak.speaker import AudioOutput
@@ -45,8 +46,7 @@ def sources(settings: Settings, replay: Path | None, daemon: Daemon) -> Callable
 def _capture_event(daemon: Daemon, event: CaptureEvent) -> None:
     if event.kind == "lost":
         daemon.publish(ErrorReport(code="microphone", message=event.message))
-        if daemon.state.state in ("listening", "hearing", "transcribing"):
-            daemon.state.to("error", "microphone lost")
+        PipelineState(daemon).microphone_lost()
     else:
         level: Literal["info", "warning"] = "info" if event.kind == "opened" else "warning"
         daemon.publish(LogRecord(level=level, message=event.message))

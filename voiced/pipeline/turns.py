@@ -16,11 +16,11 @@ from voiced.errors import (
     SpeechSynthesisError,
     VoicedError,
 )
-from voiced.pipeline.host import States as StateMachine
 from voiced.pipeline.speech import CachingTTS, TurnSink
 from voiced.pipeline.stages import Answerer, Mouth
+from voiced.pipeline.states import PipelineState
 from voiced.pipeline.timeline import TurnTimeline
-from voiced.protocol.events import AssistantText, Event, State, StopReason
+from voiced.protocol.events import AssistantText, Event, StopReason
 from voiced.protocol.reports import ErrorReport, SpeakingStarted, SpeakingStopped
 from voiced.speak.speaker import SpokenReply, SpokenResult
 
@@ -46,9 +46,8 @@ class TurnHooks:
     """What a turn needs from the pipeline around it."""
 
     publish: Callable[[Event], None]
-    state: StateMachine
-    idle: Callable[[], State]
-    """Where to rest after the turn (listening or muted)."""
+    states: PipelineState
+    """Moves the daemon's state as the turn goes."""
     said: Callable[[str], None]
     """Told everything voiced says (the echo guard)."""
     finished: Callable[[], None]
@@ -134,7 +133,7 @@ class TurnRunner:
 
     async def _run(self, text: str, timeline: TurnTimeline) -> None:
         h, turn = self.hooks, timeline.turn
-        h.state.to("thinking", "answering")
+        h.states.answering()
         reply = self.mouth.reply() if self.mouth is not None else None
         if self.tts is not None:
             self.tts.on_render = lambda chunk: self._rendering(chunk, timeline)
@@ -170,8 +169,7 @@ class TurnRunner:
                 h.publish(SpeakingStopped(turn=turn, reason=reason))
             h.publish(timeline.event())
             self._ended_at = time.monotonic()
-            if reason != "barge_in" and h.state.state in ("thinking", "speaking"):
-                h.state.to(h.idle(), f"turn {turn} {reason}")
+            h.states.turn_over(turn, reason)
 
     async def _mark_heard(self, heard: str) -> None:
         """Store what of the turn's replies was heard, so the history (and the model, next
@@ -198,8 +196,7 @@ class TurnRunner:
         await reply.first_chunk_queued.wait()
         timeline.mark("first_audio")
         h = self.hooks
-        if h.state.state == "thinking":
-            h.state.to("speaking", "first audio")
+        h.states.first_audio()
         h.publish(SpeakingStarted(turn=timeline.turn))
 
     async def _fault(self, exc: Exception, turn: int, reply: SpokenReply | None) -> None:
