@@ -6,11 +6,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.audio.fixture import pulse  # noqa: F401
 from tests.groqsim import GroqSim
-from tests.groqsim.fixture import groqsim  # noqa: F401
 from voiced.credentials import Secret
 from voiced.groq.client import ClientOptions, GroqClient
+
+pytest_plugins = ["tests.audio.fixture", "tests.groqsim.fixture"]
+"""The session's PulseAudio server and the loopback Groq server, for every test package."""
 
 TEST_KEY = "gsk_test_0123456789abcdefghijklmnopqrstuvwxyz"
 
@@ -46,6 +47,6 @@ def make_client(
 
 
 @pytest.fixture
-async def client(groqsim: GroqSim, sleeps: SleepRecorder) -> AsyncIterator[GroqClient]:  # noqa: F811
+async def client(groqsim: GroqSim, sleeps: SleepRecorder) -> AsyncIterator[GroqClient]:
     async with make_client(groqsim, sleeps) as c:
         yield c

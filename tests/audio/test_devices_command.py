@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.audio.fixture import pulse  # noqa: F401
 from tests.audio.pulse import PulseServer
 
 
@@ -50,7 +49,7 @@ def rows(table: str) -> dict[str, dict[str, str]]:
 
 
 def test_devices_lists_every_device_and_marks_the_defaults_voiced_uses(
-    pulse: PulseServer,  # noqa: F811
+    pulse: PulseServer,
     tmp_path: Path,
 ) -> None:
     result = voiced_devices(tmp_path, pulse.env)
@@ -67,7 +66,7 @@ def test_devices_lists_every_device_and_marks_the_defaults_voiced_uses(
 
 
 def test_devices_marks_the_configured_microphone(
-    pulse: PulseServer,  # noqa: F811
+    pulse: PulseServer,
     tmp_path: Path,
 ) -> None:
     result = voiced_devices(tmp_path, pulse.env, config='[audio]\ninput_device = "VMIC"\n')
@@ -80,7 +79,7 @@ def test_devices_marks_the_configured_microphone(
 
 
 def test_devices_json_gives_one_object_per_device(
-    pulse: PulseServer,  # noqa: F811
+    pulse: PulseServer,
     tmp_path: Path,
 ) -> None:
     result = voiced_devices(tmp_path, pulse.env, "--json", config="[audio]\noutput_device = 2\n")
@@ -94,7 +93,7 @@ def test_devices_json_gives_one_object_per_device(
 
 
 def test_devices_warns_when_the_configured_device_matches_nothing(
-    pulse: PulseServer,  # noqa: F811
+    pulse: PulseServer,
     tmp_path: Path,
 ) -> None:
     config = '[audio]\noutput_device = "USB headset"\n'

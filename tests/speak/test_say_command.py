@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.audio.fixture import pulse  # noqa: F401
 from tests.audio.pulse import PulseServer
 from tests.speak.monitor import RATE, TimedRecording
 
@@ -51,7 +50,7 @@ def test_say_output_writes_a_wav_of_the_speech(env: dict[str, str], tmp_path: Pa
 
 
 def test_say_speaks_on_the_speaker(
-    pulse: PulseServer,  # noqa: F811
+    pulse: PulseServer,
     env: dict[str, str],
     tmp_path: Path,
 ) -> None:
