@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import time
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,8 @@ class ReplayFiles:
     input: Path
     output: Path | None = None
     events: Path | None = None
+    skip_idle: bool = False
+    """Feed the input without waiting while the pipeline is idle (``--skip-idle``)."""
 
 
 def engine_factory(settings: Settings, replay: ReplayFiles | None) -> EngineFactory:
@@ -68,6 +71,10 @@ class AssembledEngine:
         self.daemon, self.replay = daemon, replay
         self.clock = InputClock()
         self.pipeline: Pipeline | None = None
+        self.skip_idle = replay is not None and replay.skip_idle
+        """Replay mode: while the pipeline is idle and nothing plays, the input is not
+        waited for (it can be switched on while running)."""
+        self._output: ClockedOutput | None = None
         self.ready = asyncio.Event()
         """Set once the pipeline is built and listening."""
         self._gate = (True, True)
@@ -77,7 +84,7 @@ class AssembledEngine:
 
     async def run(self) -> None:
         """Set everything up, run the pipeline, write replay mode's files at the end."""
-        output = ClockedOutput(self.clock) if self.replay else None
+        output = self._output = ClockedOutput(self.clock) if self.replay else None
         try:
             async with AsyncExitStack() as stack:
                 self.pipeline = await self._build(stack, output)
@@ -105,7 +112,10 @@ class AssembledEngine:
             d.publish(ErrorReport(code="tts", message=exc.message, hint=exc.hint))
         turn = lambda: self.pipeline.turn_count if self.pipeline else 0  # noqa: E731
         broker = ConfirmBroker(d.publish, turn)
-        echo = EchoGuard()
+        # Replay mode measures every time on the input's clock, so that the outputs do not
+        # depend on how fast the input was fed (see ``idle``).
+        monotonic = self.clock.seconds if self.replay else time.monotonic
+        echo = EchoGuard(monotonic)
 
         async def announce(text: str) -> None:
             d.publish(LogRecord(level="info", message=f"announcement: {text}"))
@@ -125,7 +135,7 @@ class AssembledEngine:
         conversation.runner = ReportingRunner(
             conversation.runner.registry, broker, settings.tools.timeout, d.publish, turn
         )
-        wake = WakePhrase(settings.daemon.wake_phrase, settings.daemon.wake_window_s)
+        wake = WakePhrase(settings.daemon.wake_phrase, settings.daemon.wake_window_s, monotonic)
         transcriber = GroqTranscriber(client, settings.stt, meter)
         hearing = Hearing(
             transcriber,
@@ -145,7 +155,7 @@ class AssembledEngine:
             said=echo.said,
             finished=lambda: hearing.wake.wake(),
         )
-        turns = TurnRunner(conversation, speaker, tts, hooks)
+        turns = TurnRunner(conversation, speaker, tts, hooks, monotonic)
 
         def set_chat_model(model: str) -> None:
             conversation.options = dataclasses.replace(conversation.options, model=model)
@@ -158,7 +168,7 @@ class AssembledEngine:
 
         return Pipeline(
             PipelineParts(
-                source=sources(settings, self.replay.input if self.replay else None, d),
+                source=sources(settings, self.replay.input if self.replay else None, d, self.idle),
                 segmenter=lambda: Segmenter(settings.daemon_listen),
                 hearing=hearing,
                 turns=turns,
@@ -167,8 +177,25 @@ class AssembledEngine:
                 reconfigure=reconfigure,
                 replay=self.replay is not None,
                 echo_cancelled=hearing.echo_cancelled,
+                monotonic=monotonic,
             ),
             d,
+        )
+
+    def idle(self) -> bool:
+        """Whether the replayed input may run ahead of real time now: ``skip_idle`` is on,
+        the pipeline is settled and the output has nothing playing or still to play.
+
+        Nothing the pipeline does then depends on wall time (its time windows run on the input
+        clock), so the outputs are those of a replay in real time; only what comes from
+        outside the input (a client's command, a timer) may land at another input time.
+        """
+        output = self._output
+        return (
+            self.skip_idle
+            and self.pipeline is not None
+            and self.pipeline.settled()
+            and (output is None or output.idle)
         )
 
     # -- Engine: commands, held until the pipeline is up ------------------------------------
