@@ -16,6 +16,13 @@ pytest_plugins = ["tests.audio.fixture", "tests.groqsim.fixture"]
 TEST_KEY = "gsk_test_0123456789abcdefghijklmnopqrstuvwxyz"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses the PulseAudio server (even through another fixture) audio."""
+    for item in items:
+        if "pulse" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.audio)
+
+
 class SleepRecorder:
     """Stands in for asyncio.sleep between retries and remembers each wait."""
 

@@ -20,6 +20,8 @@ from tests.schemas import (
     validate_translation_form,
 )
 
+pytestmark = pytest.mark.subprocess
+
 
 class Voiced:
     """Runs ``python -m voiced`` with a private HOME and the simulator as GROQ_BASE_URL."""

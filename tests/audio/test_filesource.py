@@ -127,6 +127,7 @@ async def test_frames_asked_to_hurry_are_not_waited_for_and_pacing_goes_on_from_
     assert now[0] == pytest.approx(100.0 + (len(frames) - 10) * frame_s)
 
 
+@pytest.mark.realtime
 async def test_real_time_pacing_takes_as_long_as_the_audio(tmp_path: Path) -> None:
     path = write_wav(tmp_path / "in.wav", to_int16(sweep(SECONDS, 16000)), 16000)
     began = time.monotonic()

@@ -16,6 +16,8 @@ from tests.conftest import TEST_KEY
 from tests.converse.test_crash import environment
 from tests.groqsim import ChatReply, GroqSim, ToolCall
 
+pytestmark = pytest.mark.subprocess
+
 BUILTIN = {
     "current_time",
     "set_timer",

@@ -17,6 +17,8 @@ from tests.conftest import TEST_KEY
 from tests.groqsim import ChatReply, GroqSim
 from voiced.commands import history as history_command
 
+pytestmark = pytest.mark.subprocess
+
 STORY = " ".join(f"word{n}" for n in range(200)) + "."
 
 

@@ -55,6 +55,7 @@ async def voice_service(tmp_path: Path) -> AsyncIterator[tuple[TimerService, Voi
     store.close()
 
 
+@pytest.mark.subprocess
 async def test_a_timer_set_in_another_process_fires_after_a_restart(tmp_path: Path) -> None:
     db = tmp_path / "timers.sqlite3"
     script = textwrap.dedent(
@@ -130,6 +131,7 @@ async def test_a_timer_missed_while_stopped_says_when_it_was_due(tmp_path: Path)
     assert reminder == "Reminder: call the dentist."
 
 
+@pytest.mark.realtime
 async def test_timers_are_listed_and_cancelled(voice_service: tuple[TimerService, Voice]) -> None:
     service, voice = voice_service
     tools = tools_by_name(service)

@@ -21,6 +21,8 @@ from tests.daemon.helpers import spawn_daemon
 from tests.groqsim import ChatReply, GroqSim, Segment, Transcript
 from tests.listen.scenes import lay_out
 
+pytestmark = pytest.mark.subprocess
+
 
 class Manager:
     """What systemd would be: the notify socket, read datagram by datagram."""

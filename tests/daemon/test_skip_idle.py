@@ -6,10 +6,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.audio.speech import speak
 from tests.daemon.replaying import RATE, replay, settings_for, transcript
 from tests.groqsim import ChatReply, GroqSim
 from tests.listen.scenes import lay_out
+
+pytestmark = pytest.mark.realtime
 
 QUESTION = "What time is it?"
 

@@ -300,6 +300,7 @@ def assert_one_line(result: subprocess.CompletedProcess[str], *words: str) -> No
     assert KEY not in result.stdout + result.stderr
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("command", [["config"], ["ask", "hi"]])
 @pytest.mark.parametrize(
     ("content", "words"),
@@ -321,6 +322,7 @@ def test_the_cli_says_one_line_and_exits_2(
     assert_one_line(voiced(tmp_path, *command), str(path), *words)
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("kind", ["directory", "fifo"])
 def test_the_cli_refuses_a_config_path_that_is_no_file_without_hanging(
     tmp_path: Path, kind: str

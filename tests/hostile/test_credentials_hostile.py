@@ -211,6 +211,7 @@ def voiced(home: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[
     return result
 
 
+@pytest.mark.subprocess
 def test_voiced_config_reads_an_exported_key_and_shows_it_masked(creds: Path) -> None:
     write(creds, f'# sourced by my shell\r\nexport GROQ_API_KEY="{KEY}"\r\n')
     result = voiced(creds.parent.parent.parent, "config")
@@ -218,6 +219,7 @@ def test_voiced_config_reads_an_exported_key_and_shows_it_masked(creds: Path) ->
     assert f"# API key: gsk_…mnop (from {creds})" in result.stdout
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("kind", ["directory", "fifo", "not-utf8"])
 @pytest.mark.parametrize("command", [["config"], ["ask", "hi"]])
 def test_the_cli_says_one_line_for_a_broken_credentials_file(

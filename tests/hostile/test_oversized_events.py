@@ -137,6 +137,7 @@ def store_a_huge_reply(data_home: Path) -> None:
         store.close()
 
 
+@pytest.mark.subprocess
 async def test_a_huge_stored_reply_leaves_status_mute_and_the_tui_working(
     groqsim: GroqSim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -234,6 +235,7 @@ async def test_a_lone_surrogate_is_replaced_and_every_client_keeps_working(sock:
     assert [e.text for e in history.entries][:2] == ["caf\ufffd au lait", "half a pair: \ufffd!"]
 
 
+@pytest.mark.subprocess
 async def test_the_client_skips_lines_it_cannot_take_and_gets_the_next_event(sock: Path) -> None:
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(line(HELLO))
@@ -289,6 +291,7 @@ async def test_an_endless_line_is_dropped_piecewise_not_buffered(sock: Path) -> 
     assert peak < 12 * MAX_LINE_BYTES, f"{peak / 2**20:.0f} MiB held for a {size} MiB line"
 
 
+@pytest.mark.realtime
 async def test_a_daemon_sending_bad_lines_causes_no_reconnect_storm(sock: Path) -> None:
     connections = 0
 
@@ -320,6 +323,7 @@ async def test_a_daemon_sending_bad_lines_causes_no_reconnect_storm(sock: Path) 
     assert not any(isinstance(s, Disconnected) for s in seen)
 
 
+@pytest.mark.realtime
 async def test_a_daemon_that_keeps_dropping_connections_is_retried_with_backoff(
     sock: Path,
 ) -> None:

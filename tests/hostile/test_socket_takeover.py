@@ -162,6 +162,7 @@ print(json.dumps({
 directory of theirs with their socket in it), then voiced runs without XDG_RUNTIME_DIR."""
 
 
+@pytest.mark.subprocess
 def test_a_squatted_tmp_directory_neither_stops_the_daemon_nor_hears_its_commands(
     other_python: str,
 ) -> None:
@@ -255,6 +256,7 @@ print("received", len(data), data[:40])
 """Another user's client: connects and prints what the daemon sent it."""
 
 
+@pytest.mark.subprocess
 async def test_the_daemon_drops_a_client_of_another_user(private: Path, other_python: str) -> None:
     os.chmod(private, 0o755)
     shared = private / "shared"  # a configured socket in a directory others can enter
@@ -288,6 +290,7 @@ while True:
 """A server that another user's process listens on, behind a socket file of this user's."""
 
 
+@pytest.mark.subprocess
 async def test_a_client_refuses_a_server_of_another_user(private: Path, other_python: str) -> None:
     sock = private / "voiced" / "control.sock"
     sock.parent.mkdir(mode=0o700)

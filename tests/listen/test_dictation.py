@@ -106,6 +106,7 @@ def assert_near_bounds(found: list[dict[str, object]], scene: Scene) -> None:
         assert abs(end - offset / RATE) <= SLACK, (record, offset / RATE)
 
 
+@pytest.mark.subprocess
 def test_json_gives_every_utterance_with_its_times_and_rejects_the_phantom(
     listen: Listen, tmp_path: Path
 ) -> None:
@@ -133,6 +134,7 @@ def test_json_gives_every_utterance_with_its_times_and_rejects_the_phantom(
         assert request.form["response_format"] == ["verbose_json"]
 
 
+@pytest.mark.subprocess
 def test_transcripts_are_printed_in_the_order_spoken_when_a_later_one_returns_first(
     listen: Listen, tmp_path: Path
 ) -> None:
@@ -153,6 +155,7 @@ def test_transcripts_are_printed_in_the_order_spoken_when_a_later_one_returns_fi
     assert second.received_at - first.received_at > 1.0
 
 
+@pytest.mark.subprocess
 def test_plain_mode_prints_only_accepted_text(listen: Listen, tmp_path: Path) -> None:
     scene = two_utterances()
     listen.sim.enqueue("transcriptions", said(LIGHTS), THANKS)
@@ -163,6 +166,7 @@ def test_plain_mode_prints_only_accepted_text(listen: Listen, tmp_path: Path) ->
     assert len(notes) == 1 and notes[0].startswith("[rejected: 'Thank you.' is a phrase")
 
 
+@pytest.mark.subprocess
 def test_ctrl_c_stops_cleanly_with_status_130(listen: Listen, tmp_path: Path) -> None:
     listen.sim.enqueue("transcriptions", said(LIGHTS), THANKS)
     wav = two_utterances().wav(tmp_path)
@@ -185,6 +189,7 @@ def test_ctrl_c_stops_cleanly_with_status_130(listen: Listen, tmp_path: Path) ->
     assert errors.strip() == "voiced: interrupted", errors
 
 
+@pytest.mark.subprocess
 def test_a_groq_error_is_one_line_without_a_traceback(listen: Listen, tmp_path: Path) -> None:
     listen.sim.enqueue("transcriptions", ErrorReply.unauthorized(), ErrorReply.unauthorized())
     result = listen("--input", str(two_utterances().wav(tmp_path)), "--fast")
@@ -195,6 +200,7 @@ def test_a_groq_error_is_one_line_without_a_traceback(listen: Listen, tmp_path: 
     assert "key" in lines[0].lower()
 
 
+@pytest.mark.subprocess
 def test_a_missing_input_file_is_a_clear_error(listen: Listen, tmp_path: Path) -> None:
     result = listen("--input", str(tmp_path / "nowhere.wav"), "--fast")
     assert result.returncode == 2
@@ -202,6 +208,7 @@ def test_a_missing_input_file_is_a_clear_error(listen: Listen, tmp_path: Path) -
     assert listen.sim.requests == []
 
 
+@pytest.mark.subprocess
 def test_a_corrupt_input_file_is_a_clear_error(listen: Listen, tmp_path: Path) -> None:
     bad = tmp_path / "bad.wav"
     bad.write_bytes(b"RIFF\x10\x00\x00\x00WAVEthis is not audio at all" * 10)
@@ -211,6 +218,7 @@ def test_a_corrupt_input_file_is_a_clear_error(listen: Listen, tmp_path: Path) -
     assert listen.sim.requests == []
 
 
+@pytest.mark.realtime
 @pytest.mark.parametrize("in_flight", [1, 3])
 async def test_transcriptions_run_concurrently_up_to_the_bound(
     groqsim: GroqSim, tmp_path: Path, in_flight: int

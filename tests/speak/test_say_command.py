@@ -13,6 +13,8 @@ import pytest
 from tests.audio.pulse import PulseServer
 from tests.speak.monitor import RATE, TimedRecording
 
+pytestmark = pytest.mark.subprocess
+
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:

@@ -22,6 +22,8 @@ from voiced.tui.app import VoicedApp
 from voiced.tui.widgets.confirm import ConfirmPrompt
 from voiced.tui.widgets.turns import ToolCallView
 
+pytestmark = pytest.mark.realtime
+
 DECLINED = '{"error": "the user did not allow this, so nothing was done"}'
 
 

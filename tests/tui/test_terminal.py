@@ -20,6 +20,8 @@ from voiced.errors import DaemonNotRunningError
 from voiced.protocol import events as e
 from voiced.protocol.client import ControlClient
 
+pytestmark = pytest.mark.subprocess
+
 KEY = "gsk_" + "T3rm" * 13
 
 
