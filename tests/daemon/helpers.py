@@ -1,4 +1,4 @@
-"""Helpers: run a daemon in-process, wait for events, run one as a subprocess."""
+"""Helpers: wait for a daemon's events, run one as a subprocess."""
 
 from __future__ import annotations
 
@@ -8,43 +8,13 @@ import stat
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from voiced.daemon import Daemon
 from voiced.protocol import ControlClient, Event
 
 E = TypeVar("E", bound=Event)
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@dataclass
-class RunningDaemon:
-    """A daemon serving in a task of the test's event loop."""
-
-    daemon: Daemon
-    task: asyncio.Task[int]
-
-    @classmethod
-    async def start(cls, daemon: Daemon) -> RunningDaemon:
-        task = asyncio.create_task(daemon.run(handle_signals=False))
-        ready = asyncio.create_task(daemon.ready.wait())
-        await asyncio.wait({task, ready}, timeout=5, return_when=asyncio.FIRST_COMPLETED)
-        if task.done():
-            ready.cancel()
-            task.result()
-        if not ready.done():
-            raise AssertionError("the daemon did not get ready within 5 s")
-        return cls(daemon, task)
-
-    async def connect(self) -> ControlClient:
-        return await ControlClient.connect(self.daemon.socket_path)
-
-    async def stop(self) -> int:
-        self.daemon.stop("test over")
-        async with asyncio.timeout(5):
-            return await self.task
 
 
 async def next_of(

@@ -21,10 +21,11 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.daemon.helpers import ROOT, RunningDaemon, eventually, next_of
+from tests.daemon.helpers import ROOT, eventually, next_of
 from tests.daemon.replaying import replay, settings_for
 from tests.groqsim import GroqSim
 from tests.listen.scenes import lay_out
+from tests.running import RunningDaemon
 from tests.tui.conftest import SIZE, attached, until
 from tests.tui.screen import screen_text
 from voiced.config import Settings
@@ -186,7 +187,7 @@ async def test_a_huge_stored_reply_leaves_status_mute_and_the_tui_working(
 
 
 async def test_a_huge_live_reply_is_cut_visibly_and_every_line_fits(sock: Path) -> None:
-    running = await RunningDaemon.start(Daemon(Settings(), socket=sock))
+    running = await RunningDaemon.serving(Daemon(Settings(), socket=sock))
     try:
         for turn in range(1, 11):  # ten turns of 300 kB each: 3 MB of history
             running.daemon.publish(Transcript(turn=turn, text=f"question {turn}", accepted=True))
@@ -215,7 +216,7 @@ async def test_a_huge_live_reply_is_cut_visibly_and_every_line_fits(sock: Path) 
 
 
 async def test_a_lone_surrogate_is_replaced_and_every_client_keeps_working(sock: Path) -> None:
-    running = await RunningDaemon.start(Daemon(Settings(), socket=sock))
+    running = await RunningDaemon.serving(Daemon(Settings(), socket=sock))
     try:
         async with await ControlClient.connect(sock) as first:
             running.daemon.publish(Transcript(turn=1, text="caf\udce9 au lait", accepted=True))

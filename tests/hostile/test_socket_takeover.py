@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon.helpers import ROOT, RunningDaemon
+from tests.daemon.helpers import ROOT
+from tests.running import RunningDaemon
 from voiced.config import Settings
 from voiced.daemon import Daemon
 from voiced.errors import DaemonNotRunningError, UnsafeSocketError
@@ -209,7 +210,7 @@ async def test_clients_refuse_a_socket_or_directory_that_is_a_link_or_another_us
     private: Path,
 ) -> None:
     sock = private / "voiced" / "control.sock"
-    running = await RunningDaemon.start(Daemon(Settings(), socket=sock))
+    running = await RunningDaemon.serving(Daemon(Settings(), socket=sock))
     try:
         linked_dir = private / "linked"
         linked_dir.symlink_to(sock.parent)
@@ -262,7 +263,7 @@ async def test_the_daemon_drops_a_client_of_another_user(private: Path, other_py
     shared = private / "shared"  # a configured socket in a directory others can enter
     shared.mkdir(mode=0o755)
     sock = shared / "control.sock"
-    running = await RunningDaemon.start(Daemon(Settings(), socket=sock))
+    running = await RunningDaemon.serving(Daemon(Settings(), socket=sock))
     try:
         sock.chmod(0o666)  # loosened by mistake: only the peer check is left
         out = await run_as_other(other_python, PEEK, str(sock))

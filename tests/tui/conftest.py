@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from textual.pilot import Pilot
 
-from tests.tui.daemon import RunningDaemon, short_tempdir
+from tests.running import RunningDaemon
+from tests.tui.daemon import idle_daemon, short_tempdir
 from tests.tui.screen import screen_lines
 from voiced.tui.app import VoicedApp
 
@@ -20,7 +21,7 @@ SIZE = (100, 30)
 async def daemon() -> AsyncIterator[RunningDaemon]:
     """A running daemon with an idle pipeline; events are published on its bus by the test."""
     path, cleanup = short_tempdir()
-    running = RunningDaemon(path / "control.sock")
+    running = idle_daemon(path / "control.sock")
     await running.start()
     try:
         yield running

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.tui.daemon import RunningDaemon, short_tempdir
+from tests.running import RunningDaemon
+from tests.tui.daemon import short_tempdir
 from voiced.commands.tui import daemon_answers
 from voiced.config import Settings
 from voiced.daemon import Daemon, IdleEngine

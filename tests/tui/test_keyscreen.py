@@ -13,8 +13,9 @@ from textual import events
 from textual.widgets import Input
 
 from tests.groqsim import GroqSim
+from tests.running import RunningDaemon
 from tests.tui.conftest import SIZE, until
-from tests.tui.daemon import RunningDaemon, short_tempdir
+from tests.tui.daemon import short_tempdir
 from tests.tui.screen import screen_text
 from voiced.config import ChatSettings, Settings
 from voiced.credentials import Secret, load_api_key

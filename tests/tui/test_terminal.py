@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.groqsim import GroqSim
-from tests.tui.daemon import RunningDaemon, short_tempdir
+from tests.running import RunningDaemon
+from tests.tui.daemon import short_tempdir
 from tests.tui.tmux import EXITED, Tmux
 from voiced.credentials import Secret
 from voiced.errors import DaemonNotRunningError
