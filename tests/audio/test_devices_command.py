@@ -6,10 +6,10 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 from tests.audio.pulse import PulseServer
+from tests.procs import run_voiced, user_env
 
 
 def voiced_devices(
@@ -17,19 +17,10 @@ def voiced_devices(
 ) -> subprocess.CompletedProcess[str]:
     (home / ".config" / "voiced").mkdir(parents=True, exist_ok=True)
     (home / ".config" / "voiced" / "config.toml").write_text(config)
-    base = {"PATH": os.environ["PATH"], "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config")}
+    base = user_env(home)
     if "PYTHONPATH" in os.environ:
         base["PYTHONPATH"] = os.environ["PYTHONPATH"]
-    result = subprocess.run(
-        [sys.executable, "-m", "voiced", "devices", *args],
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        timeout=30,
-        cwd=home,
-    )
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
+    return run_voiced("devices", *args, env={**base, **env}, cwd=home)
 
 
 HEADINGS = ("INDEX", "NAME", "API", "IN", "OUT", "RATE", "DEFAULT FOR", "VOICED USES")

@@ -6,11 +6,11 @@ import asyncio
 import os
 import stat
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from tests.procs import spawn_voiced
 from voiced.protocol import ControlClient, Event
 
 E = TypeVar("E", bound=Event)
@@ -49,11 +49,6 @@ def mode_of(path: Path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
-def daemon_command(*args: str) -> list[str]:
-    """The command line of ``voiced daemon``."""
-    return [sys.executable, "-m", "voiced", "daemon", *args]
-
-
 def spawn_daemon(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     """Start ``voiced daemon`` in a subprocess with ``env`` added to a minimal environment
     (no sound server in it: the daemon must run, and report, without a microphone).
@@ -62,6 +57,4 @@ def spawn_daemon(args: list[str], env: dict[str, str], log: Path) -> subprocess.
     """
     full = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), **env}
     with log.open("ab") as out:
-        return subprocess.Popen(
-            daemon_command(*args), env=full, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
-        )
+        return spawn_voiced("daemon", *args, env=full, stdout=out, stderr=subprocess.STDOUT)

@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import os
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -21,6 +19,7 @@ from tests.audio.speech import RATE, Scene, speak
 from tests.conftest import TEST_KEY, make_client
 from tests.groqsim import ErrorReply, GroqSim, Segment, Transcript
 from tests.listen.scenes import LIGHTS, REMIND, lay_out
+from tests.procs import run_voiced, spawn_voiced, user_env
 from tests.schemas import validate_transcription_form
 from voiced.audio.capture import CaptureOptions, MicrophoneCapture
 from voiced.audio.filesource import FileSource
@@ -62,27 +61,10 @@ class Listen:
     def __init__(self, sim: GroqSim, home: Path) -> None:
         self.sim = sim
         self.home = home
-        self.env = {
-            "PATH": os.environ["PATH"],
-            "HOME": str(home),
-            "XDG_CONFIG_HOME": str(home / ".config"),
-            "GROQ_API_KEY": TEST_KEY,
-            "GROQ_BASE_URL": sim.base_url,
-        }
+        self.env = user_env(home, GROQ_API_KEY=TEST_KEY, GROQ_BASE_URL=sim.base_url)
 
     def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [sys.executable, "-m", "voiced", "listen", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=40,
-            cwd=self.home,
-        )
-        output = result.stdout + result.stderr
-        assert "Traceback" not in output, output
-        assert TEST_KEY not in output, "the API key leaked into the output"
-        return result
+        return run_voiced("listen", *args, env=self.env, cwd=self.home, timeout=40, secret=TEST_KEY)
 
 
 @pytest.fixture
@@ -170,13 +152,15 @@ def test_plain_mode_prints_only_accepted_text(listen: Listen, tmp_path: Path) ->
 def test_ctrl_c_stops_cleanly_with_status_130(listen: Listen, tmp_path: Path) -> None:
     listen.sim.enqueue("transcriptions", said(LIGHTS), THANKS)
     wav = two_utterances().wav(tmp_path)
-    with subprocess.Popen(
-        [sys.executable, "-m", "voiced", "listen", "--input", str(wav)],
+    with spawn_voiced(
+        "listen",
+        "--input",
+        str(wav),
         env=listen.env,
+        cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        cwd=tmp_path,
     ) as process:
         assert process.stdout is not None and process.stderr is not None
         try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import wave
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import numpy as np
 import pytest
 
 from tests.audio.pulse import PulseServer
+from tests.procs import run_voiced
 from tests.speak.monitor import RATE, TimedRecording
 
 pytestmark = pytest.mark.subprocess
@@ -23,15 +23,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 def voiced(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "voiced", *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    return run_voiced(*args, env=env, stdin=stdin)
 
 
 def read_wav(path: Path) -> tuple[int, int, np.ndarray]:
