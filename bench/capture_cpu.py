@@ -8,7 +8,9 @@ same run: an idle event loop, and a bare PortAudio stream with a no-op callback 
 device with the same block size and latency (the floor that PortAudio and the ALSA pulse plugin
 cost by themselves); capture's own cost is its excess over that floor. The figure held to the
 target (< 1 %) is capture feeding the real Segmenter with default ListenSettings, letting quiet
-frames wait as the daemon and ``voiced listen`` do.
+frames wait as the daemon and ``voiced listen`` do. Beside it, the same with the wake-word
+detector (okay_nabu, behind the segmenter's quiet gate, as the daemon runs it) fed every frame
+after the segmenter: capture + segmentation + wake word, held to the same target.
 
 It runs on two server layouts, because the server decides how often this process wakes up:
 - desktop: the server hands the microphone over at the latency voiced asks for, as a desktop
@@ -41,9 +43,12 @@ from voiced.audio.capture import CaptureOptions, MicrophoneCapture  # noqa: E402
 from voiced.audio.frames import SAMPLE_RATE  # noqa: E402
 from voiced.config import ListenSettings  # noqa: E402
 from voiced.listen import Segmenter  # noqa: E402
+from voiced.wake.detector import WakeDetector  # noqa: E402
+from voiced.wake.models import find_model  # noqa: E402
 
 TARGET_PERCENT = 1.0
-"""Capture + segmentation while listening to silence, % of one core (issue 3)."""
+"""Capture + segmentation (+ wake word) while listening to silence, % of one core (issues 3
+and 11)."""
 
 
 @dataclass
@@ -129,11 +134,13 @@ async def bare_stream(options: CaptureOptions, seconds: float) -> Measurement:
 
 
 async def listen(
-    label: str, options: CaptureOptions, seconds: float, segment: bool = False
+    label: str, options: CaptureOptions, seconds: float, segment: bool = False, wake: bool = False
 ) -> Measurement:
     """Capture for ``seconds``; the consumer counts frames and, if ``segment``, feeds them to
-    a Segmenter with the default settings (built beforehand: it loads the Silero model)."""
+    a Segmenter with the default settings (built beforehand: it loads the Silero model), and
+    if ``wake`` then to the okay_nabu WakeDetector with the segmenter's quiet level."""
     segmenter = await asyncio.to_thread(Segmenter, ListenSettings()) if segment else None
+    detector = WakeDetector(find_model("okay_nabu")) if wake else None
     mic = MicrophoneCapture(options)
     await mic.start()
     count = 0
@@ -144,7 +151,10 @@ async def listen(
             count += 1
             if segmenter is not None:
                 segmenter.feed(frame)
-                mic.wait_below(segmenter.quiet_below_db)
+                quiet = segmenter.quiet_below_db
+                if detector is not None:
+                    detector.feed(frame, quiet)
+                mic.wait_below(quiet)
 
     consumer = asyncio.create_task(consume())
     result = await measure(label, seconds, lambda: count)
@@ -154,10 +164,10 @@ async def listen(
 
 
 async def compared(
-    label: str, options: CaptureOptions, seconds: float, segment: bool = False
+    label: str, options: CaptureOptions, seconds: float, segment: bool = False, wake: bool = False
 ) -> Measurement:
     """``listen``, then the floor with the same block size and latency."""
-    result = await listen(label, options, seconds, segment)
+    result = await listen(label, options, seconds, segment, wake)
     result.floor = await bare_stream(options, seconds)
     return result
 
@@ -173,6 +183,8 @@ class Layout:
 LAYOUTS = (Layout("desktop", 200, True), Layout("test rig", 20, False))
 
 TARGET_LABEL = "capture + Segmenter, quiet frames wait"
+WAKE_LABEL = "capture + Segmenter + wake word, wait"
+TARGETS = (TARGET_LABEL, WAKE_LABEL)
 
 
 async def run_desktop(seconds: float) -> list[Measurement]:
@@ -182,6 +194,7 @@ async def run_desktop(seconds: float) -> list[Measurement]:
     results = [await idle(short)]
     for _ in range(2):
         results.append(await compared(TARGET_LABEL, default, seconds, segment=True))
+        results.append(await compared(WAKE_LABEL, default, seconds, segment=True, wake=True))
     every_block = CaptureOptions(quiet_wait_frames=0)
     results += [
         await compared("capture + Segmenter, no waiting", every_block, short, segment=True),
@@ -227,20 +240,20 @@ def show_threads(m: Measurement) -> str:
 
 
 def report(layout: Layout, results: list[Measurement]) -> list[Measurement]:
-    """Print one layout's figures; return its target measurements."""
+    """Print one layout's figures; return its target measurements (both kinds)."""
     print(f"{layout.name} (keep-alive reader on the microphone at {layout.mic_keepalive_ms} ms):")
     for m in results:
         print(show(m))
-        if m.label == TARGET_LABEL:
+        if m.label in TARGETS:
             print(show_threads(m))
         if m.floor is not None:
             print(show(m.floor))
-            if m.label == TARGET_LABEL:
+            if m.label in TARGETS:
                 print(show_threads(m.floor))
             excess = m.cpu_percent - m.floor.cpu_percent
             ratio = m.cpu_percent / m.floor.cpu_percent
             print(f"    capture's own cost: {excess:+.3f} % ({ratio:.2f}x the floor)")
-    return [m for m in results if m.label == TARGET_LABEL]
+    return [m for m in results if m.label in TARGETS]
 
 
 def main() -> int:
@@ -250,18 +263,23 @@ def main() -> int:
     measured = [(layout, on_server(layout, args.seconds)) for layout in LAYOUTS]
     print("capture CPU while listening to silence on vmic, % of one core (process/wall time)")
     for layout, results in measured:
-        targets = report(layout, results)
-        mean = sum(m.cpu_percent for m in targets) / len(targets)
-        floors = [m.floor.cpu_percent for m in targets if m.floor is not None]
-        if layout.held_to_target:
-            verdict = "meets" if max(m.cpu_percent for m in targets) < TARGET_PERCENT else "MISSES"
-            verdict = f", {verdict} the < {TARGET_PERCENT:g} % target"
-        else:
-            verdict = " (not held to the target: the rig's 5 ms chunks)"
-        print(
-            f"{layout.name}: capture + segmentation {mean:.3f} % of a core{verdict} "
-            f"(floor {sum(floors) / len(floors):.3f} %)"
-        )
+        measured_targets = report(layout, results)
+        for label, what in ((TARGET_LABEL, "capture + segmentation"), (WAKE_LABEL, "+ wake word")):
+            targets = [m for m in measured_targets if m.label == label]
+            if not targets:
+                continue
+            mean = sum(m.cpu_percent for m in targets) / len(targets)
+            floors = [m.floor.cpu_percent for m in targets if m.floor is not None]
+            if layout.held_to_target:
+                worst = max(m.cpu_percent for m in targets)
+                verdict = "meets" if worst < TARGET_PERCENT else "MISSES"
+                verdict = f", {verdict} the < {TARGET_PERCENT:g} % target"
+            else:
+                verdict = " (not held to the target: the rig's 5 ms chunks)"
+            print(
+                f"{layout.name}: {what} {mean:.3f} % of a core{verdict} "
+                f"(floor {sum(floors) / len(floors):.3f} %)"
+            )
     return 0
 
 

@@ -17,8 +17,10 @@ import pytest
 from tests.groqsim import (
     DEFAULT_MODELS,
     ChatReply,
+    Endless,
     ErrorReply,
     GroqSim,
+    Raw,
     Segment,
     Stall,
     StreamFault,
@@ -701,6 +703,87 @@ def test_stall_reply(sim: GroqSim) -> None:
             transcribe(c)
         assert c.post(CHAT, json=chat_body()).status_code == 200
     assert [r.status for r in sim.requests] == [None, None, None, 200]
+
+
+# -- hostile replies --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("route", ["chat", "models", "transcriptions"])
+def test_raw_reply_sends_exactly_its_bytes(sim: GroqSim, client: httpx.Client, route: str) -> None:
+    body = b"\x1f\x8b not really gzip \xff"
+    raw = Raw(body, status=203, content_type="text/html", headers={"content-encoding": "gzip"})
+    sim.enqueue(route, raw)
+    if route == "chat":
+        request = client.build_request("POST", CHAT, json=chat_body())
+    elif route == "models":
+        request = client.build_request("GET", "/models")
+    else:
+        request = client.build_request(
+            "POST",
+            STT,
+            data={"model": "whisper-large-v3-turbo"},
+            files={"file": ("a.wav", wav_bytes(0.5), "audio/wav")},
+        )
+    resp = client.send(request, stream=True)
+    try:
+        assert resp.status_code == 203
+        assert resp.headers["content-type"] == "text/html"
+        assert resp.headers["content-encoding"] == "gzip"
+        assert b"".join(resp.iter_raw()) == body
+    finally:
+        resp.close()
+    assert sim.requests[-1].status == 203
+
+
+def test_endless_trickles_a_body_that_never_ends(sim: GroqSim) -> None:
+    sim.enqueue("chat", Endless(prefix=b'{"choices": [', piece=b" ", interval=0.05))
+    timeout = httpx.Timeout(5.0, read=0.5)  # every read is well within the read timeout
+    with httpx.Client(base_url=sim.api_url, headers=AUTH, timeout=timeout) as c:
+        with c.stream("POST", CHAT, json=chat_body()) as resp:
+            assert resp.status_code == 200
+            received = b""
+            for piece in resp.iter_raw():
+                received += piece
+                if len(received) >= 20:
+                    break
+    assert received == b'{"choices": [' + b" " * (len(received) - 13)
+
+
+def test_endless_with_no_interval_floods(sim: GroqSim) -> None:
+    sim.enqueue(
+        "chat", Endless(status=500, piece=b"x" * 65536, interval=0, content_type="text/plain")
+    )
+    with httpx.Client(base_url=sim.api_url, headers=AUTH, timeout=5.0) as c:
+        with c.stream("POST", CHAT, json=chat_body()) as resp:
+            assert resp.status_code == 500
+            size = 0
+            for piece in resp.iter_raw():
+                size += len(piece)
+                if size > 8_000_000:
+                    break
+    assert size > 8_000_000
+
+
+def test_keepalive_fault_sends_comments_after_the_tokens(sim: GroqSim) -> None:
+    sim.enqueue("chat", StreamFault("keepalive", after=2, interval=0.02))
+    with httpx.Client(base_url=sim.api_url, headers=AUTH, timeout=5.0) as c:
+        with c.stream("POST", CHAT, json=chat_body(stream=True)) as resp:
+            text = ""
+            for piece in resp.iter_text():
+                text += piece
+                if text.count(": keep-alive\n\n") >= 3:
+                    break
+    datas = [d for _, d in events(text) if d]  # comment blocks carry no data
+    contents = [json.loads(d)["choices"][0]["delta"].get("content") for d in datas]
+    assert contents == ["", "one", " two"]
+    assert text.endswith(": keep-alive\n\n")
+
+
+def test_error_reply_can_echo_the_key(sim: GroqSim, client: httpx.Client) -> None:
+    sim.enqueue("chat", ErrorReply(400, "Bad request", failed_generation="g", echo_key=True))
+    error = client.post(CHAT, json=chat_body()).json()["error"]
+    assert error["message"] == f"Bad request (you sent: Bearer {KEY})"
+    assert error["failed_generation"] == f"g<auth>Bearer {KEY}</auth>"
 
 
 # -- connections ------------------------------------------------------------------------------

@@ -93,6 +93,12 @@ def _models(args: argparse.Namespace) -> int:
     return models.run(args)
 
 
+def _wake(args: argparse.Namespace) -> int:
+    from voiced.commands import wake
+
+    return wake.run(args)
+
+
 def _config(args: argparse.Namespace) -> int:
     from voiced.commands import show_config
 
@@ -269,6 +275,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     models = commands.add_parser("models", help="list the models the service offers")
     models.set_defaults(handler=_models)
+
+    wake = commands.add_parser(
+        "wake", help="list the wake words, or find the wake word in an audio file"
+    )
+    wake_what = wake.add_mutually_exclusive_group(required=True)
+    wake_what.add_argument(
+        "--list", action="store_true", help="the bundled wake words, the configured one starred"
+    )
+    wake_what.add_argument(
+        "--test",
+        metavar="FILE",
+        help="print where in this audio file the wake word is heard, with its score",
+    )
+    wake.add_argument("--word", help="with --test: a bundled word or a JSON file ([wake] word)")
+    wake.add_argument(
+        "--cutoff", type=float, help="with --test: the detection cut-off 0–1 ([wake] cutoff)"
+    )
+    wake.set_defaults(handler=_wake)
 
     devices = commands.add_parser(
         "devices", help="list audio devices, marking the ones voiced uses"

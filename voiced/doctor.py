@@ -1,4 +1,4 @@
-"""``voiced doctor``'s checks: key, server, models, audio, echo cancellation, voice, daemon."""
+"""``voiced doctor``'s checks: key, server, models, audio, echo, voice, daemon, data files."""
 
 from __future__ import annotations
 
@@ -155,6 +155,27 @@ async def check_daemon(settings: Settings) -> Check:
     return Check("daemon", "ok", f"pid {status.pid} on {path}, {status.state}, {status.mode}")
 
 
+def check_database(kind: Literal["history", "timers"]) -> Check:
+    """Is the history (or timers) database sound, and was a damaged one moved aside?"""
+    from voiced.config import data_dir
+    from voiced.converse.session import HISTORY_FILE, TIMERS_FILE
+    from voiced.converse.sqlite import damage_of, damaged_copies
+
+    path = data_dir() / (HISTORY_FILE if kind == "history" else TIMERS_FILE)
+    damage = damage_of(path)
+    if damage is not None:
+        fix = "restart the daemon: it moves the file aside and starts a new one"
+        return Check(kind, "fail", f"{path} is damaged: {damage}", fix)
+    copies = damaged_copies(path)
+    if copies:
+        fix = (
+            f"a daemon that found it keeps its {kind} in memory until restarted; what is left "
+            f"of it: sqlite3 {copies[-1]} .recover; delete the file when you no longer need it"
+        )
+        return Check(kind, "warn", f"a damaged {kind} file was moved aside to {copies[-1]}", fix)
+    return Check(kind, "ok", f"{path}" if path.exists() else f"{path} (none yet)")
+
+
 def check_service() -> Check:
     """Is the user service installed, and does it run this installation?"""
     paths = service.unit_paths()
@@ -176,5 +197,7 @@ async def run_checks(settings: Settings) -> list[Check]:
     checks.append(await asyncio.to_thread(check_echo, settings))
     checks.append(await check_voice(settings))
     checks.append(await check_daemon(settings))
+    checks.append(await asyncio.to_thread(check_database, "history"))
+    checks.append(await asyncio.to_thread(check_database, "timers"))
     checks.append(check_service())
     return checks

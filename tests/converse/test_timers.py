@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -187,3 +189,132 @@ def test_durations_are_said_the_way_people_say_them() -> None:
     assert describe_duration(2 * 86400 + 3661) == "2 days, 1 hour, 1 minute and 1 second"
     assert describe_duration(0.2) == "less than a second"
     assert describe_duration(0) == "0 seconds"
+
+
+def _status(db: Path, timer_id: int) -> str:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return str(
+            conn.execute("SELECT status FROM timers WHERE id = ?", (timer_id,)).fetchone()[0]
+        )
+
+
+async def _until_status(db: Path, timer_id: int, wanted: str) -> None:
+    """Wait (at most 10 s) until another task or process has written ``wanted``."""
+    for _ in range(200):
+        if await asyncio.to_thread(_status, db, timer_id) == wanted:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timer {timer_id} never became {wanted}")
+
+
+async def test_a_timer_is_marked_announced_only_once_it_was_said(tmp_path: Path) -> None:
+    db = tmp_path / "timers.sqlite3"
+    store = TimerStore(db)
+    seen: list[str] = []
+
+    async def speak(text: str) -> None:
+        seen.append(await asyncio.to_thread(_status, db, 1))  # while it is being said
+        await asyncio.sleep(0.2)
+
+    timer = store.add("timer", "tea", time.time() - 1)
+    service = TimerService(store, speak, poll_s=0.1)
+    await service.start()
+    try:
+        await _until_status(db, timer.id, "announced")
+    finally:
+        await service.aclose()
+        store.close()
+    assert seen == ["announcing"]
+
+
+async def test_a_timer_whose_process_died_while_announcing_it_is_announced_after_restart(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "timers.sqlite3"
+    script = textwrap.dedent(
+        f"""
+        import asyncio, os, time
+        from pathlib import Path
+        from voiced.converse.tools.builtin.timerstore import TimerStore
+        from voiced.converse.tools.builtin.timers import TimerService
+
+        async def dies_while_speaking(text):
+            os._exit(9)  # killed mid-sentence: the timer was never heard
+
+        async def main():
+            store = TimerStore(Path({str(db)!r}))
+            store.add("timer", "tea", time.time() - 1)
+            service = TimerService(store, dies_while_speaking)
+            await service.start()
+            await asyncio.sleep(10)
+
+        asyncio.run(main())
+        """
+    )
+    died = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-c", script], capture_output=True, text=True, timeout=30
+    )
+    assert died.returncode == 9, died.stderr
+
+    voice = Voice()
+    store = TimerStore(db)
+    service = TimerService(store, voice, poll_s=5.0)
+    await service.start()
+    try:
+        assert await voice.next() == "Your tea timer is done."
+        await _until_status(db, 1, "announced")
+    finally:
+        await service.aclose()
+        store.close()
+
+
+def test_a_claim_in_this_processs_own_pid_is_stale_when_it_starts(tmp_path: Path) -> None:
+    store = TimerStore(tmp_path / "timers.sqlite3")
+    timer = store.add("timer", "", time.time() - 1)
+    assert store.claim(timer.id)
+    assert store.recover() == 0  # claimed by a live process (this one): kept
+    assert store.recover(starting=True) == 1  # a restarted process with a reused pid
+    assert [t.id for t in store.pending()] == [timer.id]
+    store.close()
+
+
+async def test_a_failed_announcement_is_tried_again(tmp_path: Path) -> None:
+    store = TimerStore(tmp_path / "timers.sqlite3")
+    store.add("reminder", "stretch", time.time() - 1)
+    voice = Voice()
+    attempts = 0
+
+    async def flaky(text: str) -> None:
+        nonlocal attempts
+        attempts += 1
+        if attempts == 1:
+            raise RuntimeError("the speaker went away")
+        await voice(text)
+
+    service = TimerService(store, flaky, poll_s=0.1)
+    await service.start()
+    try:
+        assert await voice.next() == "Reminder: stretch."
+    finally:
+        await service.aclose()
+        store.close()
+    assert attempts == 2
+
+
+def test_a_timers_file_from_before_claims_is_upgraded_in_place(tmp_path: Path) -> None:
+    db = tmp_path / "timers.sqlite3"
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        conn.executescript(
+            "CREATE TABLE timers (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, label TEXT NOT "
+            "NULL DEFAULT '', due_at REAL NOT NULL, created_at REAL NOT NULL, status TEXT NOT "
+            "NULL DEFAULT 'pending', announced_at REAL);"
+            "INSERT INTO timers (kind, label, due_at, created_at) VALUES ('timer', 'old', 1, 0);"
+            "PRAGMA user_version = 1;"
+        )
+    store = TimerStore(db)
+    assert [t.label for t in store.pending()] == ["old"]
+    assert store.claim(1)
+    store.announced(1)
+    assert store.pending() == []
+    store.close()
+    assert _status(db, 1) == "announced"

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from voiced.daemon.confirm import yes_or_no
-from voiced.daemon.judge import EchoGuard, WakePhrase
+from voiced.daemon.judge import (
+    ECHO_MAX_CHUNKS,
+    ECHO_MAX_WORDS,
+    ECHO_WINDOW_S,
+    EchoGuard,
+    WakePhrase,
+)
 
 
 class FakeClock:
@@ -84,3 +90,25 @@ def test_spoken_yes_and_no() -> None:
     assert yes_or_no("Go ahead!") is True
     assert yes_or_no("No thanks") is False
     assert yes_or_no("yes but open the other one") is None
+
+
+def test_echo_memory_is_bounded_by_time_even_when_nothing_is_ever_checked() -> None:
+    clock = FakeClock()
+    guard = EchoGuard(clock)
+    for n in range(10_000):  # a day of speech into an echo-cancelled mic: is_echo never runs
+        guard.said(f"chunk number {n} of a long answer.")
+        clock.now += 1.0
+    chunks, words = guard.remembered
+    assert chunks <= ECHO_WINDOW_S + 1 and words <= 7 * (ECHO_WINDOW_S + 1)  # 7 words each
+
+
+def test_echo_memory_is_bounded_by_count_and_words_when_speech_comes_fast() -> None:
+    clock = FakeClock()
+    guard = EchoGuard(clock)
+    for n in range(5_000):  # all at one instant: the time window alone would keep them all
+        guard.said(f"fast chunk {n} with several more words in it.")
+    guard.said("word " * 100_000)
+    chunks, words = guard.remembered
+    assert chunks <= ECHO_MAX_CHUNKS and words <= ECHO_MAX_WORDS
+    guard.said("The weather tomorrow will be sunny.")
+    assert guard.is_echo("the weather tomorrow will be sunny")  # the newest is always kept

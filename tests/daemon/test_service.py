@@ -156,3 +156,17 @@ def test_status_tells_an_unit_of_another_installation(home: Path, capsys) -> Non
     service.write_unit(other)
     service_command.run(argparse.Namespace(action="status"))
     assert "another installation" in capsys.readouterr().out
+
+
+def test_install_creates_the_data_directory_so_read_write_paths_applies(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # ProtectSystem=strict makes the home read-only but for ReadWritePaths, and systemd skips
+    # a "-" path that does not exist: the daemon could never create it from inside.
+    data = home / ".local" / "share" / "voiced"
+    assert not data.exists()
+    assert service_command.run(argparse.Namespace(action="install", no_start=True)) == 0
+    assert data.is_dir() and (data.stat().st_mode & 0o777) == 0o700
+    unit = (home / ".config" / "systemd" / "user" / "voiced.service").read_text()
+    assert f"\nReadWritePaths=%t -{data}\n" in unit
+    assert f"data directory {data}" in capsys.readouterr().out

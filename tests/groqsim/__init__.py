@@ -3,7 +3,9 @@
 from .models import DEFAULT_DECOMMISSIONED, DEFAULT_MODELS, DEFAULT_RATELIMIT
 from .replies import (
     ChatReply,
+    Endless,
     ErrorReply,
+    Raw,
     Recorded,
     Segment,
     Stall,
@@ -20,8 +22,10 @@ __all__ = [
     "DEFAULT_MODELS",
     "DEFAULT_RATELIMIT",
     "ChatReply",
+    "Endless",
     "ErrorReply",
     "GroqSim",
+    "Raw",
     "Recorded",
     "Segment",
     "Stall",

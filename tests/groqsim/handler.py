@@ -13,7 +13,16 @@ from urllib.parse import urlsplit
 
 from . import checks, wire
 from .multipart import MultipartError, parse_multipart
-from .replies import ChatReply, ErrorReply, Recorded, Stall, StreamFault, Transcript
+from .replies import (
+    ChatReply,
+    Endless,
+    ErrorReply,
+    Raw,
+    Recorded,
+    Stall,
+    StreamFault,
+    Transcript,
+)
 
 if TYPE_CHECKING:
     from .server import GroqSim, SimServer
@@ -146,6 +155,10 @@ class SimHandler(BaseHTTPRequestHandler):
             self._stall(reply.seconds)
         elif isinstance(reply, ErrorReply):
             self._send_error(reply)
+        elif isinstance(reply, Raw):
+            self._send(reply.status, reply.body, reply.content_type, reply.headers)
+        elif isinstance(reply, Endless):
+            self._endless(reply)
         elif route == "chat":
             self._chat(request, DEFAULT_CHAT if reply is None else reply)
         elif route == "models":
@@ -193,13 +206,17 @@ class SimHandler(BaseHTTPRequestHandler):
         send_upto(fault.after if fault is not None else len(deltas))
         if fault is not None:
             if fault.kind in ("error_event", "error_data"):
-                payload = wire.error_event(fault.error.error_object(), fault.error.status)
+                error = fault.error.error_object(self._headers.get("authorization"))
+                payload = wire.error_event(error, fault.error.status)
                 event = "error" if fault.kind == "error_event" else None
                 self._chunk(wire.sse(payload, event=event))
                 self._end_chunks()
                 return
             if fault.kind == "drop":
                 self._drop()
+                return
+            if fault.kind == "keepalive":
+                self._keep_alive(fault.interval)
                 return
             if fault.kind == "malformed":
                 self._chunk(b'data: {"id": "chatcmpl-x", "choices": [\n\n')
@@ -252,6 +269,34 @@ class SimHandler(BaseHTTPRequestHandler):
         except Aborted:
             pass
 
+    def _keep_alive(self, interval: float) -> None:
+        """Send an SSE comment every `interval` s until the client leaves or the sim stops."""
+        self.close_connection = True
+        try:
+            while True:
+                self._pause_until(time.monotonic() + interval)
+                self._chunk(b": keep-alive\n\n")
+        except Aborted:
+            pass
+
+    def _endless(self, reply: Endless) -> None:
+        """Send reply.prefix, then reply.piece every reply.interval s, until the client leaves."""
+        self.close_connection = True
+        self._set_status(reply.status)
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Transfer-Encoding", "chunked")
+        self._send_common_headers(reply.headers)
+        self.end_headers()
+        try:
+            if reply.prefix:
+                self._chunk(reply.prefix)
+            while True:
+                self._pause_until(time.monotonic() + reply.interval)
+                self._chunk(reply.piece)
+        except Aborted:
+            pass
+
     def _drop(self) -> None:
         """Hang up mid-body: no terminating chunk."""
         self.close_connection = True
@@ -283,7 +328,7 @@ class SimHandler(BaseHTTPRequestHandler):
     # -- writing -------------------------------------------------------------------------
 
     def _send_error(self, error: ErrorReply) -> None:
-        self._send_json(error.status, error.body(), error.headers)
+        self._send_json(error.status, error.body(self._headers.get("authorization")), error.headers)
 
     def _send_json(self, status: int, obj: object, headers: Mapping[str, str]) -> None:
         self._send(status, wire.dumps(obj), "application/json", headers)

@@ -106,19 +106,30 @@ class ErrorReply:
     failed_generation: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     param: str | None = None
+    echo_key: bool = False
+    """Quote the request's Authorization header in the message and failed_generation, as
+    careless servers do ("Incorrect API key provided: …")."""
 
-    def error_object(self) -> dict[str, Any]:
-        """The inner error object: message, type, code, then param / failed_generation if set."""
-        obj: dict[str, Any] = {"message": self.message, "type": self.type, "code": self.code}
+    def error_object(self, authorization: str | None = None) -> dict[str, Any]:
+        """The inner error object: message, type, code, then param / failed_generation if set.
+
+        Args:
+            authorization: The request's Authorization header, quoted when ``echo_key`` is set.
+        """
+        message, generation = self.message, self.failed_generation
+        if self.echo_key:
+            message = f"{message} (you sent: {authorization})"
+            generation = f"{generation or ''}<auth>{authorization}</auth>"
+        obj: dict[str, Any] = {"message": message, "type": self.type, "code": self.code}
         if self.param is not None:
             obj["param"] = self.param
-        if self.failed_generation is not None:
-            obj["failed_generation"] = self.failed_generation
+        if generation is not None:
+            obj["failed_generation"] = generation
         return obj
 
-    def body(self) -> dict[str, Any]:
+    def body(self, authorization: str | None = None) -> dict[str, Any]:
         """The whole JSON body: {"error": {...}}."""
-        return {"error": self.error_object()}
+        return {"error": self.error_object(authorization)}
 
     @classmethod
     def rate_limited(
@@ -247,18 +258,52 @@ def _default_fault_error() -> ErrorReply:
     return ErrorReply.tool_use_failed("<function=get_weather>{city: Paris}</function>")
 
 
-FaultKind = Literal["error_event", "error_data", "drop", "stall", "malformed"]
+FaultKind = Literal["error_event", "error_data", "drop", "stall", "malformed", "keepalive"]
 
 
 @dataclass(frozen=True)
 class StreamFault:
-    """A 200 SSE stream that breaks after the first chunk and `after` deltas of `reply`."""
+    """A 200 SSE stream that breaks after the first chunk and `after` deltas of `reply`.
+
+    ``keepalive`` sends an SSE comment every ``interval`` seconds from then on, for ever (until
+    the client leaves): a stream that is alive on the wire but carries no token.
+    """
 
     kind: FaultKind
     reply: ChatReply = field(default_factory=_default_fault_reply)
     after: int = 2
     stall_s: float = 30.0
     error: ErrorReply = field(default_factory=_default_fault_error)
+    interval: float = 0.5
+
+
+@dataclass(frozen=True)
+class Raw:
+    """Any status and body, sent as given (garbage JSON, HTML, a broken gzip body, SSE bytes).
+
+    Sent with a Content-Length; ``headers`` may add e.g. ``content-encoding: gzip``.
+    """
+
+    body: bytes
+    status: int = 200
+    content_type: str = "application/json"
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Endless:
+    """A body that never ends: ``prefix``, then ``piece`` every ``interval`` s for ever.
+
+    ``interval=0`` floods as fast as the client reads; a small piece with an interval under
+    the client's read timeout trickles, so no single read ever times out.
+    """
+
+    piece: bytes = b" "
+    interval: float = 0.5
+    prefix: bytes = b""
+    status: int = 200
+    content_type: str = "application/json"
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -285,6 +330,6 @@ class Recorded:
     status: int | None = None
 
 
-ChatScript = ChatReply | ErrorReply | StreamFault | Stall
-AudioScript = Transcript | ErrorReply | Stall
-ModelsScript = list[dict[str, Any]] | ErrorReply | Stall
+ChatScript = ChatReply | ErrorReply | StreamFault | Stall | Raw | Endless
+AudioScript = Transcript | ErrorReply | Stall | Raw | Endless
+ModelsScript = list[dict[str, Any]] | ErrorReply | Stall | Raw | Endless

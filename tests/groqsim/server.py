@@ -22,17 +22,26 @@ from .models import (
     DEFAULT_RATELIMIT,
     DEFAULT_UPLOAD_LIMIT,
 )
-from .replies import ChatReply, ErrorReply, Recorded, Stall, StreamFault, Transcript
+from .replies import (
+    ChatReply,
+    Endless,
+    ErrorReply,
+    Raw,
+    Recorded,
+    Stall,
+    StreamFault,
+    Transcript,
+)
 
 DEFAULT_API_KEY = "gsk_test"
 STOP_JOIN_S = 0.8
 REMAINING_REQUESTS = "x-ratelimit-remaining-requests"
 
 _ALLOWED: dict[str, tuple[type, ...]] = {
-    "chat": (ChatReply, ErrorReply, StreamFault, Stall),
-    "transcriptions": (Transcript, ErrorReply, Stall),
-    "translations": (Transcript, ErrorReply, Stall),
-    "models": (list, ErrorReply, Stall),
+    "chat": (ChatReply, ErrorReply, StreamFault, Stall, Raw, Endless),
+    "transcriptions": (Transcript, ErrorReply, Stall, Raw, Endless),
+    "translations": (Transcript, ErrorReply, Stall, Raw, Endless),
+    "models": (list, ErrorReply, Stall, Raw, Endless),
 }
 
 

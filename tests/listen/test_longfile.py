@@ -16,9 +16,18 @@ from tests.audio.speech import RATE, ROOM_DB, speak
 from tests.conftest import SleepRecorder, make_client
 from tests.groqsim import ErrorReply, GroqSim, Segment, Transcript
 from tests.listen.scenes import LIGHTS, PLAY, REMIND, WEATHER
+from voiced.errors import RequestTooLargeError
 from voiced.groq.models import Transcription, TranscriptionRequest
 from voiced.listen.chunked import Progress, Transcriber, transcribe_chunks
-from voiced.listen.longfile import Chunk, cut_points, max_chunk_samples, plan_chunks
+from voiced.listen.longfile import (
+    LOOKAHEAD_S,
+    UNDECIDED_S,
+    Chunk,
+    Cutter,
+    cut_points,
+    max_chunk_samples,
+    plan_chunks,
+)
 from voiced.subtitles import to_srt
 
 MINUTES = 30
@@ -229,3 +238,28 @@ def test_progress_is_drawn_only_on_a_terminal() -> None:
     assert shown.getvalue().count("\r") == 4 and shown.getvalue().endswith("3/3 pieces\n")
     assert "0/3 pieces" in shown.getvalue() and "1/3 pieces" in shown.getvalue()
     assert hidden.getvalue() == ""
+
+
+def test_pieces_are_cut_while_the_recording_is_still_arriving(long_file: LongFile) -> None:
+    max_samples = max_chunk_samples(CHUNK_MAX_S, LIMIT_MB)
+    cutter = Cutter(max_samples)
+    held = max_samples + int((LOOKAHEAD_S + UNDECIDED_S + 1) * RATE)
+    pieces: list[Chunk] = []
+    for start in range(0, len(long_file.audio), RATE):
+        pieces += cutter.push(long_file.audio[start : start + RATE])
+        # never more than one piece and the look-ahead waits uncut
+        assert start + RATE - (pieces[-1].end if pieces else 0) <= held
+    pieces += cutter.finish()
+    assert [(c.start, c.end) for c in pieces] == [(c.start, c.end) for c in long_file.chunks]
+
+
+async def test_a_piece_that_fails_gives_the_clients_error_not_an_exception_group(
+    long_file: LongFile, groqsim: GroqSim, sleeps: SleepRecorder
+) -> None:
+    chunks = long_file.chunks[:4]
+    groqsim.enqueue(
+        "transcriptions", Transcript("words"), ErrorReply.too_large(), *[Transcript("w")] * 2
+    )
+    async with make_client(groqsim, sleeps) as client:
+        with pytest.raises(RequestTooLargeError):
+            await transcribe_chunks(client, chunks, TEMPLATE, max_concurrent=1)

@@ -124,6 +124,22 @@ def open_reader(path: Path) -> BlockReader:
     return FfmpegReader(path)
 
 
+def check_decodable(path: Path) -> None:
+    """Open ``path`` and decode its first block, so a bad file is refused before anything starts.
+
+    Raises:
+        InputError: The file is missing, unreadable, a directory, not audio, truncated
+            before its first sample, or holds no audio.
+    """
+    reader = open_reader(path)
+    try:
+        first = reader.read()
+    finally:
+        reader.close()
+    if first is None or first.size == 0:
+        raise InputError(f"{path}: the file holds no audio", "check that it plays")
+
+
 class FileSource:
     """Frames from a file, paced like a microphone (each frame when its audio has 'arrived').
 

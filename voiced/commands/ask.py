@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
 from voiced.commands.common import run_with_client, settings
+from voiced.commands.textin import given_text
 from voiced.config import Settings
 from voiced.converse.tools.runner import ConfirmRequest
 from voiced.errors import BadRequestError, InputError
 from voiced.groq.client import GroqClient
 from voiced.groq.models import ChatRequest, Message
+from voiced.protocol.shown import printable, url_hosts
 
 if TYPE_CHECKING:
     from voiced.converse.conversation import Conversation
@@ -31,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     stored in the history; ``--speak`` also speaks the answer as it streams. ``--json`` asks
     once, without history or tools (JSON mode cannot use tools).
     """
-    question = " ".join(args.text).strip() if args.text else _stdin()
+    question = given_text(args.text)
     if not question:
         raise InputError("no question given", 'try: voiced ask "what is the capital of Peru?"')
     loaded = settings()
@@ -150,6 +152,8 @@ class TerminalConfirm:
 
     Without a terminal on stdin nobody can answer, so it refuses (and says so on stderr).
     The answer is read with the event loop's reader, so a Ctrl-C never waits on a thread.
+    The question is shown with control and bidi characters escaped, after the host of each
+    URL it concerns on a line of its own, so no argument can make it read otherwise.
     """
 
     def __init__(self, stdin: TextIO | None = None, err: TextIO | None = None) -> None:
@@ -158,13 +162,15 @@ class TerminalConfirm:
 
     async def __call__(self, request: ConfirmRequest) -> bool:
         """Put the question and wait for a line; only y or yes means yes."""
+        question = printable(request.question)
         if self._stdin is None or not self._stdin.isatty():
             self._err.write(
-                f"voiced: not done, as stdin is not a terminal to confirm on: {request.question}\n"
+                f"voiced: not done, as stdin is not a terminal to confirm on: {question}\n"
             )
             self._err.flush()
             return False
-        self._err.write(f"\nvoiced: {request.question} [y/N] ")
+        hosts = "".join(f"voiced: host: {host}\n" for host in url_hosts(request.arguments))
+        self._err.write(f"\n{hosts}voiced: {question} [y/N] ")
         self._err.flush()
         answer = await _read_line(self._stdin.fileno())
         return answer.strip().lower() in ("y", "yes")
@@ -216,7 +222,3 @@ async def _ask_json(
         raise
     print(reply.content)
     return 0
-
-
-def _stdin() -> str:
-    return "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import tempfile
 from pathlib import Path
@@ -38,20 +39,25 @@ def run(args: argparse.Namespace) -> int:
     # voiced's records from being printed twice.
     logging.getLogger("voiced").propagate = False
     loaded = settings()
-    replay = ReplayFiles(args.input, args.output, args.events, args.skip_idle) if args.input else None
-    socket = args.socket
-    if socket is None and replay is not None:
-        socket = Path(tempfile.mkdtemp(prefix="voiced-replay-")) / "control.sock"
-    daemon = Daemon(loaded, socket=socket, engine=engine_factory(loaded, replay))
-    return asyncio.run(daemon.run())
+    replay = (
+        ReplayFiles(args.input, args.output, args.events, args.skip_idle) if args.input else None
+    )
+    with contextlib.ExitStack() as stack:
+        socket = args.socket
+        if socket is None and replay is not None:
+            # A private socket for the replay, removed with its directory when it is over.
+            private = stack.enter_context(tempfile.TemporaryDirectory(prefix="voiced-replay-"))
+            socket = Path(private) / "control.sock"
+        daemon = Daemon(loaded, socket=socket, engine=engine_factory(loaded, replay))
+        return asyncio.run(daemon.run())
 
 
 def _check_paths(args: argparse.Namespace) -> None:
     """Fail before starting when the input cannot be read or an output cannot be written."""
-    from voiced.audio.wav import check_readable
+    from voiced.audio.filesource import check_decodable
 
     if args.input is not None:
-        check_readable(args.input)
+        check_decodable(args.input)
     for option in ("output", "events"):
         path: Path | None = getattr(args, option)
         if path is not None and not path.parent.is_dir():

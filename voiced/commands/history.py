@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
+from voiced.commands.textin import checked
 from voiced.config import data_dir
 from voiced.converse.history import HistoryStore
 from voiced.converse.records import ConversationRecord, MessageRecord, TurnRecord
 from voiced.converse.session import HISTORY_FILE
-from voiced.errors import InputError
+from voiced.converse.sqlite import DAMAGED, damaged_copies, is_damaged
+from voiced.errors import InputError, StorageError
 
 EXPORT_FORMATS = ("json", "markdown")
 
@@ -21,10 +25,50 @@ EXPORT_FORMATS = ("json", "markdown")
 def run(args: argparse.Namespace) -> int:
     """List the latest conversations, or show, search or export them as the flags say."""
     path = data_dir() / HISTORY_FILE
+    if args.search:
+        checked(args.search, "--search")
+    _tell_of_damage(path)
     if not path.exists():
         print("No conversations yet: ask something first (voiced ask …).")
         return 0
-    store = HistoryStore(path)
+    try:
+        text = _render(HistoryStore(path), args)
+    except StorageError as exc:
+        if not is_damaged(exc):
+            raise
+        raise StorageError(
+            f"{path} is damaged ({exc.message.removeprefix(f'{path}: ')})",
+            "the daemon moves it aside at its next start and runs without history until "
+            f"restarted; or move it aside yourself: mv {path} {path}{DAMAGED}manual",
+        ) from exc
+    if args.output:
+        _write(Path(args.output), text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _tell_of_damage(path: Path) -> None:
+    """Say on stderr when a damaged history was moved aside (the newest such file)."""
+    copies = damaged_copies(path)
+    if not copies:
+        return
+    newest = copies[-1]
+    stamp = newest.name.removeprefix(path.name + DAMAGED)[:15]
+    try:
+        when = " on " + datetime.strptime(stamp, "%Y%m%d-%H%M%S").strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        when = ""
+    others = f" ({len(copies) - 1} older ones beside it)" if len(copies) > 1 else ""
+    print(
+        f"voiced: note: the history was found damaged{when} and moved aside to {newest}"
+        f"{others}; what is left of it: sqlite3 {newest} .recover",
+        file=sys.stderr,
+    )
+
+
+def _render(store: HistoryStore, args: argparse.Namespace) -> str:
+    """What the flags ask for, as text; closes ``store``."""
     try:
         if args.search:
             text = render_hits(store, args.search, args.limit)
@@ -40,11 +84,7 @@ def run(args: argparse.Namespace) -> int:
             text = render_list(store.conversations(args.limit))
     finally:
         store.close()
-    if args.output:
-        _write(Path(args.output), text)
-    else:
-        sys.stdout.write(text)
-    return 0
+    return text
 
 
 def _one(store: HistoryStore, wanted: str) -> ConversationRecord:
@@ -69,10 +109,28 @@ def _chosen(store: HistoryStore, ids: list[str] | None) -> list[ConversationReco
 
 
 def _write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by the user alone (0600), atomically: a temporary
+    file in the same directory, synced, then renamed over it. Interrupted, it leaves the old
+    file as it was."""
+    data = text.encode("utf-8")
     try:
-        path.write_text(text, encoding="utf-8")
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise InputError(f"{path}: cannot write: {exc.strerror}") from exc
+        raise InputError(f"{path}: cannot write: {exc.strerror}", "check the directory") from exc
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    except BaseException as exc:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise InputError(f"{path}: cannot write: {exc.strerror}", "check the path") from exc
+        raise
 
 
 def _when(seconds: float) -> str:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 
 from voiced.commands.common import settings
+from voiced.commands.textin import given_text
 from voiced.errors import InputError
 
 
 def run(args: argparse.Namespace) -> int:
     """Speak ``args.text`` (or stdin) on the speaker, or write it to ``args.output``."""
-    text = " ".join(args.text).strip() if args.text else _stdin()
+    text = given_text(args.text)
     if not text:
         raise InputError("nothing to say", 'try: voiced say "hello there"')
     if args.rate is not None and not 80 <= args.rate <= 450:
@@ -48,7 +48,3 @@ def run(args: argparse.Namespace) -> int:
 
     asyncio.run(to_file() if args.output else aloud())
     return 0
-
-
-def _stdin() -> str:
-    return "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()

@@ -36,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
 def _install(paths: service.UnitPaths, start: bool) -> int:
     unit = service.write_unit(paths)
     print(f"wrote {unit}\n  ExecStart={paths.exec_start}")
+    data = service.make_data_dir()
+    print(f"  data directory {data} (writable in the sandbox: ReadWritePaths)")
     if start:
         for command in (("daemon-reload",), ("enable", "--now", service.UNIT_NAME)):
             try:

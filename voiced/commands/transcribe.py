@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from voiced.commands.common import run_with_client, settings
+from voiced.commands.textin import printable_name
 from voiced.config import SttSettings
 from voiced.errors import InputError
 from voiced.groq.client import GroqClient
@@ -95,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     default_model = loaded.stt.translation_model if translate else loaded.stt.model
     request = TranscriptionRequest(
         audio=b"",
-        filename=path.name,
+        filename=printable_name(path.name),  # a label only: valid UTF-8 whatever the name
         model=args.model or default_model,
         language=None if translate else (getattr(args, "language", None) or loaded.stt.language),
         prompt=args.prompt if args.prompt is not None else loaded.stt.prompt,

@@ -2,7 +2,7 @@
 
 One dataclass a ``[section]`` of ``config.toml``, with a docstring under each field:
 ``api`` (chat, stt, network), ``audio`` (audio, listen, speech), ``assistant``
-(conversation, tools, daemon); ``loader`` builds the whole :class:`Settings`, and
+(conversation, tools, daemon), ``wake`` (wake); ``loader`` builds the whole :class:`Settings`, and
 ``tomlfile`` reads the file and checks each value's type, ``checks`` holds what each field
 accepts (declared beside it) and checks it, with messages naming the key.
 """
@@ -31,6 +31,7 @@ from voiced.config.loader import (
     load_settings,
 )
 from voiced.config.tomlfile import build_section, describe_type, matches_type
+from voiced.config.wake import WakeSettings
 
 __all__ = [
     "GROQ_API_ROOT",
@@ -50,6 +51,7 @@ __all__ = [
     "ToolSettings",
     "Url",
     "Check",
+    "WakeSettings",
     "build_section",
     "check_of",
     "describe_type",

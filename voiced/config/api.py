@@ -81,6 +81,15 @@ class NetworkSettings:
     """Seconds to wait for a connection."""
     max_retries: int = setting(2, between(0, 20))
     """Retries after a 408, 409, 429, 5xx, timeout or connection error."""
+    request_deadline: float = setting(300.0, above(0, at_most=86400, unit="seconds"))
+    """Seconds one request may take in all: sending, the whole reply, retries and the waits
+    between them. Long enough for six 10-minute FLAC pieces (about 11 MB each) uploaded at
+    once over a 2 Mbit/s uplink, or Groq's longest streamed reply; short enough that a server
+    trickling bytes cannot hold a request open for ever."""
+    stream_idle_timeout: float = setting(20.0, above(0, at_most=3600, unit="seconds"))
+    """Seconds a streamed reply may go without a token (text, reasoning or a tool call);
+    keep-alive comments do not count. Groq sends its first token within a second or two;
+    raise this for a slow local server."""
 
     def __post_init__(self) -> None:
         check_fields(self, "network")

@@ -61,6 +61,13 @@ class ToolSettings:
     """Notes file of the notes tools; empty uses $XDG_DATA_HOME/voiced/notes.md."""
     open_command: str = setting("xdg-open", Command())
     """Program that opens URLs for the open_url tool."""
+    voice_confirm: bool = False
+    """Let the daemon's side-effect tools also be allowed by voice, with a phrase that names
+    the action ("yes, open it") begun within voice_confirm_window_s after voiced asked. Off:
+    only the keyboard allows them (the TUI's y; `voiced ask` on a terminal). A spoken "no"
+    or "cancel" refuses either way."""
+    voice_confirm_window_s: float = setting(10.0, above(0, at_most=15, unit="seconds"))
+    """Seconds after voiced finished asking in which a spoken answer may begin (at most 15)."""
 
     def __post_init__(self) -> None:
         check_fields(self, "tools")

@@ -13,6 +13,7 @@ from voiced.config.assistant import ConversationSettings, DaemonSettings, ToolSe
 from voiced.config.audio import AudioSettings, ListenSettings, SpeechSettings
 from voiced.config.checks import Url
 from voiced.config.tomlfile import build_section, kind_of, read_toml, shown_name
+from voiced.config.wake import WakeSettings
 from voiced.credentials import Secret, load_api_key
 from voiced.errors import ConfigError
 
@@ -30,6 +31,7 @@ class Settings:
     listen: ListenSettings = field(default_factory=ListenSettings)
     speech: SpeechSettings = field(default_factory=SpeechSettings)
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
+    wake: WakeSettings = field(default_factory=WakeSettings)
     api_key: Secret | None = None
     """The Groq API key (GROQ_API_KEY or the credentials file); never in config.toml."""
     api_key_source: str = ""
@@ -63,6 +65,7 @@ SECTIONS: dict[str, type[Any]] = {
     "listen": ListenSettings,
     "speech": SpeechSettings,
     "daemon": DaemonSettings,
+    "wake": WakeSettings,
 }
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from voiced.converse.history import HistoryStore
-from voiced.errors import VoicedError
+from voiced.converse.sqlite import MEMORY, StoreLost, set_aside
+from voiced.errors import StorageError, VoicedError
 
 T = TypeVar("T")
 TEXT_INTERVAL_S = 0.05
@@ -33,11 +34,19 @@ class HistoryWriter:
     Args:
         path: The history database file.
         text_interval: Seconds between two commits of a streaming reply's text.
+        fallback: When the database cannot be opened, keep the history in memory (nothing
+            is kept after the process ends) and say why in :attr:`lost`, instead of failing;
+            a damaged file is first moved aside. For the daemon, which must keep running.
     """
 
-    def __init__(self, path: Path, text_interval: float = TEXT_INTERVAL_S) -> None:
+    def __init__(
+        self, path: Path, text_interval: float = TEXT_INTERVAL_S, fallback: bool = False
+    ) -> None:
         self.path = path
         self.text_interval = text_interval
+        self.fallback = fallback
+        self.lost: StoreLost | None = None
+        """Set when the database could not be used and the history lives in memory."""
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voiced-history")
         self._store: HistoryStore | None = None
         self._pending: dict[int, dict[str, Any]] = {}
@@ -51,14 +60,35 @@ class HistoryWriter:
         """Open the database on the worker thread and recover turns of dead processes.
 
         Raises:
-            StorageError: The database cannot be opened.
+            StorageError: The database cannot be opened (only without ``fallback``).
         """
         loop = asyncio.get_running_loop()
-        self._store = await loop.run_in_executor(self._executor, HistoryStore, self.path)
-        recovered = await self.call(HistoryStore.recover)
+        try:
+            recovered = await loop.run_in_executor(self._executor, self._open)
+        except StorageError as exc:
+            if not self.fallback:
+                raise
+            self.lost = await loop.run_in_executor(self._executor, self._fall_back, exc)
+            log.error("%s (%s)", self.lost.message, self.lost.hint)
+            return self
         if recovered:
             log.info("marked %d turn(s) of a stopped voiced process as interrupted", recovered)
         return self
+
+    def _open(self) -> int:
+        store = HistoryStore(self.path)
+        try:
+            recovered = store.recover()
+        except BaseException:
+            store.close()
+            raise
+        self._store = store
+        return recovered
+
+    def _fall_back(self, error: StorageError) -> StoreLost:
+        lost = set_aside("history", self.path, error)
+        self._store = HistoryStore(MEMORY)
+        return lost
 
     async def __aenter__(self) -> HistoryWriter:
         return await self.open()

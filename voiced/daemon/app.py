@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from voiced.config import Settings, load_settings
+from voiced.converse.sqlite import StoreLost
 from voiced.daemon.bus import EventBus
 from voiced.daemon.control import ControlServer
 from voiced.daemon.controls import Controls
@@ -75,6 +76,8 @@ class Daemon:
         self.ready = asyncio.Event()
         """Set once the socket serves and the pipeline runs."""
         self._stop: asyncio.Event | None = None
+        self.standing: list[ErrorReport] = []
+        """Problems that last as long as the daemon runs, sent to each client that connects."""
 
     def idle_state(self) -> State:
         """Where the daemon rests between turns: "muted" when the microphone is off."""
@@ -90,6 +93,14 @@ class Daemon:
         ):
             held = ", push-to-talk held" if self.controls.ptt else ""
             self.state.to(idle, f"mode {self.controls.shown_mode}{held}")
+
+    def storage_lost(self, lost: StoreLost) -> None:
+        """The history or timers database could not be opened and the daemon keeps that data
+        in memory: say so to every client now, and to each client that connects later (the
+        log already has it)."""
+        report = ErrorReport(code=lost.kind, message=lost.message, hint=lost.hint)
+        self.standing.append(report)
+        self.publish(report)
 
     def publish(self, event: Event) -> None:
         """Publish an event to every client."""

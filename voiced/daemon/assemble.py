@@ -111,7 +111,13 @@ class AssembledEngine:
         except VoicedError as exc:
             d.publish(ErrorReport(code="tts", message=exc.message, hint=exc.hint))
         turn = lambda: self.pipeline.turn_count if self.pipeline else 0  # noqa: E731
-        broker = ConfirmBroker(d.publish, turn)
+        broker = ConfirmBroker(
+            d.publish,
+            turn,
+            clock=self.clock.now,
+            voice=settings.tools.voice_confirm,
+            window_s=settings.tools.voice_confirm_window_s,
+        )
         # Replay mode measures every time on the input's clock, so that the outputs do not
         # depend on how fast the input was fed (see ``idle``).
         monotonic = self.clock.seconds if self.replay else time.monotonic
@@ -126,9 +132,19 @@ class AssembledEngine:
             echo.said(question)
             asyncio.get_running_loop().create_task(speaker.say(question))
 
-        broker.say = ask_aloud
+        async def put_question(question: str, how_to_answer: str) -> None:
+            # The echo guard notes the question, not how to answer it: the user is to say
+            # those words back. So both are said past the caching TTS, whose hook notes every
+            # chunk rendered during a turn; they play on the same output, which stop() stops.
+            echo.said(question)
+            asker = Speaker(tts.inner, speaker.output, earcons=False)
+            await asker.say(f"{question} {how_to_answer}")
+
+        broker.say = put_question
         conversation = await stack.enter_async_context(
-            open_conversation(client, settings, confirm=broker, announce=announce)
+            open_conversation(
+                client, settings, confirm=broker, announce=announce, on_lost=d.storage_lost
+            )
         )
         with contextlib.suppress(VoicedError):
             d.recent.seed(await stored_turns(conversation.history, settings.daemon.replay_turns))
@@ -165,6 +181,8 @@ class AssembledEngine:
             client.options = options_from_settings(new)
             transcriber.settings, transcriber.model = new.stt, new.stt.model
             tts.inner = tts_for(new)
+            broker.voice = new.tools.voice_confirm
+            broker.window_s = new.tools.voice_confirm_window_s
 
         return Pipeline(
             PipelineParts(

@@ -40,8 +40,9 @@ class Dispatcher:
         )
 
     def recent(self) -> tuple[Event, ...]:
-        """The recent conversation, then the confirmations still waiting for an answer."""
-        return self.daemon.recent.replay()
+        """The recent conversation, the confirmations still waiting for an answer, then the
+        problems that last (the history unavailable)."""
+        return (*self.daemon.recent.replay(), *self.daemon.standing)
 
     async def handle(self, command: c.Command) -> tuple[Event, ...]:
         """Carry out one command.

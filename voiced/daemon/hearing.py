@@ -10,7 +10,7 @@ import numpy as np
 
 from voiced.audio.frames import SAMPLE_RATE, Int16Array
 from voiced.daemon.clock import InputClock
-from voiced.daemon.confirm import ConfirmBroker, yes_or_no
+from voiced.daemon.confirm import ConfirmBroker
 from voiced.daemon.judge import EchoGuard, WakePhrase
 from voiced.daemon.speculation import Speculation
 from voiced.daemon.stages import Transcriber
@@ -116,15 +116,11 @@ class Hearing:
         if not isinstance(verdict, Accepted):
             return self._reject(verdict.text, verdict.reason)
         text = verdict.text
+        if self.broker.pending:
+            self._answer(text, ended.onset)
+            return None
         if overlapped and not self.echo_cancelled and self.echo.is_echo(text):
             return self._reject(text, "an echo of what voiced just said")
-        if self.broker.pending:
-            answer = yes_or_no(text)
-            if answer is None:
-                return self._reject(text, "a tool waits for a yes or no")
-            self.broker.answer_by_voice(answer)
-            self.publish(Transcript(turn=0, text=text, accepted=True, reason="confirmation"))
-            return None
         admission = self.wake.admit(text)
         if admission.text is None:
             reason = "the wake phrase alone: listening" if admission.woke else admission.reason
@@ -151,6 +147,21 @@ class Hearing:
             return None
         timeline.mark("transcript")
         return transcription
+
+    def _answer(self, text: str, onset: int) -> None:
+        """An utterance heard while a tool waits: an answer (see ConfirmBroker.hear) or nothing.
+
+        Words voiced said lately, all of them, are its own voice heard back and never an
+        answer, even from an echo-cancelled microphone.
+        """
+        if self.echo.is_echo(text, share=1.0):
+            self._reject(text, "an echo of what voiced just said")
+            return
+        heard = self.broker.hear(text, onset)
+        if heard.answered is None:
+            self._reject(text, heard.reason)
+            return
+        self.publish(Transcript(turn=0, text=text, accepted=True, reason="confirmation"))
 
     def _reject(self, text: str, reason: str) -> Question | None:
         self.publish(Transcript(turn=0, text=text, accepted=False, reason=reason))

@@ -12,6 +12,11 @@ from voiced.listen.filter import normalise
 
 ECHO_WINDOW_S = 15.0
 """How long what voiced said is remembered for the echo check."""
+ECHO_MAX_CHUNKS = 64
+"""At most this many spoken chunks are remembered, however fast they come."""
+ECHO_MAX_WORDS = 600
+"""At most this many words are remembered (15 s of speech is about 40), the newest kept: the
+echo check compares every heard word with each of them."""
 ECHO_SHARE = 0.6
 """A transcript is an echo when a run of this share of its words (at least two) is found, in
 order, in what voiced just said."""
@@ -20,30 +25,48 @@ order, in what voiced just said."""
 class EchoGuard:
     """Remembers what voiced said lately, to spot transcripts of its own voice.
 
+    Memory is bounded by time (``ECHO_WINDOW_S``), chunks (``ECHO_MAX_CHUNKS``) and words
+    (``ECHO_MAX_WORDS``), pruned as text is noted: with an echo-cancelled microphone nothing
+    is ever checked, and voiced may speak all day.
+
     Args:
         monotonic: Seconds from a monotonic clock.
     """
 
     def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._monotonic = monotonic
-        self._said: deque[tuple[float, tuple[str, ...]]] = deque()
+        self._said: deque[tuple[float, tuple[str, ...]]] = deque(maxlen=ECHO_MAX_CHUNKS)
+        self._words = 0
 
     def said(self, text: str) -> None:
         """Note text voiced is saying."""
-        words = normalise(text)
+        words = normalise(text)[-ECHO_MAX_WORDS:]
         if words:
+            if len(self._said) == self._said.maxlen:
+                self._words -= len(self._said[0][1])
             self._said.append((self._monotonic(), words))
+            self._words += len(words)
+        self._forget()
 
-    def is_echo(self, transcript: str) -> bool:
-        """Whether ``transcript`` is mostly a run of words voiced just said."""
+    @property
+    def remembered(self) -> tuple[int, int]:
+        """(chunks, words) remembered now."""
+        return len(self._said), self._words
+
+    def _forget(self) -> None:
         cutoff = self._monotonic() - ECHO_WINDOW_S
-        while self._said and self._said[0][0] < cutoff:
-            self._said.popleft()
+        while self._said and (self._said[0][0] < cutoff or self._words > ECHO_MAX_WORDS):
+            self._words -= len(self._said.popleft()[1])
+
+    def is_echo(self, transcript: str, share: float = ECHO_SHARE) -> bool:
+        """Whether ``transcript`` is mostly (``share`` of it, at least two words) a run of
+        words voiced just said."""
+        self._forget()
         heard = normalise(transcript)
         if len(heard) < 2 or not self._said:
             return False
         said = tuple(word for _, words in self._said for word in words)
-        return _longest_run(heard, said) >= max(2, ECHO_SHARE * len(heard))
+        return _longest_run(heard, said) >= max(2, share * len(heard))
 
 
 def _longest_run(a: tuple[str, ...], b: tuple[str, ...]) -> int:

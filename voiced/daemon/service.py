@@ -37,6 +37,8 @@ TimeoutStopSec=5
 # The API key: the credentials file holds GROQ_API_KEY=… (mode 0600); "-" = optional.
 EnvironmentFile=-{credentials}
 Environment=PYTHONUNBUFFERED=1
+# Programs voiced opens (open_url, open_application) are started by the user manager
+# (systemd-run --user): outside this sandbox, not stopped with it, never given the key.
 # Sandboxing that keeps audio working. PulseAudio and PipeWire are reached through the
 # socket in $XDG_RUNTIME_DIR (%t): connecting to a socket needs no write access, and the
 # control socket lives in %t/voiced. /dev stays visible (no PrivateDevices=) for ALSA.
@@ -96,6 +98,29 @@ def unit_paths(env: typing.Mapping[str, str] | None = None) -> UnitPaths:
         data_dir="-" + str(data_dir(env)),
         unit_file=config_home / "systemd" / "user" / UNIT_NAME,
     )
+
+
+def make_data_dir(env: typing.Mapping[str, str] | None = None) -> Path:
+    """Create the data directory (mode 0700) before the service first starts.
+
+    The unit makes the whole file system read-only (``ProtectSystem=strict``) except its
+    ``ReadWritePaths``, and systemd skips a path listed there that does not exist yet (the
+    ``-`` prefix): the daemon could then never create it. So install creates it.
+
+    Raises:
+        ServiceError: It cannot be created.
+    """
+    path = data_dir(env)
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o700)
+    except OSError as exc:
+        raise ServiceError(
+            f"cannot create the data directory {path}: {exc.strerror}",
+            "check XDG_DATA_HOME and the permissions of its parent, then install again",
+        ) from exc
+    return path
 
 
 def generic_paths() -> UnitPaths:

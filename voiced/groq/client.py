@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from voiced import logs
 from voiced.config import Settings
 from voiced.credentials import Secret
-from voiced.errors import ApiError, InputError, MissingKeyError
+from voiced.errors import ConfigError, InputError, MissingKeyError
+from voiced.groq import parse
 from voiced.groq.failures import KEY_HINT
+from voiced.groq.limits import Limits
 from voiced.groq.models import (
     AUDIO_EXTENSIONS,
     PROMPT_LIMIT,
     ChatCompletion,
     ChatRequest,
     ModelInfo,
-    ToolCall,
     Transcription,
     TranscriptionRequest,
-    TranscriptionSegment,
-    Usage,
-    Word,
 )
 from voiced.groq.ratelimit import RateLimit
 from voiced.groq.sender import Sender, Sleep
@@ -37,9 +37,11 @@ class ClientOptions:
         chat_url: API root for chat and the models list, e.g. https://api.groq.com/openai/v1.
         stt_url: API root for transcription and translation.
         api_key: Sent as a bearer token; required for Groq's own hosts, optional elsewhere.
-        timeout: Seconds to wait for a response.
+        timeout: Seconds to wait for each read of a response.
         connect_timeout: Seconds to wait for a connection.
         max_retries: Retries after transient failures.
+        request_deadline: Seconds one request may take in all, retries included.
+        stream_idle_timeout: Seconds a streamed reply may go without a token.
     """
 
     chat_url: str
@@ -48,6 +50,8 @@ class ClientOptions:
     timeout: float = 60.0
     connect_timeout: float = 5.0
     max_retries: int = 2
+    request_deadline: float = 300.0
+    stream_idle_timeout: float = 20.0
 
 
 class GroqClient:
@@ -68,13 +72,21 @@ class GroqClient:
         backoff_base: float = 0.5,
     ) -> None:
         self.options = options
+        logs.protect(options.api_key)  # a server that echoes it back has it redacted
         self._http = httpx.AsyncClient(
             transport=transport,
             timeout=httpx.Timeout(options.timeout, connect=options.connect_timeout),
             headers={"User-Agent": "voiced/0.1"},
         )
+        self._limits = Limits(options.request_deadline, options.stream_idle_timeout)
         kwargs: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
-        self._sender = Sender(self._http, options.max_retries, backoff_base=backoff_base, **kwargs)
+        self._sender = Sender(
+            self._http,
+            options.max_retries,
+            backoff_base=backoff_base,
+            limits=self._limits,
+            **kwargs,
+        )
 
     async def __aenter__(self) -> GroqClient:
         return self
@@ -100,17 +112,25 @@ class GroqClient:
         """Send a chat request and return the whole reply.
 
         Raises:
-            ApiError: The request failed (typed by cause).
+            ConfigError: The key would go over plain http to another machine.
+            ApiError: The request failed (typed by cause), ran past its deadline, or the
+                reply could not be read.
         """
         body = request.to_body(stream=False)
-        response = await self._sender.send(lambda: self._post_json("chat", body), stream=False)
-        return _completion(response.json(), response.headers.get("x-request-id"))
+        reply = await self._sender.fetch(lambda: self._post_json("chat", body))
+        return parse.completion(reply.body, reply.request_id)
 
     def stream_chat(self, request: ChatRequest) -> ChatStream:
-        """Open a streamed chat reply; use as ``async with client.stream_chat(req) as s``."""
+        """Open a streamed chat reply; use as ``async with client.stream_chat(req) as s``.
+
+        The whole exchange must end within ``request_deadline`` and no more than
+        ``stream_idle_timeout`` may pass without a token; either ends it with a
+        ConnectionFailedError.
+        """
         body = request.to_body(stream=True)
         return ChatStream(
-            lambda: self._sender.send(lambda: self._post_json("chat", body), stream=True)
+            lambda deadline: self._sender.open(lambda: self._post_json("chat", body), deadline),
+            self._limits,
         )
 
     async def transcribe(self, request: TranscriptionRequest) -> Transcription:
@@ -119,7 +139,8 @@ class GroqClient:
         Raises:
             InputError: The file name has an extension Groq does not accept, or the prompt
                 is over 896 characters (checked before anything is sent).
-            ApiError: The request failed.
+            ConfigError: The key would go over plain http to another machine.
+            ApiError: The request failed, ran past its deadline, or the reply could not be read.
         """
         _check_transcription(request)
         fields: list[tuple[str, str]] = [("model", request.model)]
@@ -144,22 +165,27 @@ class GroqClient:
                 headers=self._auth("stt"),
             )
 
-        response = await self._sender.send(build, stream=False)
-        request_id = response.headers.get("x-request-id")
+        reply = await self._sender.fetch(build)
         if request.response_format == "text":
-            return Transcription(text=response.text.strip(), request_id=request_id)
-        return _transcription(response.json(), request_id)
+            text = reply.body.decode("utf-8", "replace").strip()
+            return Transcription(text=text, request_id=reply.request_id)
+        return parse.transcription(reply.body, reply.request_id)
 
     async def list_models(self) -> list[ModelInfo]:
-        """Return the models the service offers this key, sorted by id."""
+        """Return the models the service offers this key, sorted by id.
+
+        Raises:
+            ConfigError: The key would go over plain http to another machine.
+            ApiError: The request failed, or the reply is not a models list.
+        """
 
         def build() -> httpx.Request:
             return self._http.build_request(
                 "GET", self._url("chat", "models"), headers=self._auth("chat")
             )
 
-        response = await self._sender.send(build, stream=False)
-        return sorted((_model(m) for m in response.json().get("data") or ()), key=lambda m: m.id)
+        reply = await self._sender.fetch(build)
+        return parse.models(reply.body, reply.request_id)
 
     def _post_json(self, endpoint: str, body: dict[str, Any]) -> httpx.Request:
         return self._http.build_request(
@@ -175,12 +201,47 @@ class GroqClient:
 
     def _auth(self, endpoint: str) -> dict[str, str]:
         key = self.options.api_key
+        root = self.options.chat_url if endpoint == "chat" else self.options.stt_url
         if key is None:
-            root = self.options.chat_url if endpoint == "chat" else self.options.stt_url
             if httpx.URL(root).host.endswith("groq.com"):
                 raise MissingKeyError("no Groq API key is set", KEY_HINT)
             return {}
+        check_key_transport(root, f"[{endpoint}] base_url (or GROQ_BASE_URL)")
         return {"Authorization": f"Bearer {key.reveal()}"}
+
+
+def check_key_transport(url: str, setting: str) -> None:
+    """Refuse to send the key in clear text to another machine.
+
+    The key goes over https anywhere, and over plain http only to this machine
+    (127.0.0.0/8, ::1, localhost), where a local OpenAI-compatible server may listen.
+
+    Args:
+        url: The API root the key would be sent to.
+        setting: How the user names that URL, e.g. "[chat] base_url".
+
+    Raises:
+        ConfigError: The URL is plain http to another host, or not http(s) at all.
+    """
+    parsed = httpx.URL(url)
+    if parsed.scheme == "https" or (parsed.scheme == "http" and is_loopback(parsed.host)):
+        return
+    shown = logs.redact(str(parsed.copy_with(username=None, password=None, query=None)))
+    raise ConfigError(
+        f"{setting} is {shown}: voiced sends the API key only over https, or over plain "
+        "http to this machine (127.0.0.1, ::1, localhost)",
+        f"use https:// in {setting}, or a loopback address for a local server",
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a URL's host is this machine: localhost, 127.0.0.0/8 or ::1."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _check_transcription(request: TranscriptionRequest) -> None:
@@ -209,56 +270,6 @@ def _group(fields: list[tuple[str, str]]) -> dict[str, str | list[str]]:
     return grouped
 
 
-def _completion(data: dict[str, Any], request_id: str | None) -> ChatCompletion:
-    if not isinstance(data.get("choices"), list) or not data["choices"]:
-        raise ApiError(f"the server's reply had no choices [request {request_id}]")
-    choice = data["choices"][0]
-    message = choice.get("message") or {}
-    calls = tuple(
-        ToolCall(
-            id=c.get("id", ""),
-            name=(c.get("function") or {}).get("name", ""),
-            arguments=(c.get("function") or {}).get("arguments", "") or "",
-        )
-        for c in message.get("tool_calls") or ()
-    )
-    usage = data.get("usage") or (data.get("x_groq") or {}).get("usage")
-    return ChatCompletion(
-        content=message.get("content") or "",
-        reasoning=message.get("reasoning") or "",
-        tool_calls=calls,
-        finish_reason=choice.get("finish_reason"),
-        usage=Usage.from_wire(usage) if usage else None,
-        model=data.get("model", ""),
-        request_id=request_id or (data.get("x_groq") or {}).get("id"),
-    )
-
-
-def _transcription(data: dict[str, Any], request_id: str | None) -> Transcription:
-    return Transcription(
-        text=str(data.get("text", "")).strip(),
-        language=data.get("language"),
-        duration=data.get("duration"),
-        segments=tuple(TranscriptionSegment.from_wire(s) for s in data.get("segments") or ()),
-        words=tuple(
-            Word(str(w.get("word", "")), float(w["start"]), float(w["end"]))
-            for w in data.get("words") or ()
-        ),
-        request_id=request_id or (data.get("x_groq") or {}).get("id"),
-    )
-
-
-def _model(data: dict[str, Any]) -> ModelInfo:
-    return ModelInfo(
-        id=str(data.get("id", "")),
-        owned_by=str(data.get("owned_by", "")),
-        context_window=data.get("context_window"),
-        max_completion_tokens=data.get("max_completion_tokens"),
-        active=bool(data.get("active", True)),
-        created=data.get("created"),
-    )
-
-
 def options_from_settings(settings: Settings) -> ClientOptions:
     """Build client options from :class:`voiced.config.Settings`."""
     return ClientOptions(
@@ -268,4 +279,6 @@ def options_from_settings(settings: Settings) -> ClientOptions:
         timeout=settings.network.timeout,
         connect_timeout=settings.network.connect_timeout,
         max_retries=settings.network.max_retries,
+        request_deadline=settings.network.request_deadline,
+        stream_idle_timeout=settings.network.stream_idle_timeout,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
@@ -144,16 +145,37 @@ class Usage:
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> Usage:
-        """Build from a ``usage`` object, ignoring fields we do not know."""
+        """Build from a ``usage`` object, ignoring fields we do not know.
+
+        Usage is bookkeeping, so a count or time of the wrong type reads as absent (0 or
+        None) rather than failing a reply that arrived whole.
+        """
         return cls(
-            prompt_tokens=int(data.get("prompt_tokens") or 0),
-            completion_tokens=int(data.get("completion_tokens") or 0),
-            total_tokens=int(data.get("total_tokens") or 0),
-            queue_time=data.get("queue_time"),
-            prompt_time=data.get("prompt_time"),
-            completion_time=data.get("completion_time"),
-            total_time=data.get("total_time"),
+            prompt_tokens=whole(data.get("prompt_tokens")) or 0,
+            completion_tokens=whole(data.get("completion_tokens")) or 0,
+            total_tokens=whole(data.get("total_tokens")) or 0,
+            queue_time=number(data.get("queue_time")),
+            prompt_time=number(data.get("prompt_time")),
+            completion_time=number(data.get("completion_time")),
+            total_time=number(data.get("total_time")),
         )
+
+
+def number(value: Any) -> float | None:
+    """A JSON number as a finite float, or None for anything else (booleans included)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        result = float(value)
+    except OverflowError:  # an int too big for a float
+        return None
+    return result if math.isfinite(result) else None
+
+
+def whole(value: Any) -> int | None:
+    """A JSON integer (or integral number), or None for anything else."""
+    result = number(value)
+    return int(result) if result is not None and result.is_integer() else None
 
 
 class ChatDelta(NamedTuple):
@@ -216,20 +238,36 @@ class TranscriptionSegment:
     tokens: tuple[int, ...] = ()
 
     @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> TranscriptionSegment:
-        """Build from a verbose_json segment, ignoring fields we do not know."""
+    def from_wire(cls, data: Any) -> TranscriptionSegment:
+        """Build from a verbose_json segment, ignoring fields we do not know.
+
+        Raises:
+            ValueError: The segment is not an object, its start or end is not a number, or
+                its text is not a string; the scores read as their neutral value when absent
+                or of the wrong type.
+        """
+        if not isinstance(data, dict):
+            raise ValueError("a segment is not an object")
+        start, end, text = number(data.get("start")), number(data.get("end")), data.get("text", "")
+        if start is None or end is None or not isinstance(text, str):
+            raise ValueError("a segment has no numeric start and end, or its text is no string")
+        tokens = data.get("tokens")
         return cls(
-            id=int(data.get("id", 0)),
-            start=float(data["start"]),
-            end=float(data["end"]),
-            text=str(data.get("text", "")),
-            avg_logprob=float(data.get("avg_logprob", 0.0)),
-            no_speech_prob=float(data.get("no_speech_prob", 0.0)),
-            compression_ratio=float(data.get("compression_ratio", 1.0)),
-            temperature=float(data.get("temperature", 0.0)),
-            seek=int(data.get("seek", 0)),
-            tokens=tuple(data.get("tokens") or ()),
+            id=whole(data.get("id")) or 0,
+            start=start,
+            end=end,
+            text=text,
+            avg_logprob=_or(number(data.get("avg_logprob")), 0.0),
+            no_speech_prob=_or(number(data.get("no_speech_prob")), 0.0),
+            compression_ratio=_or(number(data.get("compression_ratio")), 1.0),
+            temperature=_or(number(data.get("temperature")), 0.0),
+            seek=whole(data.get("seek")) or 0,
+            tokens=tuple(t for t in tokens if type(t) is int) if isinstance(tokens, list) else (),
         )
+
+
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
 
 
 @dataclass(frozen=True)

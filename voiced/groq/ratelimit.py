@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Mapping
@@ -29,7 +30,7 @@ def parse_go_duration(text: str) -> float | None:
             return None
         total += float(match.group(1)) * _GO_UNITS[match.group(2)]
         pos = match.end()
-    return total if pos == len(text) else None
+    return total if pos == len(text) and math.isfinite(total) else None
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class RateLimit:
             value = headers.get(name)
             try:
                 return int(float(value)) if value is not None else None
-            except ValueError:
+            except (ValueError, OverflowError):  # "abc", "nan", "inf", a 400-digit number
                 return None
 
         def duration(name: str) -> float | None:

@@ -2,139 +2,47 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
-from typing import Any
 
 import httpx
-import orjson
 
 from voiced.errors import ConnectionFailedError, StreamError
-from voiced.groq.failures import details_from_body, error_for
-from voiced.groq.models import ChatCompletion, ChatDelta, ToolCall, Usage
+from voiced.groq.chunks import ChatAccumulator
+from voiced.groq.failures import server_text
+from voiced.groq.limits import Limits, StreamWatch
+from voiced.groq.models import ChatCompletion, ChatDelta
 from voiced.groq.sse import SseDecoder
 
+__all__ = ["ChatAccumulator", "ChatStream"]
 
-class ChatAccumulator:
-    """Folds a stream's SSE payloads into one reply; tool calls are assembled by ``index``.
-
-    ``add_event`` is the per-token hot path (see bench/client_overhead.py): it parses the
-    payload once and takes a short cut for the common chunk whose delta is only content.
-    """
-
-    def __init__(self, request_id: str | None = None) -> None:
-        self.request_id = request_id
-        self.model = ""
-        self.finish_reason: str | None = None
-        self.usage: Usage | None = None
-        self._content: list[str] = []
-        self._reasoning: list[str] = []
-        self._calls: dict[int, dict[str, str]] = {}
-
-    def add_event(self, event: str, data: bytes) -> ChatDelta | None:
-        """Fold in one SSE event's payload; return the text it added, if any.
-
-        Raises:
-            ApiError: The event is an error (``event: error`` or data holding ``"error"``).
-            StreamError: The payload is not a JSON object.
-        """
-        try:
-            chunk = orjson.loads(data)
-        except orjson.JSONDecodeError as exc:
-            raise StreamError(
-                f"the server sent malformed stream data [request {self.request_id}]: {data[:80]!r}",
-                "try again; report it if it keeps happening",
-            ) from exc
-        if event or type(chunk) is not dict or "error" in chunk:
-            self._check(event, chunk, data)
-        choices = chunk.get("choices")
-        if choices and len(choices) == 1 and "x_groq" not in chunk and "usage" not in chunk:
-            choice = choices[0]
-            delta = choice.get("delta")
-            if delta and len(delta) == 1 and not choice.get("finish_reason"):
-                content = delta.get("content")
-                if content:
-                    self._content.append(content)
-                    return ChatDelta(content, "")
-        return self.add(chunk)
-
-    def _check(self, event: str, chunk: Any, data: bytes) -> None:
-        if event == "error" or (isinstance(chunk, dict) and "error" in chunk):
-            body = chunk if isinstance(chunk, dict) else {}
-            raise error_for(details_from_body(None, body, self.request_id))
-        if not isinstance(chunk, dict):
-            raise StreamError(f"unexpected stream data [request {self.request_id}]: {data[:80]!r}")
-
-    def add(self, chunk: dict[str, Any]) -> ChatDelta | None:
-        """Fold in one decoded chunk; return the text it added, or None when it added none."""
-        x_groq = chunk.get("x_groq")
-        if x_groq:
-            self.request_id = self.request_id or x_groq.get("id")
-            if x_groq.get("usage"):
-                self.usage = Usage.from_wire(x_groq["usage"])
-        if chunk.get("usage") and self.usage is None:
-            self.usage = Usage.from_wire(chunk["usage"])
-        if not self.model:
-            self.model = chunk.get("model") or ""
-        content = reasoning = ""
-        for choice in chunk.get("choices") or ():
-            delta = choice.get("delta")
-            if delta:
-                content += delta.get("content") or ""
-                reasoning += delta.get("reasoning") or ""
-                if "tool_calls" in delta:
-                    for fragment in delta["tool_calls"] or ():
-                        self._add_tool_fragment(fragment)
-            if choice.get("finish_reason"):
-                self.finish_reason = choice["finish_reason"]
-        if content:
-            self._content.append(content)
-        if reasoning:
-            self._reasoning.append(reasoning)
-        return ChatDelta(content, reasoning) if content or reasoning else None
-
-    def _add_tool_fragment(self, fragment: dict[str, Any]) -> None:
-        slot = self._calls.setdefault(
-            int(fragment.get("index", 0)), {"id": "", "name": "", "arguments": ""}
-        )
-        slot["id"] = fragment.get("id") or slot["id"]
-        function = fragment.get("function") or {}
-        slot["name"] = function.get("name") or slot["name"]
-        slot["arguments"] += function.get("arguments") or ""
-
-    def result(self) -> ChatCompletion:
-        """Return the reply accumulated so far."""
-        calls = tuple(
-            ToolCall(id=c["id"], name=c["name"], arguments=c["arguments"])
-            for _, c in sorted(self._calls.items())
-        )
-        return ChatCompletion(
-            content="".join(self._content),
-            reasoning="".join(self._reasoning),
-            tool_calls=calls,
-            finish_reason=self.finish_reason,
-            usage=self.usage,
-            model=self.model,
-            request_id=self.request_id,
-        )
+Opener = Callable[[float], Awaitable[httpx.Response]]
+"""Sends the request with a deadline (``loop.time()``) and returns the open response."""
 
 
 class ChatStream:
     """``async with client.stream_chat(req) as s: async for delta in s: …; s.completion``.
 
     Errors inside the open stream (an ``event: error``, any data holding ``"error"``,
-    malformed JSON, a dropped connection) raise typed errors from the iteration.
+    malformed JSON, a dropped connection, a body that cannot be decoded, the deadline or the
+    idle bound passing) raise typed errors from the iteration. The stream is read from the
+    task that iterates it.
     """
 
-    def __init__(self, open_response: Callable[[], Awaitable[httpx.Response]]) -> None:
+    def __init__(self, open_response: Opener, limits: Limits | None = None) -> None:
         self._open = open_response
+        self._limits = limits or Limits()
         self._response: httpx.Response | None = None
+        self._deadline = 0.0
         self._acc = ChatAccumulator()
         self.done = False
 
     async def __aenter__(self) -> ChatStream:
-        self._response = await self._open()
-        self._acc.request_id = self._response.headers.get("x-request-id")
+        self._deadline = asyncio.get_running_loop().time() + self._limits.deadline_s
+        self._response = await self._open(self._deadline)
+        found = self._response.headers.get("x-request-id")
+        self._acc.request_id = server_text(found, 100) if found else None
         return self
 
     async def __aexit__(
@@ -157,12 +65,25 @@ class ChatStream:
     async def _deltas(self) -> AsyncIterator[ChatDelta]:
         if self._response is None:
             raise RuntimeError("use `async with client.stream_chat(...)` before iterating")
-        decoder, add = SseDecoder(), self._acc.add_event
+        response = self._response
+        acc = self._acc
+        decoder, add = SseDecoder(), acc.add_event
         # Without a content-encoding the raw body is the body: skip httpx's decoder layer.
-        encoded = "content-encoding" in self._response.headers
-        body = self._response.aiter_bytes() if encoded else self._response.aiter_raw()
+        encoded = "content-encoding" in response.headers
+        body = (response.aiter_bytes() if encoded else response.aiter_raw()).__aiter__()
+        watch = StreamWatch(self._deadline, self._limits)
+        clock, tokens = watch.loop.time, acc.tokens
         try:
-            async for chunk in body:
+            while True:
+                if watch.fired is not None:
+                    raise watch.error(response.url.host, acc.request_id)
+                watch.reading = True
+                try:
+                    chunk = await body.__anext__()
+                except StopAsyncIteration:
+                    break
+                finally:
+                    watch.reading = False
                 if (
                     chunk[:7] == b"data: {"
                     and chunk[-2:] == b"\n\n"
@@ -171,22 +92,41 @@ class ChatStream:
                 ):
                     # Hot path: one whole data event per read (the decoder would agree).
                     delta = add("", chunk[6:-2])
-                    if delta is not None:
-                        yield delta
+                    if acc.tokens != tokens:
+                        tokens = acc.tokens
+                        if delta is not None:
+                            yield delta
+                        # After the consumer is done with it: its time is not the server's.
+                        watch.last_token = clock()
                     continue
                 for name, data in decoder.feed(chunk):
                     if data == b"[DONE]":
                         self.done = True
                         return
                     delta = add(name, data)
-                    if delta is not None:
-                        yield delta
+                    if acc.tokens != tokens:
+                        tokens = acc.tokens
+                        if delta is not None:
+                            yield delta
+                        watch.last_token = clock()
+        except asyncio.CancelledError as exc:
+            if watch.expired():
+                raise watch.error(response.url.host, acc.request_id) from exc
+            raise
+        except httpx.DecodingError as exc:
+            raise StreamError(
+                "the reply stream could not be decoded (Content-Encoding: "
+                f"{response.headers.get('content-encoding', '')[:40]}) "
+                f"[request {acc.request_id}]",
+                "try again; check that base_url points at an OpenAI-compatible API",
+            ) from exc
         except httpx.TransportError as exc:
             raise ConnectionFailedError(
-                "the connection dropped in the middle of the reply "
-                f"[request {self._acc.request_id}]",
+                f"the connection dropped in the middle of the reply [request {acc.request_id}]",
                 "try again; check your network if it keeps happening",
             ) from exc
+        finally:
+            watch.close()
         for name, data in decoder.close():
             if data == b"[DONE]":
                 self.done = True
@@ -196,8 +136,7 @@ class ChatStream:
                 yield delta
         if self._acc.finish_reason is None:
             raise StreamError(
-                "the reply stream ended before the reply was complete "
-                f"[request {self._acc.request_id}]",
+                f"the reply stream ended before the reply was complete [request {acc.request_id}]",
                 "try again",
             )
         self.done = True

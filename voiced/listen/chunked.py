@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol, TextIO
 
 from voiced.audio.frames import SAMPLE_RATE
 from voiced.config import ListenSettings, SttSettings
+from voiced.errors import VoicedError
 from voiced.groq.models import Transcription, TranscriptionRequest, TranscriptionSegment, Word
-from voiced.listen.longfile import Chunk, load_16k, max_chunk_samples, plan_chunks
+from voiced.listen.longfile import Chunk, file_chunks, max_chunk_samples
 
 
 class Transcriber(Protocol):
@@ -27,13 +30,14 @@ class Progress:
     """Pieces done out of the total as a one-line bar on stderr, only on a terminal.
 
     Args:
-        total: Number of pieces.
+        total: Number of pieces; None while a stream is still being cut (the bar then shows
+            only the pieces done, until :meth:`expect` tells the total).
         stream: Where to draw; defaults to stderr. Nothing is drawn unless it is a terminal.
     """
 
     WIDTH = 30
 
-    def __init__(self, total: int, stream: TextIO | None = None) -> None:
+    def __init__(self, total: int | None, stream: TextIO | None = None) -> None:
         self.total = total
         self.done = 0
         self._stream = stream if stream is not None else sys.stderr
@@ -45,37 +49,95 @@ class Progress:
         self.done += 1
         self._draw()
 
+    def expect(self, total: int) -> None:
+        """Learn the number of pieces once the whole file is cut, and redraw."""
+        if total != self.total:
+            self.total = total
+            self._draw()
+
     def _draw(self) -> None:
-        if self._shown:
+        if not self._shown:
+            return
+        if self.total is None:
+            self._stream.write(f"\r{self.done} pieces done, cutting the rest")
+        else:
             filled = self.WIDTH * self.done // max(self.total, 1)
             bar = "#" * filled + "-" * (self.WIDTH - filled)
             self._stream.write(f"\r[{bar}] {self.done}/{self.total} pieces")
             if self.done == self.total:
                 self._stream.write("\n")
-            self._stream.flush()
+        self._stream.flush()
+
+
+class _Feed:
+    """Reads the next piece in one worker thread and hands it over without keeping it.
+
+    One thread cuts every piece, so its allocations stay in one malloc arena (a thread pool
+    spreads them over several, each keeping freed pieces resident). The piece comes back
+    through ``take``, not as the future's result: asyncio's chained futures form a reference
+    cycle that would keep each piece's FLAC alive until the garbage collector runs.
+    """
+
+    def __init__(self, chunks: Iterable[Chunk]) -> None:
+        self._pieces = iter(chunks)
+        self._ready: list[Chunk] = []
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="voiced-cut")
+
+    async def cut_next(self) -> bool:
+        """Read the next piece in the worker thread; False at the end."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, self._read)
+
+    def take(self) -> Chunk | None:
+        """The piece ``cut_next`` read, handed over once."""
+        return self._ready.pop() if self._ready else None
+
+    def _read(self) -> bool:
+        chunk = next(self._pieces, None)
+        if chunk is None:
+            return False
+        self._ready.append(chunk)
+        return True
+
+    async def aclose(self) -> None:
+        """Close the pieces' generator (in the worker thread, after any read) and the thread."""
+        close = getattr(self._pieces, "close", None)
+        try:
+            if close is not None:
+                await asyncio.get_running_loop().run_in_executor(self._thread, close)
+        finally:
+            self._thread.shutdown(wait=False)
 
 
 async def transcribe_chunks(
     client: Transcriber,
-    chunks: Sequence[Chunk],
+    chunks: Iterable[Chunk],
     template: TranscriptionRequest,
     max_concurrent: int,
     progress: Progress | None = None,
 ) -> Transcription:
     """Send every piece (at most ``max_concurrent`` at a time) and merge the results in order.
 
+    ``chunks`` is read (in a worker thread) only when a request may start, and each piece's
+    FLAC is dropped once it is sent: with a generator that cuts pieces as it decodes
+    (``longfile.file_chunks``), at most ``max_concurrent`` pieces are in memory, whatever the
+    file's length. A generator is closed when this returns or fails.
+
     Args:
         client: Sends one request; retries on 429 and other transient errors are its job.
         chunks: The pieces, in order, with their FLAC bytes.
         template: The request to send for each piece; its audio and file name are replaced.
         max_concurrent: Largest number of requests in flight at once.
-        progress: Told each time a piece is done.
+        progress: Told each time a piece is done, and the total once it is known.
 
     Raises:
-        VoicedError: A piece failed after the client's retries; the others are cancelled.
+        VoicedError: Reading the pieces failed, or a piece failed after the client's retries;
+            the other requests are cancelled.
     """
     gate = asyncio.Semaphore(max_concurrent)
     stem = template.filename.rsplit(".", 1)[0] or "audio"
+    feed = _Feed(chunks)
+    done: list[tuple[Chunk, asyncio.Task[Transcription]]] = []
 
     async def one(chunk: Chunk) -> Transcription:
         request = dataclasses.replace(
@@ -83,15 +145,56 @@ async def transcribe_chunks(
             audio=chunk.flac,
             filename=f"{stem}-part{chunk.index + 1:03d}-{chunk.start_s:.2f}s.flac",
         )
-        async with gate:
+        del chunk
+        try:
             result = await client.transcribe(request)
+        finally:
+            del request
+            # httpx's response and connection-pool objects form reference cycles that hold
+            # the upload's FLAC: free it now, not whenever the collector next runs. Objects
+            # older than this call are frozen (below), so this scans only the new ones.
+            gc.collect()
+            gate.release()
         if progress is not None:
             progress.advance()
         return result
 
-    async with asyncio.TaskGroup() as group:
-        tasks = [group.create_task(one(chunk)) for chunk in chunks]
-    return merge([(chunk, task.result()) for chunk, task in zip(chunks, tasks, strict=True)])
+    def start(group: asyncio.TaskGroup) -> bool:
+        chunk = feed.take()
+        if chunk is None:
+            return False
+        # Keep where the piece lies, not its audio.
+        done.append((dataclasses.replace(chunk, flac=b""), group.create_task(one(chunk))))
+        return True
+
+    gc.freeze()  # a full collection per piece then costs ~1 ms, not one pass over everything
+    try:
+        async with asyncio.TaskGroup() as group:
+            while True:
+                await gate.acquire()
+                if not await feed.cut_next() or not start(group):
+                    break
+            if progress is not None:
+                progress.expect(len(done))
+    except BaseExceptionGroup as failed:
+        raise _first(failed) from None
+    finally:
+        gc.unfreeze()
+        await feed.aclose()
+    return merge([(chunk, task.result()) for chunk, task in done])
+
+
+def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The error to show for a failed group: a VoicedError if there is one, else the first."""
+    leaves: list[BaseException] = []
+    pending: list[BaseException] = [group]
+    while pending:
+        error = pending.pop(0)
+        if isinstance(error, BaseExceptionGroup):
+            pending = [*error.exceptions, *pending]
+        else:
+            leaves.append(error)
+    return next((e for e in leaves if isinstance(e, VoicedError)), leaves[0])
 
 
 def merge(parts: Sequence[tuple[Chunk, Transcription]]) -> Transcription:
@@ -138,9 +241,10 @@ async def transcribe_file(
     listen: ListenSettings | None = None,
     progress_stream: TextIO | None = None,
 ) -> Transcription:
-    """Transcribe a long file: decode, cut at silences, upload the pieces, merge.
+    """Transcribe a long file as a stream: decode, cut at silences, upload, merge.
 
-    Decoding, finding speech and encoding run in a worker thread.
+    Each piece is uploaded as soon as it is cut; decoding, finding speech and encoding run
+    in a worker thread. Peak memory does not grow with the file's length.
 
     Args:
         client: Sends each piece.
@@ -155,10 +259,6 @@ async def transcribe_file(
         VoicedError: A piece failed after the client's retries.
     """
     limit = max_chunk_samples(stt.chunk_max_s, stt.upload_limit_mb)
-
-    def prepare() -> list[Chunk]:
-        return plan_chunks(load_16k(path), limit, listen)
-
-    chunks = await asyncio.to_thread(prepare)
-    progress = Progress(len(chunks), progress_stream)
-    return await transcribe_chunks(client, chunks, template, stt.max_concurrent_uploads, progress)
+    progress = Progress(None, progress_stream)
+    pieces = file_chunks(path, limit, listen)
+    return await transcribe_chunks(client, pieces, template, stt.max_concurrent_uploads, progress)

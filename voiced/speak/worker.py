@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import concurrent.futures
 import importlib
 import queue
+import shutil
 import tempfile
 import threading
 import time
@@ -80,6 +82,8 @@ class Engine:
         self._engine.connect("finished-utterance", self._finished)
         self._engine.connect("error", lambda exception=None, **_: self._errors.append(exception))
         self._dir = Path(tempfile.mkdtemp(prefix="voiced-tts-"))
+        # The engine lives as long as the process: its (by then empty) directory goes at exit.
+        atexit.register(shutil.rmtree, self._dir, ignore_errors=True)
         self._count = 0
         self._synthesize(WARM_UP_TEXT)  # the first runAndWait is the unreliable one
 

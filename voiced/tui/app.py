@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -16,6 +17,7 @@ from voiced.credentials import Secret
 from voiced.errors import DaemonNotRunningError, VoicedError
 from voiced.protocol import commands as cmd
 from voiced.protocol.follow import Connected, Follower
+from voiced.protocol.shown import printable
 from voiced.tui.keyscreen import KeyCheck, KeyScreen
 from voiced.tui.router import EventRouter, Incoming, Known, Views
 from voiced.tui.widgets.confirm import ConfirmPrompt
@@ -30,6 +32,8 @@ KeySaved = Callable[[Secret], Awaitable[None]]
 """Called once the first-run screen has saved a key."""
 HostReady = Callable[[], Awaitable[None]]
 """Returns once the daemon started inside this process listens (or has failed)."""
+LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+"""The schemes of the links the TUI opens."""
 
 
 class VoicedApp(App[None]):
@@ -194,6 +198,25 @@ class VoicedApp(App[None]):
             return
         await self._send(cmd.Confirm(approve=approve, call_id=pending.request_id))
         self.query_one(ConfirmPrompt).resolve(pending.request_id)
+
+    def open_url(self, url: str, *, new_tab: bool = True) -> None:
+        """Open a link from the conversation: only http, https and mailto; others are refused.
+
+        A reply's links come from the model, so a ``file:``, ``javascript:`` or custom-scheme
+        link must not reach the desktop's opener.
+        """
+        try:
+            scheme = urlsplit(url.strip()).scheme.lower()
+        except ValueError:  # such as an unclosed "[" in the host
+            scheme = ""
+        if scheme not in LINK_SCHEMES:
+            shown = printable(url if len(url) <= 80 else url[:80] + "…")
+            self.notify(
+                f"refused to open {shown}: only http, https and mailto links are opened",
+                severity="warning",
+            )
+            return
+        super().open_url(url, new_tab=new_tab)
 
     def action_type(self) -> None:
         """Focus the input line."""

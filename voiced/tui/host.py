@@ -13,6 +13,7 @@ from voiced.config import Settings
 from voiced.daemon.app import Daemon, EngineFactory
 from voiced.daemon.notify import Notifier
 from voiced.errors import VoicedError
+from voiced.logs import redact
 from voiced.protocol.reports import LogRecord
 
 STOP_TIMEOUT_S = 5.0
@@ -151,6 +152,7 @@ class _LogToBus(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         error = record.levelno >= logging.ERROR
-        event = LogRecord(level="error" if error else "warning", message=record.getMessage())
+        message = redact(record.getMessage())
+        event = LogRecord(level="error" if error else "warning", message=message)
         with contextlib.suppress(RuntimeError):  # the daemon's loop is closed: nobody to tell
             self.loop.call_soon_threadsafe(self.daemon.publish, event)

@@ -9,6 +9,7 @@ from typing import Any
 from voiced.protocol import events as e
 from voiced.protocol import reports as r
 from voiced.protocol.follow import Connected, Disconnected
+from voiced.protocol.shown import printable, url_hosts
 from voiced.tui.widgets.confirm import ConfirmPrompt, Pending
 from voiced.tui.widgets.conversation import ConversationPane
 from voiced.tui.widgets.logpane import LogPane
@@ -162,8 +163,9 @@ class EventRouter:
         view.set_result(ev.result, ev.ok)
 
     def _confirm_request(self, ev: e.ConfirmRequest) -> None:
-        self.views.confirm.ask(Pending(ev.call_id, ev.name, ev.question or ev.arguments))
-        self.views.log.add(f"{ev.name} waits for confirmation: {ev.question}")
+        hosts = tuple(url_hosts(ev.arguments))
+        self.views.confirm.ask(Pending(ev.call_id, ev.name, ev.question or ev.arguments, hosts))
+        self.views.log.add(f"{ev.name} waits for confirmation: {printable(ev.question)}")
 
     def _confirm_resolved(self, ev: e.ConfirmResolved) -> None:
         self.views.confirm.resolve(ev.call_id)

@@ -42,7 +42,10 @@ class Tool:
         function: The Python function; async ones are awaited, others run in a thread.
         confirm: Whether it has side effects the user must confirm first.
         timeout: Seconds it may run; None uses ``[tools] timeout``.
-        describe: Turns checked arguments into the question put to the user when confirming.
+        describe: Turns checked arguments into the question put to the user when confirming;
+            it may raise ToolError to refuse arguments before anyone is asked.
+        confirm_verbs: Verbs that name the action in a spoken approval ("open" allows
+            "yes, open it"); empty uses the first word of the name.
     """
 
     name: str
@@ -52,6 +55,7 @@ class Tool:
     confirm: bool = False
     timeout: float | None = None
     describe: Callable[[dict[str, Any]], str] | None = field(default=None, compare=False)
+    confirm_verbs: tuple[str, ...] = ()
 
     def schema(self) -> dict[str, Any]:
         """Return the tool as the chat API's ``tools`` list expects it."""
@@ -98,6 +102,7 @@ def tool(
     confirm: bool = False,
     timeout: float | None = None,
     describe: Callable[[dict[str, Any]], str] | None = None,
+    confirm_verbs: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Tool]: ...
 
 
@@ -109,6 +114,7 @@ def tool(
     confirm: bool = False,
     timeout: float | None = None,
     describe: Callable[[dict[str, Any]], str] | None = None,
+    confirm_verbs: tuple[str, ...] = (),
 ) -> Tool | Callable[[Callable[..., Any]], Tool]:
     """Turn a typed function with a Google-style docstring into a :class:`Tool`.
 
@@ -121,6 +127,7 @@ def tool(
         confirm: The tool has side effects and runs only once the user confirms.
         timeout: Seconds it may run; None uses the configured default.
         describe: Builds the confirmation question from the arguments.
+        confirm_verbs: Verbs a spoken approval must name ("open": "yes, open it").
 
     Raises:
         TypeError: The name is not allowed, the docstring is missing, or a parameter's type
@@ -141,6 +148,7 @@ def tool(
             confirm=confirm,
             timeout=timeout,
             describe=describe,
+            confirm_verbs=confirm_verbs,
         )
 
     return make if function is None else make(function)

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from voiced.converse.tools.registry import Tool, ToolError, ToolRegistry
+from voiced.converse.tools.registry import ToolError, ToolRegistry
 from voiced.converse.tools.schema import ArgumentError
 from voiced.errors import BadRequestError
 from voiced.groq.models import ChatCompletion, Message, ToolCall
@@ -26,11 +26,17 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ConfirmRequest:
-    """A side-effect tool call waiting for the user's yes or no."""
+    """A side-effect tool call waiting for the user's yes or no.
+
+    Attributes:
+        verbs: Verbs naming the action, one of which a spoken approval must say ("open":
+            "yes, open it"): the tool's ``confirm_verbs``, else the first word of its name.
+    """
 
     tool: str
     arguments: dict[str, Any]
     question: str
+    verbs: tuple[str, ...] = ()
 
 
 class Confirm(Protocol):
@@ -123,10 +129,20 @@ class ToolRunner:
             arguments = item.check(call.arguments)
         except ArgumentError as exc:
             return "invalid_arguments", _error(f"invalid arguments for {item.name}: {exc}")
-        if item.confirm and not await self._ask(item, arguments):
-            return "not_confirmed", _error(
-                "the user did not allow this, so nothing was done; do not retry unless asked"
-            )
+        if item.confirm:
+            try:  # the question is put only about arguments the tool accepts
+                request = ConfirmRequest(
+                    item.name,
+                    arguments,
+                    item.question(arguments),
+                    item.confirm_verbs or (item.name.split("_")[0].lower(),),
+                )
+            except ToolError as exc:
+                return "invalid_arguments", _error(f"invalid arguments for {item.name}: {exc}")
+            if not await self._ask(request):
+                return "not_confirmed", _error(
+                    "the user did not allow this, so nothing was done; do not retry unless asked"
+                )
         limit = item.timeout or self._timeout
         try:
             async with asyncio.timeout(limit):
@@ -140,11 +156,9 @@ class ToolRunner:
             return "failed", _error(f"{item.name} failed: {type(exc).__name__}: {exc}")
         return None, _text(value)
 
-    async def _ask(self, item: Tool, arguments: dict[str, Any]) -> bool:
+    async def _ask(self, request: ConfirmRequest) -> bool:
         async with self._asking:
-            return await self._confirm(
-                ConfirmRequest(item.name, arguments, item.question(arguments))
-            )
+            return await self._confirm(request)
 
 
 def _error(message: str) -> str:

@@ -1,4 +1,8 @@
-"""The confirmation prompt: a tool with side effects waits for y or n."""
+"""The confirmation prompt: a tool with side effects waits for y or n.
+
+The question comes from the model's arguments: it is shown with control and bidi characters
+escaped, and the host of each URL it concerns on a line of its own.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ from dataclasses import dataclass
 
 from textual.content import Content
 from textual.widgets import Static
+
+from voiced.protocol.shown import printable
 
 
 @dataclass(frozen=True)
@@ -15,6 +21,8 @@ class Pending:
     request_id: str
     tool: str
     summary: str
+    hosts: tuple[str, ...] = ()
+    """The host of each URL among the arguments, as shown (see voiced.protocol.shown)."""
 
 
 class ConfirmPrompt(Static):
@@ -52,15 +60,17 @@ class ConfirmPrompt(Static):
         if pending is None:
             return
         more = f"  (+{len(self.queue) - 1} waiting)" if len(self.queue) > 1 else ""
+        hosts = [part for host in pending.hosts for part in ("\n  host: ", (host, "bold"))]
         self.update(
             Content.assemble(
                 ("confirm ", "bold"),
-                (pending.tool, "bold $warning"),
-                f": {pending.summary}  ",
+                (printable(pending.tool), "bold $warning"),
+                f": {printable(pending.summary)}  ",
                 (" y ", "bold reverse"),
                 " allow  ",
                 (" n ", "bold reverse"),
                 " deny",
                 more,
+                *hosts,
             )
         )

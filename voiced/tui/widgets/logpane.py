@@ -8,6 +8,8 @@ from collections import deque
 from textual.content import Content
 from textual.widgets import RichLog
 
+from voiced.logs import redact
+
 LEVEL_STYLES = {"info": "", "warning": "$warning", "error": "$error bold"}
 """Style of a line by level."""
 
@@ -24,9 +26,10 @@ class LogPane(RichLog):
         """Write one line with the local time in front.
 
         Args:
-            text: The line.
+            text: The line; any API key in it is masked (it may come from another process).
             level: "info", "warning" or "error"; warnings and errors are coloured.
         """
+        text = redact(text)
         stamp = time.strftime("%H:%M:%S")
         self.lines_written.append(f"{level}: {text}")
         style = LEVEL_STYLES.get(level, "")

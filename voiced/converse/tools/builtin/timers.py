@@ -17,6 +17,9 @@ POLL_S = 15.0
 """How often the service looks for timers set or cancelled by another voiced process."""
 LATE_S = 60.0
 """A timer announced later than this after it was due says so."""
+ATTEMPTS = 3
+"""Announcements of one timer that may fail (each retried at the next poll) before it is
+given up and marked announced, so a broken voice does not retry it forever."""
 log = logging.getLogger(__name__)
 
 
@@ -44,6 +47,7 @@ class TimerService:
         self._poll_s = poll_s
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._failed: dict[int, int] = {}
 
     async def start(self) -> None:
         """Start watching for due timers (when there is someone to announce them)."""
@@ -75,22 +79,47 @@ class TimerService:
         return timer
 
     async def _watch(self) -> None:
-        assert self._announce is not None
+        starting = True
         while True:
             self._changed.clear()
+            # Timers a dead process claimed but never said (this one's, after a restart).
+            await asyncio.to_thread(self.store.recover, starting)
+            starting = False
             pending = await self.pending()
             now = self.store.clock()
             for timer in (t for t in pending if t.due_at <= now):
                 if await asyncio.to_thread(self.store.claim, timer.id):
-                    try:
-                        await self._announce(self.announcement(timer, now))
-                    except Exception:  # one failed announcement must not stop the others
-                        log.exception("could not announce timer %d", timer.id)
+                    await self._say(timer, now)
             later = [t.due_at - now for t in pending if t.due_at > now]
             wait = min([self._poll_s, *later])
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(max(wait, 0.0)):
                     await self._changed.wait()
+
+    async def _say(self, timer: Timer, now: float) -> None:
+        """Announce a claimed timer; it is marked announced only once it was said."""
+        assert self._announce is not None
+        try:
+            await self._announce(self.announcement(timer, now))
+        except Exception:  # one failed announcement must not stop the others
+            failures = self._failed[timer.id] = self._failed.get(timer.id, 0) + 1
+            if failures < ATTEMPTS:
+                log.exception("could not announce timer %d; trying again", timer.id)
+                await asyncio.to_thread(self.store.release, timer.id)
+                return
+            log.exception("could not announce timer %d %d times; giving up", timer.id, failures)
+        except asyncio.CancelledError:
+            # Stopping mid-announcement: give it back, to be said by the next process.
+            await asyncio.to_thread(self.store.release, timer.id)
+            raise
+        self._failed.pop(timer.id, None)
+        # Said: record it even if the service is stopping right now.
+        marking = asyncio.ensure_future(asyncio.to_thread(self.store.announced, timer.id))
+        try:
+            await asyncio.shield(marking)
+        except asyncio.CancelledError:
+            await marking
+            raise
 
     def announcement(self, timer: Timer, now: float) -> str:
         """The words said when ``timer`` goes off (at ``now``)."""
