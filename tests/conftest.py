@@ -17,10 +17,12 @@ TEST_KEY = "gsk_test_0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that uses the PulseAudio server (even through another fixture) audio."""
+    """Mark every test that uses the PulseAudio server (even through another fixture) audio,
+    and keep those in one xdist group: one worker, one server, one sound at a time."""
     for item in items:
         if "pulse" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.audio)
+            item.add_marker(pytest.mark.xdist_group("audio"))
 
 
 class SleepRecorder:

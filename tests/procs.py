@@ -12,7 +12,11 @@ ROOT = Path(__file__).resolve().parents[1]
 """The checkout: the working directory of processes that need no other."""
 
 
-def voiced_command(*args: str) -> list[str]:
+Arg = str | bytes | os.PathLike[str]
+"""A command-line argument: text, or bytes for names that are not UTF-8."""
+
+
+def voiced_command(*args: Arg) -> list[Arg]:
     """The command line of ``voiced ARGS…`` with this interpreter (and so this checkout)."""
     return [sys.executable, "-m", "voiced", *args]
 
@@ -29,13 +33,14 @@ def user_env(home: Path, config: str = ".config", **extra: str) -> dict[str, str
 
 
 def run_voiced(
-    *args: str,
+    *args: Arg,
     env: dict[str, str],
     cwd: Path | None = None,
-    stdin: str | None = None,
+    stdin: str | bytes | None = None,
     timeout: float = 30,
     secret: str | None = None,
-) -> subprocess.CompletedProcess[str]:
+    text: bool = True,
+) -> subprocess.CompletedProcess[Any]:
     """Run ``voiced ARGS…`` to its end and return what it printed.
 
     Fails the test when the output holds a Python traceback, or ``secret`` (an API key).
@@ -43,9 +48,10 @@ def run_voiced(
     Args:
         env: The whole environment of the process.
         cwd: Its working directory (the checkout by default).
-        stdin: Text on its standard input; without it, stdin is /dev/null (never a terminal).
+        stdin: Its standard input; without it, stdin is /dev/null (never a terminal).
         timeout: Seconds before it is killed and the test fails.
         secret: Text that must not appear in its output.
+        text: Text in and out; False for bytes (output that need not be UTF-8).
     """
     result = subprocess.run(
         voiced_command(*args),
@@ -54,19 +60,20 @@ def run_voiced(
         input=stdin,
         stdin=subprocess.DEVNULL if stdin is None else None,
         capture_output=True,
-        text=True,
+        text=text,
         timeout=timeout,
         check=False,
     )
     output = result.stdout + result.stderr
-    assert "Traceback" not in output, output
+    shown = output if text else output.decode(errors="replace")
+    assert "Traceback" not in shown, shown
     if secret is not None:
-        assert secret not in output, "the API key leaked into the output"
+        assert secret not in shown, "the API key leaked into the output"
     return result
 
 
 def spawn_voiced(
-    *args: str, env: dict[str, str], cwd: Path | None = None, **popen: Any
+    *args: Arg, env: dict[str, str], cwd: Path | None = None, **popen: Any
 ) -> subprocess.Popen[Any]:
     """Start ``voiced ARGS…`` and return the running process (the caller waits or kills it).
 

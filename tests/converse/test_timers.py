@@ -227,6 +227,7 @@ async def test_a_timer_is_marked_announced_only_once_it_was_said(tmp_path: Path)
     assert seen == ["announcing"]
 
 
+@pytest.mark.subprocess
 async def test_a_timer_whose_process_died_while_announcing_it_is_announced_after_restart(
     tmp_path: Path,
 ) -> None:

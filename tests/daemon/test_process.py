@@ -21,7 +21,7 @@ from tests.daemon.helpers import spawn_daemon
 from tests.groqsim import ChatReply, GroqSim, Segment, Transcript
 from tests.listen.scenes import lay_out
 
-pytestmark = pytest.mark.subprocess
+pytestmark = [pytest.mark.subprocess, pytest.mark.realtime]
 
 
 class Manager:

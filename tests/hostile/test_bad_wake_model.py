@@ -150,6 +150,7 @@ def test_out_of_range_values_name_the_key(key: str, value: float, why: str) -> N
         WakeSettings(**{key: value})  # type: ignore[arg-type]
 
 
+@pytest.mark.subprocess
 def test_the_command_with_a_corrupt_model_exits_with_an_error_not_a_crash(tmp_path: Path) -> None:
     config = custom(tmp_path / "m", tflite=corrupt_body())
     wav = write_wav(tmp_path / "q.wav", np.zeros(16000, np.int16), 16000)
@@ -159,6 +160,7 @@ def test_the_command_with_a_corrupt_model_exits_with_an_error_not_a_crash(tmp_pa
     assert result.stderr.count("\n") == 1 and "Flatbuffer" in result.stderr
 
 
+@pytest.mark.subprocess
 def test_a_broken_config_model_stops_the_command_with_the_file_named(tmp_path: Path) -> None:
     config = custom(tmp_path / "m", json_text=json.dumps({"wake_word": "Hi"}))
     result = voiced(tmp_path, "wake", "--list", config=f'[wake]\nword = "{config}"\n')

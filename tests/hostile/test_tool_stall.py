@@ -98,6 +98,7 @@ def heartbeat_probe(expressions: list[str]) -> dict[str, object]:
     return result
 
 
+@pytest.mark.realtime
 @pytest.mark.subprocess
 def test_the_event_loop_keeps_its_heartbeat_while_hostile_calculations_run() -> None:
     result = heartbeat_probe(list(HOSTILE))
