@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Set up voiced on Debian/Ubuntu and start it, or run its whole test suite.
 #   ./scripts/setup.sh start [voiced args…]   system packages, .venv, voiced; then runs voiced
-#   ./scripts/setup.sh test  [pytest args…]   the same plus test packages; ruff, mypy, pytest
+#   ./scripts/setup.sh test  [pytest args…]   the same plus test packages; ruff, mypy, and
+#                                             pytest (the whole suite in parallel, or the
+#                                             pytest arguments given)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -47,6 +49,32 @@ make_venv() {
     "$venv/bin/python" -m pip install -q --disable-pip-version-check -e "$here$extra"
 }
 
+# The suite waits far more than it computes, so it runs in two pytest sessions side by side,
+# each spread over xdist workers. The timed tests (markers audio and realtime: real sound,
+# replays paced in real time, measured waits) run at normal priority, the audio ones one at
+# a time on one worker and its PulseAudio server; the rest (the fast core, voiced run as a
+# process, long computations) run niced, so they take the CPU only when the timed tests
+# leave it. The timed session's report comes last.
+timed_workers=3
+rest_workers=3
+
+run_suite() {
+    local timed_log status=0 timed_status=0 timed
+    timed_log=$(mktemp)
+    echo "== pytest: audio and realtime tests ($timed_workers workers) beside the rest" \
+        "($rest_workers workers, niced)" >&2
+    "$venv/bin/python" -m pytest -m "audio or realtime" -n "$timed_workers" \
+        --dist loadgroup >"$timed_log" 2>&1 &
+    timed=$!
+    nice -n 10 "$venv/bin/python" -m pytest -m "not audio and not realtime" \
+        -n "$rest_workers" || status=$?
+    wait "$timed" || timed_status=$?
+    echo "== pytest: audio and realtime tests" >&2
+    cat "$timed_log"
+    rm -f "$timed_log"
+    [ "$status" -eq 0 ] && [ "$timed_status" -eq 0 ]
+}
+
 case "$mode" in
     start)
         apt_install "${runtime_pkgs[@]}"
@@ -65,8 +93,11 @@ case "$mode" in
         "$venv/bin/mypy"
         echo "== import-linter" >&2
         "$venv/bin/lint-imports"
-        echo "== pytest" >&2
-        exec "$venv/bin/python" -m pytest "$@"
+        if [ $# -gt 0 ]; then
+            echo "== pytest $*" >&2
+            exec "$venv/bin/python" -m pytest "$@"
+        fi
+        run_suite
         ;;
     *)
         echo "usage: $0 start [voiced args…] | test [pytest args…]" >&2
