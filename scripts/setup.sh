@@ -49,30 +49,35 @@ make_venv() {
     "$venv/bin/python" -m pip install -q --disable-pip-version-check -e "$here$extra"
 }
 
-# The suite waits far more than it computes, so it runs in two pytest sessions side by side,
-# each spread over xdist workers. The timed tests (markers audio and realtime: real sound,
-# replays paced in real time, measured waits) run at normal priority, the audio ones one at
-# a time on one worker and its PulseAudio server; the rest (the fast core, voiced run as a
-# process, long computations) run niced, so they take the CPU only when the timed tests
-# leave it. The timed session's report comes last.
-timed_workers=3
+# The suite waits far more than it computes. It runs in two phases:
+#  1. two pytest sessions side by side, each over xdist workers: the tests marked realtime
+#     (replays and files paced in real time, measured waits) at normal priority, and the rest
+#     (the fast core, voiced run as a process, long computations) at nice 15, so they take
+#     the CPU the timed tests leave;
+#  2. the tests marked audio (real sound through the private PulseAudio server) alone, one at
+#     a time: any load beside them makes played and recorded sound stutter.
+realtime_workers=3
 rest_workers=3
 
 run_suite() {
-    local timed_log status=0 timed_status=0 timed
-    timed_log=$(mktemp)
-    echo "== pytest: audio and realtime tests ($timed_workers workers) beside the rest" \
-        "($rest_workers workers, niced)" >&2
-    "$venv/bin/python" -m pytest -m "audio or realtime" -n "$timed_workers" \
-        --dist loadgroup >"$timed_log" 2>&1 &
-    timed=$!
-    nice -n 10 "$venv/bin/python" -m pytest -m "not audio and not realtime" \
-        -n "$rest_workers" || status=$?
-    wait "$timed" || timed_status=$?
-    echo "== pytest: audio and realtime tests" >&2
-    cat "$timed_log"
-    rm -f "$timed_log"
-    [ "$status" -eq 0 ] && [ "$timed_status" -eq 0 ]
+    local dir status=0 rest
+    dir=$(mktemp -d)
+    echo "== pytest: realtime tests ($realtime_workers workers) beside the rest" \
+        "($rest_workers workers, nice 15)" >&2
+    nice -n 15 "$venv/bin/python" -m pytest -m "not audio and not realtime" \
+        -n "$rest_workers" >"$dir/rest" 2>&1 &
+    rest=$!
+    "$venv/bin/python" -m pytest -m "realtime and not audio" -n "$realtime_workers" \
+        >"$dir/realtime" 2>&1 || status=1
+    wait "$rest" || status=1
+    echo "== pytest: the rest" >&2
+    cat "$dir/rest"
+    echo "== pytest: realtime tests" >&2
+    cat "$dir/realtime"
+    rm -rf "$dir"
+    echo "== pytest: audio tests, alone" >&2
+    "$venv/bin/python" -m pytest -m audio || status=1
+    return "$status"
 }
 
 case "$mode" in

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from tests.groqsim import GroqSim
 from voiced.credentials import Secret
 from voiced.groq.client import ClientOptions, GroqClient
+from voiced.logs import RedactSecrets, redaction
 
 pytest_plugins = ["tests.audio.fixture", "tests.groqsim.fixture"]
 """The session's PulseAudio server and the loopback Groq server, for every test package."""
@@ -23,6 +24,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if "pulse" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.audio)
             item.add_marker(pytest.mark.xdist_group("audio"))
+
+
+@pytest.fixture(autouse=True)
+def protected_secrets_stay_with_their_test() -> Iterator[None]:
+    """voiced.logs keeps the secrets it protects for the whole process: a test's (a short
+    key, say) must not mask text in the tests a worker runs after it."""
+    protected = redaction()
+    assert isinstance(protected, RedactSecrets)
+    before = list(protected.secrets)
+    yield
+    protected.secrets[:] = before
 
 
 class SleepRecorder:

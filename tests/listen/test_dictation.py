@@ -148,6 +148,7 @@ def test_plain_mode_prints_only_accepted_text(listen: Listen, tmp_path: Path) ->
     assert len(notes) == 1 and notes[0].startswith("[rejected: 'Thank you.' is a phrase")
 
 
+@pytest.mark.realtime
 @pytest.mark.subprocess
 def test_ctrl_c_stops_cleanly_with_status_130(listen: Listen, tmp_path: Path) -> None:
     listen.sim.enqueue("transcriptions", said(LIGHTS), THANKS)

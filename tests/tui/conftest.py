@@ -10,7 +10,7 @@ from textual.pilot import Pilot
 
 from tests.running import RunningDaemon
 from tests.tui.daemon import idle_daemon, short_tempdir
-from tests.tui.screen import screen_lines
+from tests.tui.screen import screen_lines, screen_text
 from voiced.tui.app import VoicedApp
 
 SIZE = (100, 30)
@@ -37,7 +37,10 @@ async def until(
     deadline = time.monotonic() + within_s
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within_s:g} s waiting for {what}")
+            shown = screen_text(pilot.app)
+            raise AssertionError(
+                f"timed out after {within_s:g} s waiting for {what}; the screen:\n{shown}"
+            )
         await pilot.pause(0.02)
 
 

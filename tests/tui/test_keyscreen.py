@@ -82,7 +82,7 @@ async def test_the_key_is_checked_saved_0600_and_never_shown_in_full(
                 "the running daemon to reload its settings",
             )
             await pilot.press("l")
-            await pilot.pause(0.1)
+            await until(pilot, lambda: "saved the API key" in screen_text(app), "the log's lines")
             seen.append(screen_text(app))
 
     assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
