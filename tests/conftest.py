@@ -19,11 +19,12 @@ TEST_KEY = "gsk_test_0123456789abcdefghijklmnopqrstuvwxyz"
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test that uses the PulseAudio server (even through another fixture) audio,
-    and keep those in one xdist group: one worker, one server, one sound at a time."""
+    and keep each module's audio tests in one xdist group (``--dist loadgroup``): one worker
+    plays them one after another, on its own server."""
     for item in items:
         if "pulse" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.audio)
-            item.add_marker(pytest.mark.xdist_group("audio"))
+            item.add_marker(pytest.mark.xdist_group(f"audio:{item.path.stem}"))
 
 
 @pytest.fixture(autouse=True)
