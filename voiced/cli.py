@@ -99,10 +99,51 @@ def _wake(args: argparse.Namespace) -> int:
     return wake.run(args)
 
 
+def _tools(args: argparse.Namespace) -> int:
+    from voiced.commands import tools as listing
+
+    return listing.run(args)
+
+
+def _mcp(args: argparse.Namespace) -> int:
+    from voiced.commands import mcp
+
+    return mcp.run(args)
+
+
 def _config(args: argparse.Namespace) -> int:
     from voiced.commands import show_config
 
     return show_config.run(args)
+
+
+def _chat_flags(ask: argparse.ArgumentParser) -> None:
+    """The flags of ``voiced ask`` that override ``[chat]`` for one question (each ``dest``
+    is the key it overrides; voiced.commands.askparams checks them)."""
+    chat = ask.add_argument_group("sampling and reasoning, overriding [chat] for this question")
+    chat.add_argument("--temperature", type=float, metavar="T", help="sampling temperature 0–2")
+    chat.add_argument("--top-p", type=float, metavar="P", help="nucleus sampling 0–1")
+    chat.add_argument(
+        "--seed", type=int, metavar="N", help="seed for reproducible answers (0–2147483647)"
+    )
+    chat.add_argument(
+        "--stop",
+        action="append",
+        metavar="TEXT",
+        help="end the answer where the model would write TEXT (repeatable, at most 4 times)",
+    )
+    chat.add_argument(
+        "--max-tokens",
+        dest="max_completion_tokens",
+        type=int,
+        metavar="N",
+        help="most tokens in the answer ([chat] max_completion_tokens)",
+    )
+    chat.add_argument(
+        "--reasoning-format",
+        choices=("parsed", "raw", "hidden"),
+        help="how a reasoning model returns its reasoning (raw: not with tools or --json)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -193,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument(
         "--no-tools", dest="tools", action="store_false", help="offer the model no tools this time"
     )
+    _chat_flags(ask)
     ask.set_defaults(handler=_ask)
 
     dictate = commands.add_parser(
@@ -315,6 +357,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="install: write the unit without enabling or starting it",
     )
     service.set_defaults(handler=_service)
+
+    tools = commands.add_parser(
+        "tools", help="list every tool (built-in, plug-in, MCP) with its source and state"
+    )
+    tools.add_argument("--json", action="store_true", help="print one JSON object per tool")
+    tools.set_defaults(handler=_tools)
+
+    mcp = commands.add_parser(
+        "mcp", help="serve the daemon's voice to other programs (an MCP server on stdio)"
+    )
+    mcp.add_argument("--socket", type=Path, metavar="PATH", help="control socket path")
+    mcp.set_defaults(handler=_mcp)
 
     config = commands.add_parser("config", help="show the effective settings (key masked)")
     config.set_defaults(handler=_config)

@@ -1,4 +1,5 @@
-"""``voiced doctor``'s checks: key, server, models, audio, echo, voice, daemon, data files."""
+"""``voiced doctor``'s checks: key, server, models, audio, echo, voice, MCP servers, daemon,
+data files."""
 
 from __future__ import annotations
 
@@ -130,6 +131,26 @@ def check_echo(settings: Settings) -> Check:
     )
 
 
+def check_listening(settings: Settings) -> Check:
+    """The mode the daemon starts in, and whether the wake word's model loads."""
+    from voiced.wake.detector import WakeDetector
+
+    try:
+        detector = WakeDetector.from_settings(settings.wake)
+    except VoicedError as exc:
+        return Check("listening", "fail", exc.message, exc.hint or "fix [wake] word")
+    model = detector.model
+    word = f"wake word {model.phrase!r} ({model.name}, cut-off {detector.cutoff:g})"
+    mode = settings.daemon.mode
+    if mode == "wake":
+        return Check("listening", "ok", f"wake mode, {word}: nothing is sent until it is heard")
+    if mode == "always":
+        detail = "always mode: every utterance the microphone hears is uploaded"
+        fix = 'set [daemon] mode = "wake" to send nothing until the wake word is heard'
+        return Check("listening", "warn", detail, fix)
+    return Check("listening", "ok", f"{mode.replace('_', '-')} mode; {word} in wake mode")
+
+
 async def check_voice(settings: Settings) -> Check:
     """Does espeak-ng start, and does the configured voice exist?"""
     from voiced.speak.factory import tts_from_settings
@@ -144,6 +165,33 @@ async def check_voice(settings: Settings) -> Check:
     return Check("voice", "ok", settings.speech.voice or "espeak-ng's default voice")
 
 
+async def check_mcp(settings: Settings) -> list[Check]:
+    """Does each enabled MCP server start and list its tools? (started here, then stopped)"""
+    from voiced.mcp.manager import running_servers
+
+    checks = []
+    async with running_servers(settings.mcp.servers) as mcp:
+        await mcp.settled()
+        for server in mcp.states():
+            name = f"MCP server {server.name}"
+            if server.phase == "disabled":
+                checks.append(Check(name, "ok", "disabled (enabled = false)"))
+            elif server.phase != "ready":
+                fix = (
+                    "check its [[mcp.servers]] table (command and args, or url and headers); "
+                    "run the command by hand to see its own error"
+                )
+                checks.append(Check(name, "fail", server.reason, fix))
+            elif server.skipped:
+                skipped = "; ".join(f"{s.tool}: {s.reason}" for s in server.skipped)
+                fix = "those tools are not offered; the server's author can fix their schemas"
+                detail = f"{len(server.tools)} tools; {len(server.skipped)} skipped ({skipped})"
+                checks.append(Check(name, "warn", detail, fix))
+            else:
+                checks.append(Check(name, "ok", f"{server.transport}, {len(server.tools)} tools"))
+    return checks
+
+
 async def check_daemon(settings: Settings) -> Check:
     """Does a daemon answer on the control socket?"""
     path = socket_path(settings.daemon.socket)
@@ -152,7 +200,15 @@ async def check_daemon(settings: Settings) -> Check:
             status = await client.status()
     except VoicedError as exc:
         return Check("daemon", "warn", exc.message, exc.hint)
-    return Check("daemon", "ok", f"pid {status.pid} on {path}, {status.state}, {status.mode}")
+    down = [f"{s.name}: {s.reason}" for s in status.mcp if s.state == "failed"]
+    if down:
+        fix = "the daemon retries them with a backoff; see the MCP server lines above"
+        detail = f"pid {status.pid}: its MCP servers not available: {'; '.join(down)}"
+        return Check("daemon", "warn", detail, fix)
+    mode: str = status.mode
+    if mode == "wake" and status.wake_word:
+        mode = f"wake word {status.wake_word!r}"
+    return Check("daemon", "ok", f"pid {status.pid} on {path}, {status.state}, {mode}")
 
 
 def check_database(kind: Literal["history", "timers"]) -> Check:
@@ -195,7 +251,9 @@ async def run_checks(settings: Settings) -> list[Check]:
     checks += [api, *check_models(settings, models)]
     checks += await asyncio.to_thread(check_devices, settings)
     checks.append(await asyncio.to_thread(check_echo, settings))
+    checks.append(check_listening(settings))
     checks.append(await check_voice(settings))
+    checks += await check_mcp(settings)
     checks.append(await check_daemon(settings))
     checks.append(await asyncio.to_thread(check_database, "history"))
     checks.append(await asyncio.to_thread(check_database, "timers"))

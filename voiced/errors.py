@@ -5,12 +5,14 @@
     VoicedError
     ├── ConfigError                 bad config file, key or value
     │   ├── MissingKeyError         no Groq API key anywhere
-    │   └── InsecureCredentialsError  credentials file readable by others
+    │   ├── InsecureCredentialsError  credentials file readable by others
+    │   └── ParameterError          chat parameters Groq would refuse, found before sending
     ├── InputError                  a file we were given is missing, of the wrong type or too big
     ├── StorageError                the history or timers database cannot be used
     ├── AudioDeviceError            no microphone or speaker, or the one configured is missing
     ├── SpeechSynthesisError        text to speech failed: no espeak-ng, unknown voice, stalled
     ├── ProtocolError               a control-socket message is malformed or from another version
+    ├── McpError                    an MCP server cannot be started or reached, or failed a call
     ├── DaemonError                 the daemon cannot be reached, started or installed
     │   ├── DaemonNotRunningError   nothing listens on the control socket
     │   ├── DaemonRunningError      another daemon already owns the control socket
@@ -65,12 +67,24 @@ class InsecureCredentialsError(ConfigError):
     """The credentials file can be read by other users."""
 
 
+class ParameterError(ConfigError):
+    """Chat parameters (``[chat]`` or a flag of ``voiced ask``) out of range, or a
+    combination Groq refuses with a 400; found before anything is sent."""
+
+
 class InputError(VoicedError):
     """A file or argument the user gave cannot be used."""
 
 
 class StorageError(VoicedError):
     """voiced's own data (conversation history, timers, notes) cannot be read or written."""
+
+
+class McpError(VoicedError):
+    """An MCP tool server cannot be started or reached, or its answer cannot be used."""
+
+    closed = False
+    """Whether it happened because the connection to the server closed (it exited)."""
 
 
 class AudioDeviceError(VoicedError):

@@ -72,7 +72,13 @@ def transcript(text: str) -> Transcript:
 
 
 def settings_for(sim: GroqSim, home: Path, **daemon: Any) -> Settings:
-    """Settings pointing at the simulator, no retries, with ``[daemon]`` overrides."""
+    """Settings pointing at the simulator, no retries, with ``[daemon]`` overrides.
+
+    The mode is "always" unless ``mode`` says otherwise: these scenes are questions without a
+    wake word, answered as every utterance is in that mode (the wake word's tests ask for
+    "wake").
+    """
+    daemon.setdefault("mode", "always")
     loaded = load_settings(
         {"HOME": str(home), "GROQ_API_KEY": sim.api_key or "", "GROQ_BASE_URL": sim.base_url}
     )

@@ -57,7 +57,7 @@ async def test_mute_ptt_and_unmute_from_the_command_line(
     await asyncio.to_thread(control.run, cli(control="ptt", action="stop"))
     assert daemon.state.state == "muted"
     await asyncio.to_thread(control.run, cli(control="unmute"))
-    assert daemon.state.state == "listening" and daemon.controls.shown_mode == "always"
+    assert daemon.state.state == "listening" and daemon.controls.shown_mode == "wake"
 
 
 async def test_status_prints_the_daemons_state_as_text_or_json(
@@ -67,9 +67,11 @@ async def test_status_prints_the_daemons_state_as_text_or_json(
     await asyncio.to_thread(control.run, cli(control="status"))
     text = capsys.readouterr().out
     assert "state:   listening" in text and "openai/gpt-oss-20b" in text
+    assert "mode:    wake word 'Okay Nabu'" in text
     await asyncio.to_thread(control.run, cli(control="status", json=True))
     data = json.loads(capsys.readouterr().out)
-    assert data["type"] == "status" and data["mode"] == "always" and data["clients"] == 1
+    assert data["type"] == "status" and data["mode"] == "wake" and data["clients"] == 1
+    assert data["wake_word"] == "Okay Nabu"
 
 
 def test_a_command_with_no_daemon_says_how_to_start_one(voiced_socket: Path) -> None:

@@ -52,7 +52,8 @@ async def test_the_greeting_carries_the_protocol_and_voiced_versions(start_daemo
     async with await running.connect() as client:
         assert client.hello.protocol == PROTOCOL_VERSION
         assert client.hello.version == __version__
-        assert client.hello.state == "listening" and client.hello.mode == "always"
+        assert client.hello.state == "listening" and client.hello.mode == "wake"
+        assert client.hello.wake_word == "Okay Nabu"
 
 
 async def test_two_clients_receive_the_same_events(start_daemon) -> None:

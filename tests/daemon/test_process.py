@@ -190,7 +190,10 @@ def test_replay_from_the_command_line_answers_and_exits_after_the_last_turn(
     )
     groqsim.enqueue("chat", ChatReply(content="It is noon.", ttft=0.1))
     out, events = tmp_path / "out.wav", tmp_path / "events.jsonl"
+    config = tmp_path / "config.toml"
+    config.write_text('[daemon]\nmode = "always"\n')  # a question without a wake word
     cli_env = {**env, "GROQ_BASE_URL": groqsim.base_url, "GROQ_API_KEY": groqsim.api_key or ""}
+    cli_env["VOICED_CONFIG"] = str(config)
     cli_env.pop("NOTIFY_SOCKET")
     proc = spawn_daemon(
         ["--input", str(source), "--output", str(out), "--events", str(events)],

@@ -4,7 +4,10 @@ file, from the config loader and from the commands, and never a crash of the pro
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -182,3 +185,34 @@ def test_a_model_damaged_while_in_use_is_refused_at_reset(tmp_path: Path) -> Non
     (tmp_path / "m" / "okay_nabu.tflite").write_bytes(corrupt_body())
     with pytest.raises(ConfigError, match="not a usable wake-word model"):
         detector.reset()  # reloading it unchecked would crash the process
+
+
+def test_the_daemon_with_a_corrupt_model_does_not_start_half_working(tmp_path: Path) -> None:
+    config = custom(tmp_path / "m", tflite=corrupt_body())
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    result = subprocess.run(
+        [sys.executable, "-m", "voiced", "daemon"],
+        env={
+            "PATH": os.environ["PATH"],
+            "HOME": str(tmp_path),
+            "XDG_CONFIG_HOME": str(tmp_path / ".config"),
+            "XDG_RUNTIME_DIR": str(runtime),
+            "GROQ_API_KEY": "gsk_test_0123456789abcdefghijklmnop",
+            "VOICED_CONFIG": str(_config_file(tmp_path, f'[wake]\nword = "{config}"\n')),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2, result
+    assert result.stderr.startswith(f"voiced: {tmp_path}/m/okay_nabu.tflite: not a usable")
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert not list(runtime.rglob("*.sock")), "no control socket: it never started"
+
+
+def _config_file(home: Path, text: str) -> Path:
+    path = home / "config.toml"
+    path.write_text(text)
+    return path

@@ -7,6 +7,7 @@ is tried from both ends, with NaN and the infinities, through the real TOML load
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import subprocess
@@ -37,12 +38,39 @@ def _options(tp: Any) -> set[Any]:
     return found
 
 
+def _table_of(tp: Any) -> type[Any] | None:
+    """The dataclass of an array of tables (``tuple[McpServerSettings, ...]``), else None."""
+    item = typing.get_args(tp)[0] if typing.get_origin(tp) is tuple else None
+    return item if isinstance(item, type) and dataclasses.is_dataclass(item) else None
+
+
 def _every_field() -> list[tuple[str, Any, Any]]:
+    """Every field of every section, and of every table in an array of tables (whose
+    section is named ``mcp.servers``)."""
     every = []
     for section, cls in SECTIONS.items():
         hints = typing.get_type_hints(cls)
-        every += [(section, f, hints[f.name]) for f in fields(cls)]
+        for f in fields(cls):
+            every.append((section, f, hints[f.name]))
+            table = _table_of(hints[f.name])
+            if table is not None:
+                inner = typing.get_type_hints(table)
+                every += [(f"{section}.{f.name}", g, inner[g.name]) for g in fields(table)]
     return every
+
+
+def _class(section: str) -> Any:
+    """The settings class of a section, or of the tables of ``section.key``."""
+    name, _, key = section.partition(".")
+    cls = SECTIONS[name]
+    return _table_of(typing.get_type_hints(cls)[key]) if key else cls
+
+
+def snippet(section: str, key: str, value: str) -> str:
+    """A config file setting one key (in an otherwise valid table, for an array of tables)."""
+    if "." in section:
+        return f'[[{section}]]\nname = "x"\ncommand = "x"\n{key} = {value}\n'
+    return f"[{section}]\n{key} = {value}\n"
 
 
 EVERY_FIELD = _every_field()
@@ -109,24 +137,24 @@ def _outside(check: Range, integer: bool) -> list[float]:
 def test_a_number_outside_its_range_names_the_file_the_key_the_value_and_the_range(
     env: dict[str, str], section: str, key: str, check: Range
 ) -> None:
-    hints = typing.get_type_hints(SECTIONS[section])
+    hints = typing.get_type_hints(_class(section))
     integer = int in _options(hints[key]) and float not in _options(hints[key])
     for value in _outside(check, integer):
         shown = repr(int(value) if integer else float(value))
-        message = refused(env, f"[{section}]\n{key} = {shown}\n")
+        message = refused(env, snippet(section, key, shown))
         assert f"[{section}] {key} must be {check.words}, got {shown}" in message
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf", "+nan"])
 @pytest.mark.parametrize(
     ("section", "key", "check"),
-    [n for n in NUMERIC if float in _options(typing.get_type_hints(SECTIONS[n[0]])[n[1]])],
+    [n for n in NUMERIC if float in _options(typing.get_type_hints(_class(n[0]))[n[1]])],
     ids=lambda v: v if isinstance(v, str) else "",
 )
 def test_nan_and_infinity_are_never_in_range(
     env: dict[str, str], section: str, key: str, check: Range, value: str
 ) -> None:
-    message = refused(env, f"[{section}]\n{key} = {value}\n")
+    message = refused(env, snippet(section, key, value))
     assert f"[{section}] {key} must be {check.words}, got " in message
     assert message.split(", got ")[1].split(" ")[0].lstrip("-") in ("nan", "inf")
 

@@ -82,7 +82,8 @@ async def test_the_key_is_checked_saved_0600_and_never_shown_in_full(
                 "the running daemon to reload its settings",
             )
             await pilot.press("l")
-            await until(pilot, lambda: "saved the API key" in screen_text(app), "the log's lines")
+            masked = Secret(GOOD_KEY).masked()
+            await until(pilot, lambda: masked in screen_text(app), "the log pane, shown")
             seen.append(screen_text(app))
 
     assert stat.S_IMODE(credentials.stat().st_mode) == 0o600

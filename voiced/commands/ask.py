@@ -6,12 +6,15 @@ import argparse
 import asyncio
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TextIO
 
+from voiced.commands.askparams import AskParams
 from voiced.commands.common import run_with_client, settings
 from voiced.commands.textin import given_text
 from voiced.config import Settings
+from voiced.converse.reasoning import ThinkSplitter
+from voiced.converse.tools.registry import MAX_TOOL_CHARS, MAX_TOOLS
 from voiced.converse.tools.runner import ConfirmRequest
 from voiced.errors import BadRequestError, InputError
 from voiced.groq.client import GroqClient
@@ -20,6 +23,7 @@ from voiced.protocol.shown import printable, url_hosts
 
 if TYPE_CHECKING:
     from voiced.converse.conversation import Conversation
+    from voiced.mcp.manager import ServerState
     from voiced.speak.speaker import Speaker, SpokenReply
 
 JSON_SYSTEM = "Reply with a single JSON object and nothing else."
@@ -31,27 +35,44 @@ def run(args: argparse.Namespace) -> int:
     The question joins the current conversation (a new one after ``[conversation]
     idle_gap_minutes``, or with ``--new``), may use tools (not with ``--no-tools``), and is
     stored in the history; ``--speak`` also speaks the answer as it streams. ``--json`` asks
-    once, without history or tools (JSON mode cannot use tools).
+    once, without history or tools (JSON mode cannot use tools). The sampling and reasoning
+    flags (``--temperature``, ``--stop``, …) override ``[chat]`` for this question; values
+    out of range, and combinations Groq refuses, stop it before anything is sent.
     """
     question = given_text(args.text)
     if not question:
         raise InputError("no question given", 'try: voiced ask "what is the capital of Peru?"')
     loaded = settings()
+    params = AskParams.from_args(loaded.chat, args)
+    loaded = replace(loaded, chat=params.chat)
     if args.json:
+        params.check(json_mode=True, tools=False)
         return run_with_client(loaded, lambda client: _ask_json(client, args, loaded, question))
 
     from voiced.converse.session import open_conversation
 
     turn = Turn(question, getattr(args, "new", False), args.system, args.reasoning)
 
+    offer_tools = getattr(args, "tools", True)
+
     async def work(client: GroqClient) -> int:
-        async with open_conversation(
-            client,
-            loaded,
-            confirm=TerminalConfirm(),
-            model=args.model,
-            offer_tools=getattr(args, "tools", True),
-        ) as conversation:
+        from voiced.mcp.manager import running_servers
+
+        servers = loaded.mcp.servers if offer_tools else ()
+        async with (
+            running_servers(servers, McpNotes()) as mcp,  # started at once, beside the history
+            open_conversation(
+                client,
+                loaded,
+                confirm=TerminalConfirm(),
+                model=args.model,
+                offer_tools=offer_tools,
+                tool_sources=(mcp,),
+            ) as conversation,
+        ):
+            params.check(json_mode=False, tools=bool(conversation.runner.registry.schemas()))
+            await mcp.settled()  # each server is up, or failed within its timeout
+            _left_out(conversation)
             if getattr(args, "speak", False):
                 from voiced.speak.factory import open_speaker
 
@@ -101,6 +122,45 @@ class Turn:
             await conversation.mark_heard(spoken.spoken_text)
         elif result.reply_ids:  # heard in full: the last reply holds its words as spoken
             await conversation.mark_spoken(result.reply_ids[-1], spoken.spoken_text, False)
+
+
+class McpNotes:
+    """Says on stderr, once each, which MCP servers are not available and which of their tools
+    are not offered, and why."""
+
+    def __init__(self) -> None:
+        self._said: set[str] = set()
+
+    def __call__(self, state: ServerState) -> None:
+        if state.phase == "failed" and state.name not in self._said:
+            self._said.add(state.name)
+            _warn(
+                f"MCP server {state.name} is not available: {state.reason}; "
+                "its tools are not offered"
+            )
+        for item in state.skipped:
+            key = f"{state.name}\0{item.tool}"
+            if key not in self._said:
+                self._said.add(key)
+                _warn(
+                    f"MCP server {state.name}: the tool {item.tool!r} is not offered: {item.reason}"
+                )
+
+
+def _left_out(conversation: Conversation) -> None:
+    """Warn when tools are left out of the request to stay within Groq's limits."""
+    registry = conversation.runner.registry
+    registry.offered()
+    if registry.left_out:
+        _warn(
+            f"{len(registry.left_out)} tools were left out of the request, to stay within "
+            f"{MAX_TOOLS} tools (Groq's limit) and {MAX_TOOL_CHARS:,} characters of tool "
+            f"definitions: {', '.join(registry.left_out)}"
+        )
+
+
+def _warn(text: str) -> None:
+    print(f"voiced: {printable(text)}", file=sys.stderr, flush=True)
 
 
 class TerminalSink:
@@ -199,14 +259,23 @@ async def _read_line(fd: int) -> str:
 async def _ask_json(
     client: GroqClient, args: argparse.Namespace, loaded: Settings, question: str
 ) -> int:
-    """JSON mode does not stream and cannot use tools: send once and print the object."""
+    """JSON mode does not stream and cannot use tools: send once and print the object.
+
+    Reasoning (parsed, or inline in think tags from a server that sends it anyway) goes to
+    stderr with ``--reasoning``, never to stdout: stdout holds the JSON object alone.
+    """
     system = args.system if args.system is not None else JSON_SYSTEM
+    chat = loaded.chat
     request = ChatRequest(
-        model=args.model or loaded.chat.model,
+        model=args.model or chat.model,
         messages=(Message.system(system), Message.user(question)),
-        temperature=loaded.chat.temperature,
-        max_completion_tokens=loaded.chat.max_completion_tokens,
-        reasoning_effort=loaded.chat.reasoning_effort,
+        temperature=chat.temperature,
+        top_p=chat.top_p,
+        seed=chat.seed,
+        stop=chat.stop or None,  # always None here: AskParams.check refused it with JSON mode
+        max_completion_tokens=chat.max_completion_tokens,
+        reasoning_effort=chat.reasoning_effort,
+        reasoning_format=chat.reasoning_format,
         response_format={"type": "json_object"},
     )
     try:
@@ -220,5 +289,11 @@ async def _ask_json(
                 exc.details,
             ) from exc
         raise
-    print(reply.content)
+    splitter = ThinkSplitter()
+    parts = [splitter.feed(reply.content), splitter.close()]
+    if getattr(args, "reasoning", False):
+        reasoning = reply.reasoning + "".join(thought for _, thought in parts)
+        if reasoning:
+            print(reasoning, file=sys.stderr)
+    print("".join(said for said, _ in parts))
     return 0

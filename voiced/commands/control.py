@@ -13,6 +13,7 @@ from voiced.errors import VoicedError
 from voiced.protocol import (
     Command,
     ControlClient,
+    McpServerLine,
     Mute,
     PushToTalk,
     Status,
@@ -82,11 +83,24 @@ def describe(status: Status) -> str:
         f"clients: {status.clients}",
         f"cost:    ${status.session_cost_usd:.4f} this session",
     ]
+    for server in status.mcp:
+        lines.append(f"mcp:     {server.name}: {_server(server)}")
     return "\n".join(lines)
+
+
+def _server(server: McpServerLine) -> str:
+    if server.state == "ready":
+        skipped = f", {server.skipped} skipped (`voiced tools` says why)" if server.skipped else ""
+        return f"ready, {server.tools} tools{skipped}"
+    if server.state == "failed":
+        return f"not available: {server.reason} (its tools are not offered; retrying)"
+    return server.state
 
 
 def _mode(status: Status) -> str:
     mode = status.mode.replace("_", "-")
+    if status.mode == "wake" and status.wake_word:
+        mode = f"wake word {status.wake_word!r}"
     return f"{mode}, push-to-talk held" if status.ptt else mode
 
 

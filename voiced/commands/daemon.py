@@ -21,6 +21,7 @@ def run(args: argparse.Namespace) -> int:
         VoicedError: Bad settings or options, no key, a daemon already running, no devices.
     """
     import asyncio
+    import faulthandler
 
     from voiced.commands.common import settings
     from voiced.daemon.app import Daemon
@@ -31,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
             "--output, --events and --skip-idle need --input", "give the file to replay"
         )
     _check_paths(args)
+    faulthandler.enable()  # a crash in a C library leaves its Python stack in the journal
     if not logging.getLogger("voiced").handlers:
         from voiced.logs import setup_logging
 

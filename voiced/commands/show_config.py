@@ -9,6 +9,7 @@ from typing import Any
 
 from voiced.commands.common import settings
 from voiced.config import SECTIONS, Settings, Url, check_of, config_path, mask_url
+from voiced.config.mcp import Strings
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,16 +34,43 @@ def render(loaded: Settings) -> str:
     lines = [f"# config file: {path}{state}", f"# API key: {key}"]
     for name in SECTIONS:
         section = getattr(loaded, name)
+        if name == "mcp":
+            lines += _servers(loaded)
+            continue
         lines.append(f"\n[{name}]")
-        for f in fields(section):
-            value = getattr(section, f.name)
-            if isinstance(check_of(f), Url) and isinstance(value, str):
-                value = mask_url(value)
-            lines.append(f"# {f.name} = (unset)" if value is None else f"{f.name} = {_toml(value)}")
+        lines += _fields(section)
     text = "\n".join(lines) + "\n"
     if loaded.api_key and len(loaded.api_key.reveal()) >= 8:  # e.g. a key pasted into a path
         text = text.replace(loaded.api_key.reveal(), loaded.api_key.masked())
     return text
+
+
+def _fields(section: Any) -> list[str]:
+    """``key = value`` lines; URLs masked, and the values of secret tables as ***."""
+    lines = []
+    for f in fields(section):
+        value = getattr(section, f.name)
+        check = check_of(f)
+        if isinstance(check, Url) and isinstance(value, str):
+            value = mask_url(value)
+        if isinstance(check, Strings) and isinstance(value, dict):
+            shown = ", ".join(f'{json.dumps(k)} = "***"' for k in value)
+            lines.append(f"{f.name} = {{ {shown} }}" if value else f"{f.name} = {{}}")
+            continue
+        lines.append(f"# {f.name} = (unset)" if value is None else f"{f.name} = {_toml(value)}")
+    return lines
+
+
+def _servers(loaded: Settings) -> list[str]:
+    """The ``[[mcp.servers]]`` tables, their secrets masked."""
+    servers = loaded.mcp.servers
+    if not servers:
+        return ["\n[mcp]", "servers = []  # none: add [[mcp.servers]] tables"]
+    lines = []
+    for server in servers:
+        lines.append("\n[[mcp.servers]]")
+        lines += _fields(server)
+    return lines
 
 
 def _toml(value: Any) -> str:

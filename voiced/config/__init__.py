@@ -2,7 +2,8 @@
 
 One dataclass a ``[section]`` of ``config.toml``, with a docstring under each field:
 ``api`` (chat, stt, network), ``audio`` (audio, listen, speech), ``assistant``
-(conversation, tools, daemon), ``wake`` (wake); ``loader`` builds the whole :class:`Settings`, and
+(conversation, tools, daemon), ``wake`` (wake), ``mcp`` (the ``[[mcp.servers]]`` tables);
+``loader`` builds the whole :class:`Settings`, and
 ``tomlfile`` reads the file and checks each value's type, ``checks`` holds what each field
 accepts (declared beside it) and checks it, with messages naming the key.
 """
@@ -12,6 +13,7 @@ from voiced.config.api import (
     ChatSettings,
     NetworkSettings,
     ReasoningEffort,
+    ReasoningFormat,
     SttSettings,
 )
 from voiced.config.assistant import (
@@ -30,6 +32,7 @@ from voiced.config.loader import (
     data_dir,
     load_settings,
 )
+from voiced.config.mcp import ConfirmPolicy, McpServerSettings, McpSettings
 from voiced.config.tomlfile import build_section, describe_type, matches_type
 from voiced.config.wake import WakeSettings
 
@@ -39,12 +42,16 @@ __all__ = [
     "SECTIONS",
     "AudioSettings",
     "ChatSettings",
+    "ConfirmPolicy",
     "ConversationSettings",
     "DaemonMode",
     "DaemonSettings",
     "ListenSettings",
+    "McpServerSettings",
+    "McpSettings",
     "NetworkSettings",
     "ReasoningEffort",
+    "ReasoningFormat",
     "Settings",
     "SpeechSettings",
     "SttSettings",

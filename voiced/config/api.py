@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from voiced.config.checks import (
+    Check,
     Text,
     Url,
     above,
@@ -19,11 +21,50 @@ GROQ_API_ROOT = "https://api.groq.com/openai/v1"
 """The Groq API root every endpoint path is joined to."""
 
 ReasoningEffort = Literal["low", "medium", "high"]
+ReasoningFormat = Literal["parsed", "raw", "hidden"]
+"""How a model that reasons shows it: apart from the answer (parsed), inline as
+``<think>…</think>`` (raw), or not at all (hidden)."""
+
+MAX_STOP = 4
+"""Most stop sequences Groq accepts in one request."""
+SEED_MAX = 2**31 - 1
+"""Largest seed voiced sends: any whole number from 0 to here works with every server."""
 
 PROMPT_CHARS = 896
 """Longest transcription prompt Groq accepts (224 tokens, enforced as characters)."""
 MODEL_ID = Text(described='a model id on one line, such as "openai/gpt-oss-20b"')
 LANGUAGE = Text(pattern="[a-z]{2,3}", described='an ISO-639-1 language code such as "en"')
+
+
+@dataclass(frozen=True)
+class StopSequences(Check):
+    """A stop sequence, or a list of at most :data:`MAX_STOP` (an empty list is none): each
+    a non-empty string in which line breaks and tabs are fine (``"\\n\\n"`` is a common one)
+    but no other control characters."""
+
+    @property
+    def words(self) -> str:
+        return (
+            f"a non-empty string or an array of at most {MAX_STOP} of them "
+            "(line breaks and tabs are fine, other control characters are not)"
+        )
+
+    def fits(self, value: Any) -> bool:
+        if isinstance(value, str):
+            return stop_sequence(value)
+        return (
+            isinstance(value, tuple | list)
+            and len(value) <= MAX_STOP
+            and all(isinstance(v, str) and stop_sequence(v) for v in value)
+        )
+
+
+def stop_sequence(text: str) -> bool:
+    """Whether ``text`` can be a stop sequence: not empty, no control characters but line
+    breaks and tabs."""
+    return bool(text) and not any(
+        unicodedata.category(c) == "Cc" and c not in "\t\n\r" for c in text
+    )
 
 
 @dataclass(frozen=True)
@@ -36,10 +77,25 @@ class ChatSettings:
     """Chat model id."""
     temperature: float | None = setting(None, between(0, 2))
     """Sampling temperature 0–2; unset uses the model's default."""
+    top_p: float | None = setting(None, between(0, 1))
+    """Nucleus sampling 0–1 (alter this or temperature, not both); unset uses the model's
+    default."""
+    seed: int | None = setting(None, between(0, SEED_MAX))
+    """Sample as deterministically as the server can: the same seed and parameters give the
+    same answer (Groq recommends it for benchmarks; not guaranteed); unset samples freely."""
+    stop: str | tuple[str, ...] | None = setting(None, StopSequences())
+    """Text that ends the reply where the model writes it (not included): one string or a
+    list of at most 4. Not with JSON mode (``voiced ask --json``), which Groq refuses."""
     max_completion_tokens: int | None = setting(None, between(1, 1_000_000, "tokens"))
     """Upper bound on tokens in one reply; unset uses the model's limit."""
     reasoning_effort: ReasoningEffort | None = None
     """gpt-oss reasoning effort (low, medium, high); unset uses the model's default."""
+    reasoning_format: ReasoningFormat | None = None
+    """How a reasoning model (such as qwen) returns its reasoning: "parsed" (apart from the
+    answer), "raw" (inline in <think> tags) or "hidden"; unset uses the model's default.
+    Reasoning is never spoken, and printed only with ``voiced ask --reasoning``. Groq
+    refuses "raw" with tools or JSON mode: ``voiced ask`` then stops with an error, and the
+    daemon, which offers tools, asks for "parsed" instead (the same reasoning, kept apart)."""
 
     def __post_init__(self) -> None:
         check_fields(self, "chat")

@@ -73,7 +73,7 @@ class ToolSettings:
         check_fields(self, "tools")
 
 
-DaemonMode = Literal["always", "push_to_talk", "muted"]
+DaemonMode = Literal["wake", "always", "push_to_talk", "muted"]
 
 SOCKET_PATH_BYTES = 107
 """Longest Unix socket path Linux binds (sun_path is 108 bytes with its final NUL)."""
@@ -87,9 +87,12 @@ class DaemonSettings:
     """Control socket path; empty uses $XDG_RUNTIME_DIR/voiced/control.sock, or without a
     private runtime directory $XDG_CACHE_HOME/voiced/control.sock (the VOICED_SOCKET
     environment variable wins over all)."""
-    mode: DaemonMode = "always"
-    """How the daemon starts: "always" listening, "push_to_talk" (hears only while
-    `voiced ptt start` … `stop` or the TUI's space key holds the microphone open), or "muted"."""
+    mode: DaemonMode = "wake"
+    """How the daemon starts: "wake" (listens on this machine for the wake word of ``[wake]``
+    and sends nothing anywhere until it hears it: see the privacy rule in the README),
+    "always" (answers every utterance it hears, so every one is uploaded), "push_to_talk"
+    (hears only while `voiced ptt start` … `stop` or the TUI's space key holds the microphone
+    open), or "muted"."""
     barge_in: bool = True
     """Speaking over voiced stops its reply and starts a new turn; false gives half-duplex:
     the microphone is ignored while voiced speaks."""

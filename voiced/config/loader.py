@@ -12,6 +12,7 @@ from voiced.config.api import ChatSettings, NetworkSettings, SttSettings
 from voiced.config.assistant import ConversationSettings, DaemonSettings, ToolSettings
 from voiced.config.audio import AudioSettings, ListenSettings, SpeechSettings
 from voiced.config.checks import Url
+from voiced.config.mcp import McpSettings
 from voiced.config.tomlfile import build_section, kind_of, read_toml, shown_name
 from voiced.config.wake import WakeSettings
 from voiced.credentials import Secret, load_api_key
@@ -32,6 +33,7 @@ class Settings:
     speech: SpeechSettings = field(default_factory=SpeechSettings)
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
     wake: WakeSettings = field(default_factory=WakeSettings)
+    mcp: McpSettings = field(default_factory=McpSettings)
     api_key: Secret | None = None
     """The Groq API key (GROQ_API_KEY or the credentials file); never in config.toml."""
     api_key_source: str = ""
@@ -66,6 +68,7 @@ SECTIONS: dict[str, type[Any]] = {
     "speech": SpeechSettings,
     "daemon": DaemonSettings,
     "wake": WakeSettings,
+    "mcp": McpSettings,
 }
 
 

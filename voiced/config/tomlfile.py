@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import stat
 import tomllib
@@ -11,7 +12,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, Literal
 
-from voiced.config.checks import Check
+from voiced.config.checks import Check, check_of
 from voiced.errors import ConfigError
 
 CONFIG_LIMIT = 1 << 20
@@ -74,7 +75,8 @@ def build_section(path: Path, section: str, cls: type[Any], values: dict[str, An
         ConfigError: An unknown key, or a value of the wrong type, named with the file.
     """
     hints = typing.get_type_hints(cls)
-    known = [f.name for f in fields(cls)]
+    declared = {f.name: f for f in fields(cls)}
+    known = list(declared)
     kwargs: dict[str, Any] = {}
     for key, value in values.items():
         if key not in known:
@@ -83,16 +85,55 @@ def build_section(path: Path, section: str, cls: type[Any], values: dict[str, An
                 f"expected one of {', '.join(known)}",
             )
         expected = hints[key]
+        item = _table_item(expected)
+        if item is not None:  # an array of tables: [[section.key]]
+            kwargs[key] = _build_tables(path, f"{section}.{key}", item, value)
+            continue
         if not matches_type(value, expected):
+            shown = (check_of(declared[key]) or Check()).show(value)  # a secret's shows masked
             raise ConfigError(
                 f"{path}: [{section}] {key} must be {describe_type(expected)}, "
-                f"got {kind_of(value)} {Check().show(value)}"
+                f"got {kind_of(value)} {shown}"
             )
         kwargs[key] = _convert(value, expected)
     try:
         return cls(**kwargs)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc.message}", exc.hint) from None
+
+
+def _table_item(tp: Any) -> type[Any] | None:
+    """The dataclass of ``tuple[Dataclass, ...]`` (an array of tables), else None."""
+    if typing.get_origin(tp) is tuple:
+        item = _item_type(tp)
+        if isinstance(item, type) and dataclasses.is_dataclass(item):
+            return item
+    return None
+
+
+def _build_tables(path: Path, section: str, cls: type[Any], value: Any) -> tuple[Any, ...]:
+    """Build each ``[[section]]`` table of an array of tables.
+
+    Raises:
+        ConfigError: It is not an array of tables, or one of them is wrong (named by its
+            position and ``name``).
+    """
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ConfigError(
+            f"{path}: [{section}] must be an array of tables, one [[{section}]] each, "
+            f"got {kind_of(value)}",
+            f"write each as a [[{section}]] table",
+        )
+    built = []
+    for number, table in enumerate(value, 1):
+        try:
+            built.append(build_section(path, section, cls, table))
+        except ConfigError as exc:
+            name = table.get("name")
+            named = f" {Check().show(name)}" if isinstance(name, str) and name else ""
+            where = f"(in [[{section}]] number {number}{named})"
+            raise ConfigError(f"{exc.message} {where}", exc.hint) from None
+    return tuple(built)
 
 
 def _convert(value: Any, tp: Any) -> Any:
@@ -125,6 +166,10 @@ def matches_type(value: Any, tp: Any) -> bool:
         elif typing.get_origin(option) in (tuple, list):
             if isinstance(value, list) and all(matches_type(v, _item_type(option)) for v in value):
                 return True
+        elif typing.get_origin(option) is dict:
+            of = typing.get_args(option)[1]
+            if isinstance(value, dict) and all(matches_type(v, of) for v in value.values()):
+                return True
         elif option is float:
             if isinstance(value, int | float) and not isinstance(value, bool):
                 return True
@@ -152,6 +197,10 @@ def describe_type(tp: Any) -> str:
                 words.append(f"an array of {item.split(' ', 1)[1]}s")
             else:
                 words.append(f"an array of values, each {item}")
+        elif typing.get_origin(option) is dict:
+            words.append(
+                f"a table of {describe_type(typing.get_args(option)[1]).split(' ', 1)[1]}s"
+            )
         else:
             words.append(
                 {str: "a string", int: "an integer", float: "a number"}.get(option, option.__name__)

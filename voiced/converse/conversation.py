@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from voiced.config import ReasoningEffort, Settings
+from voiced.config import ReasoningEffort, ReasoningFormat, Settings
 from voiced.converse.budget import Compactor, ModelCatalog, effective_budget, tools_tokens
 from voiced.converse.context import context_messages, estimate_tokens
 from voiced.converse.heard import heard_shares
@@ -21,7 +21,14 @@ from voiced.converse.turn import ReplySink, TurnResult, TurnRun
 from voiced.groq.client import GroqClient
 from voiced.groq.models import ChatRequest, Message
 
-__all__ = ["Conversation", "ConversationOptions", "ReplySink", "TurnResult"]
+__all__ = ["RAW_WITH_TOOLS", "Conversation", "ConversationOptions", "ReplySink", "TurnResult"]
+
+RAW_WITH_TOOLS = (
+    '[chat] reasoning_format = "raw" cannot go with tools (Groq refuses the request), so '
+    '"parsed" is asked for while tools are offered: the same reasoning, kept apart from the '
+    "answer in the same way"
+)
+"""Why a conversation that offers tools asks for parsed reasoning when raw is configured."""
 
 
 @dataclass(frozen=True)
@@ -30,8 +37,12 @@ class ConversationOptions:
 
     model: str
     temperature: float | None = None
+    top_p: float | None = None
+    seed: int | None = None
+    stop: str | tuple[str, ...] | None = None
     max_completion_tokens: int | None = None
     reasoning_effort: ReasoningEffort | None = None
+    reasoning_format: ReasoningFormat | None = None
     system_prompt: str = ""
     history_token_budget: int = 8000
     keep_recent_turns: int = 4
@@ -46,8 +57,12 @@ class ConversationOptions:
         return cls(
             model=model or chat.model,
             temperature=chat.temperature,
+            top_p=chat.top_p,
+            seed=chat.seed,
+            stop=chat.stop or None,
             max_completion_tokens=chat.max_completion_tokens,
             reasoning_effort=chat.reasoning_effort,
+            reasoning_format=chat.reasoning_format,
             system_prompt=convo.system_prompt,
             history_token_budget=convo.history_token_budget,
             keep_recent_turns=convo.keep_recent_turns,
@@ -191,15 +206,28 @@ class Conversation:
             )
         return context_messages(prompt, fitted.summary, fitted.turns, text)
 
+    @property
+    def reasoning_format(self) -> ReasoningFormat | None:
+        """The reasoning format asked for: the configured one, but "parsed" for "raw" while
+        tools are offered (Groq refuses raw with tools; see :data:`RAW_WITH_TOOLS`)."""
+        wanted = self.options.reasoning_format
+        return "parsed" if wanted == "raw" and self.runner.registry.schemas() else wanted
+
     def request(self, messages: tuple[Message, ...]) -> ChatRequest:
-        """The chat request for one round: the tools offered with ``tool_choice=auto``."""
+        """The chat request for one round: the tools offered with ``tool_choice=auto``, and
+        every ``[chat]`` parameter that is set (the rest left to the server)."""
         schemas = self.runner.registry.schemas()
+        options = self.options
         return ChatRequest(
-            model=self.options.model,
+            model=options.model,
             messages=messages,
             tools=schemas or None,
             tool_choice="auto" if schemas else None,
-            temperature=self.options.temperature,
-            max_completion_tokens=self.options.max_completion_tokens,
-            reasoning_effort=self.options.reasoning_effort,
+            stop=options.stop,
+            seed=options.seed,
+            temperature=options.temperature,
+            top_p=options.top_p,
+            max_completion_tokens=options.max_completion_tokens,
+            reasoning_format=self.reasoning_format,
+            reasoning_effort=options.reasoning_effort,
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -15,7 +15,13 @@ from voiced.converse.sqlite import MEMORY, StoreLost, private_dir, set_aside
 from voiced.converse.tools.builtin import builtin_tools
 from voiced.converse.tools.builtin.timers import TimerService
 from voiced.converse.tools.builtin.timerstore import TimerStore
-from voiced.converse.tools.registry import Announce, ToolContext, ToolRegistry, entry_point_tools
+from voiced.converse.tools.registry import (
+    Announce,
+    ToolContext,
+    ToolRegistry,
+    ToolSource,
+    entry_point_tools,
+)
 from voiced.converse.tools.runner import Confirm, ToolRunner, refuse
 from voiced.errors import StorageError
 from voiced.groq.client import GroqClient
@@ -35,6 +41,7 @@ async def open_conversation(
     env: Mapping[str, str] | None = None,
     offer_tools: bool = True,
     on_lost: Callable[[StoreLost], None] | None = None,
+    tool_sources: Sequence[ToolSource] = (),
 ) -> AsyncIterator[Conversation]:
     """Open the history, the timers and the tools, and yield a conversation over them.
 
@@ -71,6 +78,8 @@ async def open_conversation(
                 *entry_point_tools(ToolContext(data, announce)),
             ]
         ).select(settings.tools.enabled, settings.tools.disabled)
+        for source in tool_sources:
+            tools = tools.with_source(source)
         if not offer_tools:
             tools = ToolRegistry()
         runner = ToolRunner(tools, confirm, settings.tools.timeout)

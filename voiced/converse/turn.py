@@ -82,11 +82,18 @@ class TurnRun:
             result.outcomes,
         )
 
-    async def say(self, text: str) -> None:
-        """Send words to the sink; a new round's words start on a new line."""
+    async def say(self, text: str, continues: bool = False) -> None:
+        """Send words to the sink; a new round's words start on a new line.
+
+        Args:
+            text: The words.
+            continues: They go on from words of the same round: passed on as they are, even
+                when a word was cut between two deltas ("Li", "ma.").
+        """
         if not text:
             return
-        if self.said and not self.said[-1][-1:].isspace() and not text[:1].isspace():
+        new_line = not continues and self.said and not self.said[-1][-1:].isspace()
+        if new_line and not text[:1].isspace():
             text = "\n" + text
         self.said.append(text)
         await self.sink.content(text)
@@ -160,8 +167,8 @@ class TurnRun:
             await self.sink.reasoning(thought)
         if said:
             content.append(said)
-            self.spoke = True
-            await self.say(said)
+            continues, self.spoke = self.spoke, True
+            await self.say(said, continues)
 
     async def tool_result(self, outcome: ToolOutcome) -> None:
         """Store a tool call's outcome the moment it is known."""

@@ -8,6 +8,7 @@ import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from voiced.config import Settings, load_settings
 from voiced.converse.sqlite import StoreLost
@@ -22,7 +23,16 @@ from voiced.daemon.state import StateMachine
 from voiced.errors import ConfigError
 from voiced.protocol.events import Event, State, StateChanged
 from voiced.protocol.paths import socket_path
-from voiced.protocol.reports import ErrorReport, LogRecord, ModelsChanged, UsageReport
+from voiced.protocol.reports import (
+    ErrorReport,
+    LogRecord,
+    McpServerLine,
+    ModelsChanged,
+    UsageReport,
+)
+
+if TYPE_CHECKING:
+    from voiced.daemon.agentvoice import AgentVoice
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +68,7 @@ class Daemon:
         self.settings = settings
         self.loader = loader
         self.bus = EventBus()
-        self.controls = Controls.from_setting(settings.daemon.mode)
+        self.controls = Controls.from_setting(settings.daemon.mode, settings.wake.model.phrase)
         self.state = StateMachine(self._state_changed, initial=self.idle_state())
         self.recent = RecentConversation(settings.daemon.replay_turns)
         self.bus.listen(self.recent)
@@ -78,6 +88,10 @@ class Daemon:
         self._stop: asyncio.Event | None = None
         self.standing: list[ErrorReport] = []
         """Problems that last as long as the daemon runs, sent to each client that connects."""
+        self.voice: AgentVoice | None = None
+        """Speaks and asks for other programs (``voiced mcp``); set once the pipeline is up."""
+        self.mcp_states: Callable[[], tuple[McpServerLine, ...]] = tuple
+        """The MCP servers' states, for ``status``; set when they are started."""
 
     def idle_state(self) -> State:
         """Where the daemon rests between turns: "muted" when the microphone is off."""
@@ -174,9 +188,15 @@ class Daemon:
             raise
         finally:
             self.notifier.ready(self.state.state)
+        models, self.models = self.models, {"chat": settings.chat.model, "stt": settings.stt.model}
+        try:
+            self.engine.apply_settings(settings)
+        except ConfigError as exc:  # the new settings failed in the pipeline: keep the old
+            self.models = models
+            self.publish(ErrorReport(code="config", message=exc.message, hint=exc.hint))
+            raise
         self.settings = settings
-        self.models = {"chat": settings.chat.model, "stt": settings.stt.model}
-        self.engine.apply_settings(settings)
+        self.controls.wake_word = settings.wake.model.phrase
         self.recent.turns = settings.daemon.replay_turns
         self.publish(ModelsChanged(chat_model=self.models["chat"], stt_model=self.models["stt"]))
         where = settings.config_path or "defaults (no config file)"

@@ -13,15 +13,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from voiced.config import Settings
-from voiced.converse.conversation import ConversationOptions
+from voiced.converse.conversation import RAW_WITH_TOOLS, Conversation, ConversationOptions
 from voiced.converse.session import open_conversation
+from voiced.daemon.addressing import Addressing
+from voiced.daemon.agentvoice import AgentVoice, AskingBroker
 from voiced.daemon.client import PipelineClient
 from voiced.daemon.clock import InputClock
-from voiced.daemon.confirm import ConfirmBroker, ReportingRunner
+from voiced.daemon.confirm import ReportingRunner
 from voiced.daemon.costs import Meter
 from voiced.daemon.devices import echo_cancelled, espeak_of, open_player, sources, tts_for
 from voiced.daemon.hearing import Hearing
 from voiced.daemon.judge import EchoGuard, WakePhrase
+from voiced.daemon.mcplink import daemon_mcp
 from voiced.daemon.pipeline import Pipeline, PipelineParts
 from voiced.daemon.replay import ClockedOutput, EventsFile
 from voiced.daemon.seed import stored_turns
@@ -35,6 +38,8 @@ from voiced.listen.filter import TranscriptFilter
 from voiced.listen.segmenter import Segmenter
 from voiced.protocol.reports import ErrorReport, LogRecord
 from voiced.speak.speaker import Speaker
+from voiced.wake.detector import WakeDetector
+from voiced.wake.unsaid import unsay_wake_word
 
 if TYPE_CHECKING:
     from voiced.daemon.app import Daemon, EngineFactory
@@ -54,7 +59,13 @@ class ReplayFiles:
 
 
 def engine_factory(settings: Settings, replay: ReplayFiles | None) -> EngineFactory:
-    """Return what builds the real pipeline for a daemon with these settings."""
+    """Return what builds the real pipeline for a daemon with these settings.
+
+    Raises:
+        ConfigError: The wake word's model fails verification: the daemon does not start
+            half-working (without its wake word).
+    """
+    WakeDetector.from_settings(settings.wake)
     return lambda daemon: AssembledEngine(daemon, replay)
 
 
@@ -103,6 +114,7 @@ class AssembledEngine:
         client = PipelineClient(options_from_settings(settings), meter)
         stack.push_async_callback(client.aclose)
         tts = CachingTTS(tts_for(settings))
+        tts.unsay = lambda text: unsay_wake_word(text, d.controls.wake_word)
         speaker = Speaker(
             tts, output or await open_player(stack, settings, d), earcons=settings.speech.earcons
         )
@@ -111,7 +123,7 @@ class AssembledEngine:
         except VoicedError as exc:
             d.publish(ErrorReport(code="tts", message=exc.message, hint=exc.hint))
         turn = lambda: self.pipeline.turn_count if self.pipeline else 0  # noqa: E731
-        broker = ConfirmBroker(
+        broker = AskingBroker(
             d.publish,
             turn,
             clock=self.clock.now,
@@ -138,12 +150,18 @@ class AssembledEngine:
             # chunk rendered during a turn; they play on the same output, which stop() stops.
             echo.said(question)
             asker = Speaker(tts.inner, speaker.output, earcons=False)
-            await asker.say(f"{question} {how_to_answer}")
+            await asker.say(tts.unsay(f"{question} {how_to_answer}"))
 
         broker.say = put_question
+        mcp = await stack.enter_async_context(daemon_mcp(d, settings, after=self.ready))
         conversation = await stack.enter_async_context(
             open_conversation(
-                client, settings, confirm=broker, announce=announce, on_lost=d.storage_lost
+                client,
+                settings,
+                confirm=broker,
+                announce=announce,
+                on_lost=d.storage_lost,
+                tool_sources=(mcp.manager,),
             )
         )
         with contextlib.suppress(VoicedError):
@@ -151,6 +169,8 @@ class AssembledEngine:
         conversation.runner = ReportingRunner(
             conversation.runner.registry, broker, settings.tools.timeout, d.publish, turn
         )
+        _say_if_raw_is_parsed(conversation, d)
+        mcp.watch(conversation.runner.registry)
         wake = WakePhrase(settings.daemon.wake_phrase, settings.daemon.wake_window_s, monotonic)
         transcriber = GroqTranscriber(client, settings.stt, meter)
         hearing = Hearing(
@@ -164,12 +184,18 @@ class AssembledEngine:
         )
         hearing.apologise = lambda exc: ask_aloud(spoken_apology(exc))
         hearing.echo_cancelled = await echo_cancelled(settings, self.replay is not None)
+        addressing = Addressing(self.clock.now, settings.wake.wait_s, settings.daemon.wake_window_s)
+
+        def replied() -> None:
+            hearing.wake.wake()
+            addressing.replied()
+
         hooks = TurnHooks(
             publish=d.publish,
             state=d.state,
             idle=d.idle_state,
             said=echo.said,
-            finished=lambda: hearing.wake.wake(),
+            finished=replied,
         )
         turns = TurnRunner(conversation, speaker, tts, hooks, monotonic)
 
@@ -178,12 +204,15 @@ class AssembledEngine:
 
         def reconfigure(new: Settings) -> None:
             conversation.options = ConversationOptions.from_settings(new, d.models["chat"])
+            _say_if_raw_is_parsed(conversation, d)
             client.options = options_from_settings(new)
             transcriber.settings, transcriber.model = new.stt, new.stt.model
             tts.inner = tts_for(new)
             broker.voice = new.tools.voice_confirm
             broker.window_s = new.tools.voice_confirm_window_s
+            mcp.reload(new)
 
+        d.voice = AgentVoice(d, broker, announce, speaker.say, self.clock.now)
         return Pipeline(
             PipelineParts(
                 source=sources(settings, self.replay.input if self.replay else None, d, self.idle),
@@ -193,6 +222,9 @@ class AssembledEngine:
                 prefetcher=ConversationPrefetcher(conversation, client, tts),
                 set_chat_model=set_chat_model,
                 reconfigure=reconfigure,
+                addressing=addressing,
+                wake=WakeDetector.from_settings,
+                earcon=speaker.earcon,
                 replay=self.replay is not None,
                 echo_cancelled=hearing.echo_cancelled,
                 monotonic=monotonic,
@@ -255,3 +287,11 @@ class AssembledEngine:
         """Take reloaded settings."""
         if self.pipeline is not None:
             self.pipeline.apply_settings(settings)
+
+
+def _say_if_raw_is_parsed(conversation: Conversation, daemon: Daemon) -> None:
+    """Warn (log and clients) that raw reasoning is asked for as parsed, tools being on."""
+    configured, asked = conversation.options.reasoning_format, conversation.reasoning_format
+    if configured == "raw" and asked != "raw":
+        log.warning("%s", RAW_WITH_TOOLS)
+        daemon.publish(LogRecord(level="warning", message=RAW_WITH_TOOLS))

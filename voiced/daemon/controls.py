@@ -9,6 +9,7 @@ from voiced.config import DaemonMode
 from voiced.protocol.events import Mode, ModeChanged
 
 PttAction = Literal["start", "stop", "toggle"]
+ListeningMode = Literal["wake", "always", "push_to_talk"]
 
 
 @dataclass
@@ -17,24 +18,27 @@ class Controls:
 
     ``mode`` is how the daemon listens when not muted; push-to-talk holds the microphone open
     while ``ptt`` is set, in push-to-talk mode and also while muted (a hotkey press is an
-    explicit wish to be heard).
+    explicit wish to be heard). In "wake" mode the microphone is open, but what it hears is
+    sent nowhere until the wake word is heard (:mod:`voiced.daemon.addressing`).
 
     Attributes:
-        mode: "always" or "push_to_talk".
+        mode: "wake", "always" or "push_to_talk".
         muted: The microphone is off.
         ptt: Push-to-talk is held.
     """
 
-    mode: Literal["always", "push_to_talk"] = "always"
+    mode: ListeningMode = "wake"
     muted: bool = False
     ptt: bool = False
+    wake_word: str = ""
+    """The wake word's phrase, shown with the mode."""
 
     @classmethod
-    def from_setting(cls, mode: DaemonMode) -> Controls:
-        """Start as ``[daemon] mode`` says ("muted" starts muted, always listening after)."""
+    def from_setting(cls, mode: DaemonMode, wake_word: str = "") -> Controls:
+        """Start as ``[daemon] mode`` says ("muted" starts muted, in wake mode after)."""
         if mode == "muted":
-            return cls(mode="always", muted=True)
-        return cls(mode=mode)
+            return cls(mode="wake", muted=True, wake_word=wake_word)
+        return cls(mode=mode, wake_word=wake_word)
 
     @property
     def shown_mode(self) -> Mode:
@@ -44,7 +48,7 @@ class Controls:
     @property
     def mic_open(self) -> bool:
         """Whether what the microphone hears may start a turn."""
-        return self.ptt or (self.mode == "always" and not self.muted)
+        return self.ptt or (self.mode != "push_to_talk" and not self.muted)
 
     def set_mode(self, mode: Mode) -> None:
         """Switch mode; "muted" mutes, the others unmute."""
@@ -60,4 +64,4 @@ class Controls:
 
     def event(self) -> ModeChanged:
         """The protocol event describing the controls now."""
-        return ModeChanged(mode=self.shown_mode, ptt=self.ptt)
+        return ModeChanged(mode=self.shown_mode, ptt=self.ptt, wake_word=self.wake_word)

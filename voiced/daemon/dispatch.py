@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import time
 from typing import TYPE_CHECKING
@@ -13,7 +15,12 @@ from voiced.protocol.events import PROTOCOL_VERSION, ConfirmResolved, Event, Hel
 from voiced.protocol.reports import LogRecord, ModelsChanged, Status
 
 if TYPE_CHECKING:
+    from voiced.daemon.agentvoice import AgentVoice
     from voiced.daemon.app import Daemon
+
+
+VOICE_WAIT_S = 30.0
+"""How long a program's speak, notify or ask_user waits for a starting pipeline."""
 
 
 class Dispatcher:
@@ -37,6 +44,7 @@ class Dispatcher:
             mode=d.controls.shown_mode,
             chat_model=d.models["chat"],
             stt_model=d.models["stt"],
+            wake_word=d.controls.wake_word,
         )
 
     def recent(self) -> tuple[Event, ...]:
@@ -69,6 +77,8 @@ class Dispatcher:
             case c.SendText(text=text):
                 if not text.strip():
                     raise InputError("the message is empty", "type something to send")
+                if d.voice is not None and d.voice.answer_typed(text.strip()):
+                    return ()  # the answer to a program's question (ask_user)
                 await d.engine.submit_text(text.strip())
             case c.Confirm(call_id=call_id, approve=approve):
                 self._confirm(call_id, approve)
@@ -82,6 +92,12 @@ class Dispatcher:
                 await d.reload()
             case c.GetStatus():
                 return (self.status(command.id),)
+            case c.Speak(text=text):
+                await (await self._voice()).speak(text)
+            case c.Notify(text=text):
+                (await self._voice()).notify(text)
+            case c.AskUser():
+                (await self._voice()).ask(command)
         return ()
 
     def status(self, reply_to: str = "") -> Status:
@@ -96,6 +112,7 @@ class Dispatcher:
             stt_model=d.models["stt"],
             barge_in=d.settings.daemon.barge_in,
             speculative=d.settings.daemon.speculative,
+            wake_word=d.controls.wake_word,
             wake_phrase=d.settings.daemon.wake_phrase,
             awake=d.awake(),
             clients=d.control.clients,
@@ -103,11 +120,34 @@ class Dispatcher:
             session_cost_usd=d.session_cost_usd,
             version=__version__,
             pid=os.getpid(),
+            mcp=d.mcp_states(),
         )
+
+    async def _voice(self) -> AgentVoice:
+        """The daemon's voice for other programs, once the pipeline is up (waiting up to
+        VOICE_WAIT_S for it, as a typed message does).
+
+        Raises:
+            VoicedError: The pipeline did not come up, or this daemon has none.
+        """
+        ready = getattr(self.daemon.engine, "ready", None)
+        if self.daemon.voice is None and isinstance(ready, asyncio.Event):
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(VOICE_WAIT_S):
+                    await ready.wait()
+        voice = self.daemon.voice
+        if voice is None:
+            raise VoicedError(
+                "voiced has no voice yet: the assistant is starting, or runs without audio",
+                "try again in a moment; `voiced status` shows the daemon's state",
+            )
+        return voice
 
     async def _cancel(self) -> None:
         d = self.daemon
         cancelled = await d.engine.cancel()
+        if d.voice is not None and d.voice.withdraw("the user cancelled it"):
+            cancelled = True
         for call_id in list(d.recent.pending):
             d.bus.publish(ConfirmResolved(call_id=call_id, approved=False, by="cancel"))
             cancelled = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,8 +22,19 @@ from voiced.listen.events import SpeechEnded
 from voiced.listen.filter import Accepted, TranscriptFilter
 from voiced.protocol.events import Event, Transcript
 from voiced.protocol.reports import ErrorReport
+from voiced.wake.strip import strip_wake_word
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WakeHeard:
+    """The wake word was heard in an utterance: what to take off its transcript."""
+
+    phrase: str
+    """The wake word's phrase, e.g. "Okay Nabu"."""
+    detected_s: float
+    """When it was detected, in seconds from the start of the utterance's audio."""
 
 
 @dataclass
@@ -62,6 +74,9 @@ class Hearing:
         """An echo-cancelled microphone never hears voiced: no transcript is taken for an echo."""
         self.apologise: Callable[[VoicedError], None] | None = None
         """Says a few words when speech to text fails (set when there is a speaker)."""
+        self.alone: Callable[[], None] = lambda: None
+        """The wake word was said alone (nothing after it in the transcript): wait for the
+        question (set by the pipeline)."""
 
     def guess(
         self,
@@ -70,6 +85,7 @@ class Hearing:
         audio: Int16Array,
         start: int,
         overlapped: bool,
+        woke: WakeHeard | None = None,
     ) -> str | None:
         """What a speculative transcript would be answered with (changing nothing), or None.
 
@@ -79,6 +95,7 @@ class Hearing:
             audio: The utterance's audio so far; ``start`` is its first sample.
             start: Input clock of ``audio[0]``.
             overlapped: Whether voiced was speaking while it was heard.
+            woke: The wake word heard in it, if any.
         """
         speech = audio[max(0, onset - start) :]
         verdict = self.filter.judge(transcription, speech.size / SAMPLE_RATE, _level_db(speech))
@@ -88,6 +105,8 @@ class Hearing:
             return None
         if self.broker.pending:
             return None
+        if woke is not None:
+            return self._after_wake_word(transcription, verdict.text, woke, commit=False)
         return self.wake.admit(verdict.text, commit=False).text
 
     async def conclude(
@@ -96,6 +115,8 @@ class Hearing:
         speculation: Speculation | None,
         timeline: TurnTimeline,
         overlapped: bool = False,
+        woke: WakeHeard | None = None,
+        follows_wake: bool = False,
     ) -> Question | None:
         """Transcribe (or take the speculative transcript) and judge a confirmed utterance.
 
@@ -105,6 +126,9 @@ class Hearing:
             timeline: The would-be turn's timeline (the transcript mark is set).
             overlapped: Whether voiced was speaking while it was heard: only then can it be
                 an echo of voiced's own voice.
+            woke: The wake word heard in it: it and what came before it are taken off.
+            follows_wake: It was asked for by the wake word (a question after the wake word
+                alone, or a follow-up in wake mode): the transcript needs no wake phrase.
 
         Returns:
             The question to answer, or None (rejected, a yes/no, the wake phrase alone).
@@ -119,13 +143,38 @@ class Hearing:
         if self.broker.pending:
             self._answer(text, ended.onset)
             return None
+        if woke is not None:
+            asked = self._after_wake_word(transcription, text, woke)
+            if asked is None:
+                return self._reject(text, "no wake phrase in the transcript")
+            if not asked:
+                self.alone()
+                return self._reject(text, "the wake word alone: listening")
+            return Question(asked, timeline)
         if overlapped and not self.echo_cancelled and self.echo.is_echo(text):
             return self._reject(text, "an echo of what voiced just said")
+        if follows_wake:
+            return Question(text, timeline)
         admission = self.wake.admit(text)
         if admission.text is None:
             reason = "the wake phrase alone: listening" if admission.woke else admission.reason
             return self._reject(text, reason)
         return Question(admission.text, timeline)
+
+    def _after_wake_word(
+        self, transcription: Transcription, text: str, woke: WakeHeard, commit: bool = True
+    ) -> str | None:
+        """What was asked after the wake word ("" for nothing); None when ``[daemon]
+        wake_phrase``, the optional second check, is not in the transcript.
+
+        No echo check: voiced never says its wake word, so speech that holds it is the user's.
+        """
+        if self.wake.phrase is not None:
+            admission = self.wake.admit(text, commit)
+            if not admission.woke:
+                return None
+        stripped = dataclasses.replace(transcription, text=text)
+        return strip_wake_word(stripped, woke.phrase, woke.detected_s)
 
     async def _transcribe(
         self, ended: SpeechEnded, speculation: Speculation | None, timeline: TurnTimeline

@@ -10,9 +10,10 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from voiced.audio.frames import Frame, FrameSource
-from voiced.config import Settings
-from voiced.daemon.hearing import Hearing
+from voiced.audio.frames import SAMPLE_RATE, Frame, FrameSource
+from voiced.config import Settings, WakeSettings
+from voiced.daemon.addressing import Addressing
+from voiced.daemon.hearing import Hearing, WakeHeard
 from voiced.daemon.judge import WakePhrase
 from voiced.daemon.overspeech import SpeechOverReply
 from voiced.daemon.speculation import Speculation
@@ -25,7 +26,9 @@ from voiced.listen import events as heard
 from voiced.listen.filter import TranscriptFilter
 from voiced.listen.segmenter import Segmenter
 from voiced.protocol import events as ev
-from voiced.protocol.reports import ErrorReport
+from voiced.protocol.reports import ErrorReport, LogRecord
+from voiced.speak.earcons import EarconName
+from voiced.wake.detector import WakeDetection, WakeDetector
 
 if TYPE_CHECKING:
     from voiced.daemon.app import Daemon
@@ -49,6 +52,12 @@ class PipelineParts:
     set_chat_model: Callable[[str], None]
     reconfigure: Callable[[Settings], None]
     """Hands reloaded settings to the stages built outside the pipeline."""
+    addressing: Addressing
+    """Wake mode's privacy rule: which utterances may be sent."""
+    wake: Callable[[WakeSettings], WakeDetector]
+    """A new wake-word detector for ``[wake]`` settings."""
+    earcon: Callable[[EarconName], None]
+    """Plays an earcon ("listening" after the wake word alone)."""
     replay: bool = False
     """The source is a file: the pipeline ends after it (and the last turn)."""
     echo_cancelled: bool = False
@@ -69,6 +78,8 @@ class Pipeline:
         self.hearing, self.turns = parts.hearing, parts.turns
         self.clock = parts.hearing.clock
         self.segmenter = parts.segmenter()
+        self.addressing = parts.addressing
+        self.detector = parts.wake(daemon.settings.wake)
         self.utterances = Utterances(
             daemon,
             parts.hearing,
@@ -76,7 +87,10 @@ class Pipeline:
             parts.prefetcher,
             parts.echo_cancelled,
             UtteranceHooks(self._ended, self._dropped, self._barge),
+            parts.addressing,
+            self.detector.model.phrase,
         )
+        parts.hearing.alone = self._alone
         self.gate = True
         self.turn_count = 0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -120,7 +134,10 @@ class Pipeline:
     def set_gate(self, open_: bool, flush: bool = True) -> None:
         """Open or close the microphone; closing ends (flush) or drops the utterance."""
         was, self.gate = self.gate, open_
+        if open_ and not was:
+            self.detector.reset()  # it heard nothing meanwhile: no stale audio
         if was and not open_:
+            self.addressing.forget()
             events = self.segmenter.flush()
             if flush:
                 self.utterances.handle(events)
@@ -131,6 +148,7 @@ class Pipeline:
     async def cancel(self) -> bool:
         """Stop speaking and drop what is in progress."""
         had = self.utterances.drop()
+        self.addressing.forget()
         return await self.turns.stop("cancelled") or had
 
     async def submit_text(self, text: str) -> None:
@@ -153,7 +171,12 @@ class Pipeline:
             self.hearing.transcriber.model = model
 
     def apply_settings(self, settings: Settings) -> None:
-        """Take reloaded settings; what is being heard now is dropped."""
+        """Take reloaded settings; what is being heard now is dropped.
+
+        Raises:
+            ConfigError: The wake word's model fails verification; nothing was changed.
+        """
+        detector = self.parts.wake(settings.wake)  # first: a bad model changes nothing
         self.parts.segmenter = lambda: Segmenter(settings.daemon_listen)
         self.segmenter = self.parts.segmenter()
         self.utterances.drop()
@@ -162,6 +185,10 @@ class Pipeline:
             settings.daemon.wake_phrase, settings.daemon.wake_window_s, self.parts.monotonic
         )
         self.daemon.awake = self.hearing.wake.awake
+        self.addressing.wait_s = settings.wake.wait_s
+        self.addressing.follow_up_s = settings.daemon.wake_window_s
+        self.detector = detector
+        self.utterances.phrase = self.detector.model.phrase
         self.parts.reconfigure(settings)
 
     def settled(self) -> bool:
@@ -192,20 +219,72 @@ class Pipeline:
             self.daemon.state.to(self.daemon.idle_state(), "the microphone works again")
         if not self.gate:
             return
+        controls = self.daemon.controls
+        self.addressing.mode, self.addressing.ptt = controls.mode, controls.ptt
         busy = self.turns.active and not self.hearing.broker.pending
         if busy and not self.daemon.settings.daemon.barge_in:
             if not self._deaf:  # half-duplex: forget what was heard, hear nothing while busy
                 self._deaf = True
                 self.segmenter.flush()
                 self.utterances.drop()
+            self._listen_for_wake_word(frame, None)  # but for the wake word, which stops it
             return
         self._deaf = False
         self.utterances.handle(self.segmenter.feed(frame))
+        self._listen_for_wake_word(frame, self.segmenter.quiet_below_db)
         self.utterances.check_barge_in(frame)
+
+    def _listen_for_wake_word(self, frame: Frame, quiet_below_db: float | None) -> None:
+        if self.addressing.mode != "wake":
+            return
+        for detection in self.detector.feed(frame, quiet_below_db):
+            self._woke(detection)
+
+    def _woke(self, detection: WakeDetection) -> None:
+        """The wake word was heard: the utterance holding it is addressed to voiced, and a
+        reply in progress stops at once (voiced never says its wake word, so no echo can)."""
+        log.info("wake word %s heard (score %.3f)", detection.word, detection.score)
+        self.daemon.publish(
+            ev.WakeDetected(
+                word=detection.word,
+                score=round(detection.score, 3),
+                at_s=round(detection.end / SAMPLE_RATE, 3),
+            )
+        )
+        self.addressing.heard(detection)
+        current = self.utterances.current
+        if current is not None and detection.end >= current.start:
+            current.addressed, current.wake = "wake_word", detection
+            current.interrupted = current.interrupted or current.barge
+        if self.turns.active and not self.hearing.broker.pending:
+            self.over.was_the_user()
+            self._spawn(self._barge_in())
+
+    def _alone(self) -> None:
+        """The wake word alone: listen for the question for ``[wake] wait_s``."""
+        log.info("the wake word alone: waiting for the question")
+        self.addressing.alone()
+        self.parts.earcon("listening")
 
     # -- turns -------------------------------------------------------------------------------
 
     def _ended(self, ended: heard.SpeechEnded, utterance: Utterance | None) -> None:
+        addressed = utterance.addressed if utterance else None
+        if addressed is None:
+            addressed = self.addressing.at_start(ended.start, ended.onset)
+        if addressed is None:  # wake mode's privacy rule: not a word of it leaves
+            heard_s = ended.speech_duration
+            message = f"{heard_s:.1f} s of speech not addressed to voiced (no wake word): not sent"
+            self.daemon.publish(LogRecord(level="info", message=message))
+            self._settle("not addressed")
+            return
+        wake = utterance.wake if utterance else None
+        if wake is not None and ended.offset <= wake.end and self.hearing.wake.phrase is None:
+            reason = "the wake word alone: listening"  # nothing said after it, so none sent
+            self.daemon.publish(ev.Transcript(turn=0, text="", accepted=False, reason=reason))
+            self._alone()
+            self._settle("the wake word alone")
+            return
         if self.daemon.state.state == "hearing":
             self.daemon.state.to("transcribing", "speech ended")
         speculation = utterance.speculation if utterance else None
@@ -213,7 +292,9 @@ class Pipeline:
         timeline.mark("end_confirmed", at=ended.at)
         overlapped = utterance.overlapped if utterance else False
         number = utterance.number if utterance else None
-        self._spawn(self._conclude(ended, speculation, timeline, overlapped, number))
+        woke = utterance.woke(self.detector.model.phrase) if utterance else None
+        follows = self.addressing.mode == "wake" and addressed in ("after_wake_word", "follow_up")
+        self._spawn(self._conclude(ended, speculation, timeline, overlapped, number, woke, follows))
 
     async def _conclude(
         self,
@@ -222,8 +303,12 @@ class Pipeline:
         timeline: TurnTimeline,
         overlapped: bool,
         number: int | None = None,
+        woke: WakeHeard | None = None,
+        follows_wake: bool = False,
     ) -> None:
-        question = await self.hearing.conclude(ended, speculation, timeline, overlapped)
+        question = await self.hearing.conclude(
+            ended, speculation, timeline, overlapped, woke, follows_wake
+        )
         async with self._order:
             over = self.over.concerns(number)
             if question is None:

@@ -30,12 +30,14 @@ class CachingTTS:
     def __init__(self, inner: TextToSpeech) -> None:
         self.inner = inner
         self.on_render: Callable[[str], None] | None = None
+        self.unsay: Callable[[str], str] = lambda text: text
+        """Rewrites a chunk before it is rendered (so voiced never says its wake word)."""
         self._ahead: dict[str, asyncio.Task[Clip]] = {}
 
     def prerender(self, text: str) -> None:
         """Start rendering ``text`` now; a later :meth:`render` of it takes the result."""
         if text not in self._ahead:
-            self._ahead[text] = asyncio.create_task(self.inner.render(text))
+            self._ahead[text] = asyncio.create_task(self.inner.render(self.unsay(text)))
 
     def forget(self) -> None:
         """Drop whatever was rendered ahead (the speculation was wrong)."""
@@ -51,7 +53,7 @@ class CachingTTS:
         if ahead is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 return await ahead
-        return await self.inner.render(text)
+        return await self.inner.render(self.unsay(text))
 
 
 async def foresee(deltas: AsyncIterator[ChatDelta], tts: CachingTTS) -> None:

@@ -69,7 +69,8 @@ class Mouth(Protocol):
 
 
 class GroqTranscriber:
-    """Transcribes with Groq (verbose_json, so the filter can judge every segment).
+    """Transcribes with Groq (verbose_json, so the filter can judge every segment, with word
+    timestamps, so the wake word can be taken off what was said after it).
 
     Args:
         client: The Groq client.
@@ -90,6 +91,7 @@ class GroqTranscriber:
             language=self.settings.language,
             prompt=self.settings.prompt,
             response_format="verbose_json",
+            timestamp_granularities=("segment", "word"),
         )
         transcription = await self.client.transcribe(request)
         self.meter.transcription(self.model, audio.size / SAMPLE_RATE)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Literal
 
 from voiced.audio.frames import SAMPLE_RATE
@@ -20,20 +22,36 @@ class TurnTimeline:
         origin: Input-clock sample of the end of speech (where the voice stopped); None for a
             typed turn, whose marks then count from its creation.
         speculative: Whether the turn used work started at the tentative end.
+        monotonic: Seconds from a monotonic clock: a typed turn that starts before any input
+            has arrived (no microphone) is timed on it, as the input clock stands still.
     """
 
     def __init__(
-        self, turn: int, clock: InputClock, origin: int | None, speculative: bool = False
+        self,
+        turn: int,
+        clock: InputClock,
+        origin: int | None,
+        speculative: bool = False,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.turn, self.clock, self.speculative = turn, clock, speculative
         self.spoken = origin is not None
         self.origin = origin if origin is not None else clock.now()
         self.marks: dict[Mark, int] = {}
+        self._monotonic = monotonic
+        self._begun: float | None = None if self.spoken or clock.started else monotonic()
+        """When a typed turn began on the monotonic clock, while the input clock stands still."""
+
+    def now(self) -> int:
+        """The turn's clock now, in input samples."""
+        if self._begun is None:
+            return self.clock.now()
+        return self.origin + round((self._monotonic() - self._begun) * SAMPLE_RATE)
 
     def mark(self, name: Mark, at: int | None = None) -> None:
         """Record ``name`` now (or at sample ``at``), unless it was recorded already."""
         if name not in self.marks:
-            self.marks[name] = self.clock.now() if at is None else at
+            self.marks[name] = self.now() if at is None else at
 
     def ms(self, name: Mark) -> float | None:
         """Milliseconds from the end of speech to ``name``, or None when not reached."""

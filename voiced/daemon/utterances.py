@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from voiced.audio.frames import SAMPLE_RATE, Frame
-from voiced.daemon.hearing import Hearing
+from voiced.daemon.addressing import AddressedBy, Addressing
+from voiced.daemon.hearing import Hearing, WakeHeard
 from voiced.daemon.speculation import Speculation
 from voiced.daemon.stages import Prefetcher
 from voiced.daemon.turns import TurnRunner
 from voiced.listen import events as heard
 from voiced.protocol import events as ev
+from voiced.wake.detector import WakeDetection
 
 if TYPE_CHECKING:
     from voiced.daemon.app import Daemon
@@ -34,9 +36,19 @@ class Utterance:
     """It began while voiced was answering: it must be long enough to interrupt."""
     overlapped: bool
     """Voiced was speaking (or had just stopped) when it began: it may be an echo."""
+    addressed: AddressedBy | None = None
+    """Why it may leave the machine (wake mode's privacy rule); None: it may not."""
+    wake: WakeDetection | None = None
+    """The wake word heard in it, if any."""
     paused: bool = False
     interrupted: bool = False
     speculation: Speculation | None = field(default=None, repr=False)
+
+    def woke(self, phrase: str) -> WakeHeard | None:
+        """The wake word in it, for taking it off the transcript."""
+        if self.wake is None:
+            return None
+        return WakeHeard(phrase, (self.wake.end - self.start) / SAMPLE_RATE)
 
 
 @dataclass
@@ -58,6 +70,8 @@ class Utterances:
         prefetcher: Starts speculative replies; None transcribes only.
         echo_cancelled: Whether the microphone is echo-cancelled (a lower barge-in bar).
         hooks: The pipeline's side.
+        addressing: Wake mode's privacy rule: which utterances may be sent.
+        phrase: The wake word's phrase (taken off speculative transcripts too).
     """
 
     def __init__(
@@ -68,9 +82,12 @@ class Utterances:
         prefetcher: Prefetcher | None,
         echo_cancelled: bool,
         hooks: UtteranceHooks,
+        addressing: Addressing,
+        phrase: str = "",
     ) -> None:
         self.daemon, self.hearing, self.turns = daemon, hearing, turns
         self.prefetcher, self.echo_cancelled, self.hooks = prefetcher, echo_cancelled, hooks
+        self.addressing, self.phrase = addressing, phrase
         self.current: Utterance | None = None
         self.count = 0
         self._last_level = -LEVEL_INTERVAL
@@ -126,6 +143,9 @@ class Utterances:
         barge = self.turns.active and not self.hearing.broker.pending
         overlapped = self.turns.active or self.turns.quiet_for() < ECHO_TAIL_S
         self.current = Utterance(self.count, event.onset, event.start, barge, overlapped)
+        self.current.addressed = self.addressing.at_start(event.start, event.onset)
+        if self.current.addressed == "wake_word":
+            self.current.wake = self.addressing.detection_in(event.start)
         self.daemon.publish(ev.SpeechStarted(utterance=self.count, at_s=event.at / SAMPLE_RATE))
         if self.daemon.state.state in ("listening", "error", "transcribing"):
             self.daemon.state.to("hearing", "speech started")
@@ -136,16 +156,19 @@ class Utterances:
             return
         current.paused = True
         self.daemon.publish(ev.SpeechPaused(utterance=current.number, at_s=event.at / SAMPLE_RATE))
-        if self.daemon.settings.daemon.speculative and (not current.barge or current.interrupted):
+        speculate = self.daemon.settings.daemon.speculative and current.addressed is not None
+        if current.wake is not None and event.offset <= current.wake.end:
+            speculate = False  # the wake word alone, so far: nothing to ask yet
+        if speculate and (not current.barge or current.interrupted):
             audio, onset, start = event.audio, current.onset, current.start
-            overlapped = current.overlapped
+            overlapped, woke = current.overlapped, current.woke(self.phrase)
             # Over a reply still going (held, or heard back) only transcribe: its history
             # changes when it stops, so a request built now would not be the one sent.
             prefetcher = None if self.turns.active else self.prefetcher
             current.speculation = Speculation(
                 audio,
                 self.hearing.transcriber,
-                lambda t: self.hearing.guess(t, onset, audio, start, overlapped),
+                lambda t: self.hearing.guess(t, onset, audio, start, overlapped, woke),
                 prefetcher,
                 self.hearing.clock,
             )

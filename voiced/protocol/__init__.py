@@ -5,16 +5,19 @@ Imports nothing heavy (no audio, no HTTP, no Textual), so the TUI and the CLI lo
 
 from voiced.protocol.client import ControlClient, Reply
 from voiced.protocol.commands import (
+    AskUser,
     Cancel,
     Command,
     Confirm,
     GetStatus,
     Mute,
+    Notify,
     PushToTalk,
     Reload,
     SendText,
     SetMode,
     SetModel,
+    Speak,
     Unmute,
 )
 from voiced.protocol.events import (
@@ -50,6 +53,7 @@ from voiced.protocol.reports import (
     History,
     HistoryEntry,
     LogRecord,
+    McpServerLine,
     ModelsChanged,
     RateLimitSnapshot,
     SpeakingStarted,
@@ -57,6 +61,7 @@ from voiced.protocol.reports import (
     Status,
     Timeline,
     UsageReport,
+    UserAnswer,
 )
 from voiced.protocol.wire import (
     COMMAND_TYPES,
@@ -71,6 +76,7 @@ __all__ = [
     "EVENT_TYPES",
     "PROTOCOL_VERSION",
     "Ack",
+    "AskUser",
     "AssistantDelta",
     "AssistantText",
     "Cancel",
@@ -91,11 +97,13 @@ __all__ = [
     "HistoryEntry",
     "InputLevel",
     "LogRecord",
+    "McpServerLine",
     "Message",
     "Mode",
     "ModeChanged",
     "ModelsChanged",
     "Mute",
+    "Notify",
     "PushToTalk",
     "RateLimitSnapshot",
     "Reasoning",
@@ -104,6 +112,7 @@ __all__ = [
     "SendText",
     "SetMode",
     "SetModel",
+    "Speak",
     "SpeakingStarted",
     "SpeakingStopped",
     "SpeechEnded",
@@ -120,6 +129,7 @@ __all__ = [
     "Transcript",
     "Unmute",
     "UsageReport",
+    "UserAnswer",
     "decode_command",
     "decode_event",
     "encode",

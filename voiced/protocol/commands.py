@@ -90,3 +90,34 @@ class GetStatus(Command):
     """Ask for a ``status`` event."""
 
     type: ClassVar[str] = "status"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Speak(Command):
+    """Say a text aloud (for another program, e.g. an agent through ``voiced mcp``); acked
+    once it has been said, or stopped."""
+
+    type: ClassVar[str] = "speak"
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Notify(Command):
+    """Tell the user something in passing: shown in every client, and said aloud only when
+    voiced is idle (not hearing, answering or speaking)."""
+
+    type: ClassVar[str] = "notify"
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AskUser(Command):
+    """Say a question aloud and take the user's next answer: the next accepted utterance
+    that begins after the question was said (or a typed message). Acked once the question is
+    accepted; the answer comes as a ``user_answer`` event carrying this command's ``id``,
+    which should be unique (every client sees the event)."""
+
+    type: ClassVar[str] = "ask_user"
+    question: str
+    timeout_s: float = 60.0
+    """Seconds to wait for the answer once the question has been said."""

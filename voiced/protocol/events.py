@@ -19,7 +19,7 @@ PROTOCOL_VERSION = 1
 """Bumped on any change a client of the previous version would misread."""
 
 State = Literal["listening", "hearing", "transcribing", "thinking", "speaking", "muted", "error"]
-Mode = Literal["always", "push_to_talk", "muted"]
+Mode = Literal["wake", "always", "push_to_talk", "muted"]
 StopReason = Literal["done", "barge_in", "cancelled", "error"]
 
 
@@ -63,6 +63,8 @@ class Hello(Event):
     mode: Mode
     chat_model: str
     stt_model: str
+    wake_word: str = ""
+    """The wake word's phrase, which "wake" mode listens for."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,6 +85,21 @@ class ModeChanged(Event):
     mode: Mode
     ptt: bool = False
     """Whether push-to-talk currently holds the microphone open."""
+    wake_word: str = ""
+    """The wake word's phrase in "wake" mode (e.g. "Okay Nabu")."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class WakeDetected(Event):
+    """The wake word was heard on this machine: what follows is addressed to voiced."""
+
+    type: ClassVar[str] = "wake_detected"
+    word: str
+    """The model's name, e.g. "okay_nabu"."""
+    score: float
+    """The windowed probability that passed the cut-off (0–1)."""
+    at_s: float
+    """When it was detected, seconds on the input's clock."""
 
 
 @dataclass(frozen=True, kw_only=True)

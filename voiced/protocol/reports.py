@@ -120,6 +120,20 @@ class History(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class McpServerLine:
+    """How one MCP tool server is doing, for ``status``."""
+
+    name: str
+    state: Literal["starting", "ready", "failed", "disabled"]
+    tools: int = 0
+    """Its tools offered to the model, when ready."""
+    skipped: int = 0
+    """Its tools that are not offered (a schema voiced cannot check)."""
+    reason: str = ""
+    """Why it failed (it is started again after a backoff)."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Status(Event):
     """The daemon's whole state, the answer to the ``status`` command."""
 
@@ -133,6 +147,8 @@ class Status(Event):
     stt_model: str
     barge_in: bool
     speculative: bool
+    wake_word: str = ""
+    """The wake word's phrase (e.g. "Okay Nabu"), which "wake" mode listens for."""
     wake_phrase: str | None = None
     awake: bool = True
     """Whether a follow-up needs no wake phrase right now."""
@@ -141,6 +157,23 @@ class Status(Event):
     session_cost_usd: float = 0.0
     version: str = ""
     pid: int = 0
+    mcp: tuple[McpServerLine, ...] = ()
+    """The MCP tool servers configured."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserAnswer(Event):
+    """The answer to an ``ask_user`` command (``id`` is that command's), or why there is none."""
+
+    type: ClassVar[str] = "user_answer"
+    id: str
+    question: str
+    answered: bool
+    text: str = ""
+    """What the user said (or typed), when answered."""
+    source: Literal["voice", "typed", ""] = ""
+    reason: str = ""
+    """Why there is no answer: the time ran out, it was cancelled, the microphone was muted."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -32,6 +32,7 @@ EVENT_TYPES: dict[str, type[e.Event]] = {
         e.Hello,
         e.StateChanged,
         e.ModeChanged,
+        e.WakeDetected,
         e.InputLevel,
         e.SpeechStarted,
         e.SpeechPaused,
@@ -57,6 +58,7 @@ EVENT_TYPES: dict[str, type[e.Event]] = {
         r.Ack,
         r.LogRecord,
         r.Goodbye,
+        r.UserAnswer,
     )
 }
 """Every event class by its ``type``."""
@@ -74,6 +76,9 @@ COMMAND_TYPES: dict[str, type[c.Command]] = {
         c.SetModel,
         c.Reload,
         c.GetStatus,
+        c.Speak,
+        c.Notify,
+        c.AskUser,
     )
 }
 """Every command class by its ``type``."""

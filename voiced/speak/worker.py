@@ -30,6 +30,9 @@ LEAD_IN = 44
 """Samples of silence kept before the first sound of a render (2 ms; espeak adds about 11)."""
 QUIET = 64
 """Samples quieter than this (int16) at the start of a render count as silence."""
+EXIT_WAIT_S = 0.5
+"""At exit, how long the process waits for a render in progress: espeak-ng's own thread
+must not be torn down by the interpreter's exit in the middle of a render."""
 
 
 @dataclass(frozen=True)
@@ -150,8 +153,11 @@ class SynthWorker:
         self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self.ready: concurrent.futures.Future[Engine] = concurrent.futures.Future()
         """Resolves to the engine once it has started and rendered its warm-up text."""
+        self._idle = threading.Event()
+        """Set while the thread waits for a job (not inside espeak-ng)."""
         self._thread = threading.Thread(target=self._run, name="voiced-tts", daemon=True)
         self._thread.start()
+        atexit.register(self._idle.wait, EXIT_WAIT_S)
 
     def submit(self, job: Callable[[Engine], T]) -> concurrent.futures.Future[T]:
         """Queue ``job(engine)`` behind the jobs already waiting; return its future."""
@@ -164,12 +170,15 @@ class SynthWorker:
             engine = self._factory()  # it warms itself up
         except BaseException as exc:  # every later job fails with the same error
             self.ready.set_exception(exc)
+            self._idle.set()
             while True:
                 _, future = self._jobs.get()
                 future.set_exception(exc)
         self.ready.set_result(engine)
         while True:
+            self._idle.set()
             job, future = self._jobs.get()
+            self._idle.clear()
             if not future.set_running_or_notify_cancel():
                 continue
             try:

@@ -18,6 +18,8 @@ from voiced.tui.widgets.timeline import LatencyTimeline, Milestone
 
 Incoming = Connected | Disconnected | e.Event
 """Anything the follower yields."""
+DEVICES = frozenset({"microphone", "speaker"})
+"""Error codes of device problems: shown in the status bar and the log, not the conversation."""
 
 
 @dataclass
@@ -37,7 +39,7 @@ class Known:
 
     connected: bool = False
     state: str = "connecting"
-    mode: str = "always"
+    mode: str = "wake"
     ptt: bool = False
     pid: int = 0
 
@@ -60,6 +62,7 @@ class EventRouter:
             Disconnected: self._disconnected,
             e.StateChanged: self._state,
             e.ModeChanged: self._mode,
+            e.WakeDetected: self._woke,
             e.InputLevel: self._level,
             e.SpeechStarted: lambda _: views.status.set_voice(True),
             e.SpeechEnded: lambda _: views.status.set_voice(False),
@@ -96,10 +99,12 @@ class EventRouter:
     def _connected(self, item: Connected) -> None:
         hello = item.hello
         known = self.known
+        if hello.pid != known.pid:  # another daemon: it reports its own devices
+            self.views.status.clear_device_problem()
         known.connected, known.state, known.mode, known.ptt = True, hello.state, hello.mode, False
         known.pid = hello.pid
         self.views.status.set_state(hello.state)
-        self.views.status.set_mode(hello.mode, False)
+        self.views.status.set_mode(hello.mode, False, hello.wake_word)
         self.views.status.set_models(hello.chat_model, hello.stt_model)
         self.views.conversation.forget_turns()
         self.views.log.add(f"connected to voiced {hello.version} (pid {hello.pid})")
@@ -124,11 +129,16 @@ class EventRouter:
 
     def _mode(self, ev: e.ModeChanged) -> None:
         self.known.mode, self.known.ptt = ev.mode, ev.ptt
-        self.views.status.set_mode(ev.mode, ev.ptt)
+        self.views.status.set_mode(ev.mode, ev.ptt, ev.wake_word)
         if ev.mode == "muted":
             self.views.status.set_level(None)
 
+    async def _woke(self, ev: e.WakeDetected) -> None:
+        await self.views.conversation.add_notice(f"◆ wake word heard (score {ev.score:.2f})")
+        self.views.log.add(f"wake word {ev.word} heard at {ev.at_s:.2f} s, score {ev.score:.3f}")
+
     def _level(self, ev: e.InputLevel) -> None:
+        self.views.status.clear_device_problem("microphone")  # audio comes in: it works
         if self.known.mode != "muted":
             self.views.status.set_level(ev.rms_db)
             self.views.status.set_voice(ev.voiced)
@@ -179,14 +189,20 @@ class EventRouter:
             ("clause", ev.first_clause_ms),
             ("audio", ev.first_audio_ms),
         ]
-        if ev.end_confirmed_ms is not None:  # a typed turn has no end of speech to confirm
+        if ev.end_confirmed_ms is not None:
             marks.append(("end", ev.end_confirmed_ms))
-        self.views.timeline.set_milestones(marks, speculative=ev.speculative)
+        typed = ev.speech_end_s is None and ev.transcript_ms is None  # nothing was heard
+        if typed:  # no speech to transcribe: show the stages it reached, and no "no …"
+            marks = [(name, ms) for name, ms in marks if ms is not None]
+        self.views.timeline.set_milestones(marks, speculative=ev.speculative, typed=typed)
 
     async def _error(self, ev: r.ErrorReport) -> None:
         text = f"{ev.message} ({ev.hint})" if ev.hint else ev.message
         self.views.log.add(f"[{ev.code}] {text}", "error")
-        await self.views.conversation.add_notice(f"⚠ {text}")
+        if ev.code in DEVICES:
+            self.views.status.set_device_problem(ev.code, ev.message)
+        else:
+            await self.views.conversation.add_notice(f"⚠ {text}")
 
     async def _history(self, ev: r.History) -> None:
         """Replace the conversation with the daemon's recent one; an empty history (a
@@ -208,7 +224,7 @@ class EventRouter:
     def _status(self, ev: r.Status) -> None:
         self.known.state, self.known.mode, self.known.ptt = ev.state, ev.mode, ev.ptt
         self.views.status.set_state(ev.state)
-        self.views.status.set_mode(ev.mode, ev.ptt)
+        self.views.status.set_mode(ev.mode, ev.ptt, ev.wake_word)
         self.views.status.set_models(ev.chat_model, ev.stt_model)
         self.views.status.set_cost(ev.session_cost_usd)
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, Protocol, overload
 
 from voiced.converse.tools.schema import (
     check_arguments,
@@ -46,6 +47,8 @@ class Tool:
             it may raise ToolError to refuse arguments before anyone is asked.
         confirm_verbs: Verbs that name the action in a spoken approval ("open" allows
             "yes, open it"); empty uses the first word of the name.
+        source: Where it comes from, for ``voiced tools``: "built-in", "plugin NAME" or
+            "MCP server NAME".
     """
 
     name: str
@@ -56,6 +59,7 @@ class Tool:
     timeout: float | None = None
     describe: Callable[[dict[str, Any]], str] | None = field(default=None, compare=False)
     confirm_verbs: tuple[str, ...] = ()
+    source: str = field(default="built-in", compare=False)
 
     def schema(self) -> dict[str, Any]:
         """Return the tool as the chat API's ``tools`` list expects it."""
@@ -167,13 +171,48 @@ class ToolContext:
     announce: Announce | None = None
 
 
-class ToolRegistry:
-    """The tools by name, in the order they were added (the first of a name wins)."""
+class ToolSource(Protocol):
+    """Tools that come and go while voiced runs (an MCP server's, once it is up)."""
 
-    def __init__(self, tools: Iterable[Tool] = ()) -> None:
+    def tools(self) -> Sequence[Tool]:
+        """The tools offered now, in order."""
+        ...
+
+
+MAX_TOOLS = 128
+"""Most tools one chat request may offer: Groq's limit (``tools``, maxItems 128)."""
+MAX_TOOL_CHARS = 64_000
+"""Most characters of tool definitions one request offers (about 16,000 tokens), so tools
+never crowd the conversation out of the context window. Not a limit Groq documents: an
+assumption, as Groq documents none beside the context window and the tokens-per-minute
+rate limit; built-in and plug-in tools always fit, tools from a ToolSource are left out past
+it."""
+
+
+class ToolRegistry:
+    """The tools by name, in the order they were added (the first of a name wins), and those
+    of any live sources after them, as far as the request limits allow.
+
+    Args:
+        tools: The fixed tools (built-in and plug-ins).
+        sources: Live sources whose tools come after the fixed ones.
+        enabled: When non-empty, only tools of these names are offered.
+        disabled: Tools of these names are never offered.
+    """
+
+    def __init__(
+        self,
+        tools: Iterable[Tool] = (),
+        sources: Sequence[ToolSource] = (),
+        enabled: Sequence[str] = (),
+        disabled: Sequence[str] = (),
+    ) -> None:
         self._tools: dict[str, Tool] = {}
         for item in tools:
             self.add(item)
+        self._sources = tuple(sources)
+        self._enabled, self._disabled = tuple(enabled), tuple(disabled)
+        self._left_out: tuple[str, ...] = ()
 
     def add(self, item: Tool) -> None:
         """Add a tool; a second tool of the same name is ignored with a warning."""
@@ -182,28 +221,80 @@ class ToolRegistry:
             return
         self._tools[item.name] = item
 
+    def wanted(self, name: str) -> bool:
+        """Whether ``[tools] enabled`` and ``disabled`` let a tool of this name be offered."""
+        return (not self._enabled or name in self._enabled) and name not in self._disabled
+
+    def offered(self) -> dict[str, Tool]:
+        """Every tool offered now: the fixed ones, then the live ones that fit the limits
+        (:data:`MAX_TOOLS`, :data:`MAX_TOOL_CHARS`); those left out are logged once."""
+        chosen = dict(self._tools)
+        if not self._sources:
+            return chosen
+        used = sum(len(json.dumps(t.schema())) for t in chosen.values())
+        left_out: list[str] = []
+        for source in self._sources:
+            for item in source.tools():
+                if item.name in chosen or not self.wanted(item.name):
+                    continue
+                size = len(json.dumps(item.schema()))
+                if len(chosen) >= MAX_TOOLS or used + size > MAX_TOOL_CHARS:
+                    left_out.append(item.name)
+                    continue
+                chosen[item.name] = item
+                used += size
+        if tuple(left_out) != self._left_out:
+            self._left_out = tuple(left_out)
+            if left_out:  # logged for the record; its users tell the user (ask, the daemon)
+                log.info(
+                    "%d tools were left out of the request to stay within %d tools and %d "
+                    "characters of tool definitions: %s",
+                    len(left_out),
+                    MAX_TOOLS,
+                    MAX_TOOL_CHARS,
+                    ", ".join(left_out),
+                )
+        return chosen
+
+    @property
+    def left_out(self) -> tuple[str, ...]:
+        """The live tools the last :meth:`offered` left out for the limits."""
+        return self._left_out
+
     def get(self, name: str) -> Tool | None:
         """The tool of that name, or None."""
-        return self._tools.get(name)
+        return self._tools.get(name) or (self.offered().get(name) if self._sources else None)
 
     @property
     def names(self) -> list[str]:
         """Every tool name, in order."""
-        return list(self._tools)
+        return list(self.offered())
 
     def schemas(self) -> tuple[dict[str, Any], ...]:
         """The ``tools`` list for a chat request."""
-        return tuple(t.schema() for t in self._tools.values())
+        return tuple(t.schema() for t in self.offered().values())
 
     def select(self, enabled: Sequence[str] = (), disabled: Sequence[str] = ()) -> ToolRegistry:
-        """Return the registry limited to ``enabled`` (all when empty) minus ``disabled``."""
+        """Return the registry limited to ``enabled`` (all when empty) minus ``disabled``;
+        the same choice applies to the tools of its live sources, by their names."""
         for wanted in (*enabled, *disabled):
-            if wanted not in self._tools:
+            if wanted not in self._tools and "__" not in wanted:  # SERVER__TOOL: MCP's, later
                 log.warning("[tools] names %r, but no such tool is installed", wanted)
         return ToolRegistry(
-            t
-            for t in self._tools.values()
-            if (not enabled or t.name in enabled) and t.name not in disabled
+            (
+                t
+                for t in self._tools.values()
+                if (not enabled or t.name in enabled) and t.name not in disabled
+            ),
+            self._sources,
+            enabled,
+            disabled,
+        )
+
+    def with_source(self, source: ToolSource) -> ToolRegistry:
+        """The same registry with a live source added after the others."""
+        return ToolRegistry(
+            self._tools.values(), (*self._sources, source), self._enabled, self._disabled
         )
 
 
@@ -226,5 +317,5 @@ def entry_point_tools(context: ToolContext) -> list[Tool]:
         except Exception as exc:  # a plug-in may fail in any way at all
             log.warning("skipping tool plug-in %s (%s): %s", point.name, point.value, exc)
             continue
-        found.extend(items)
+        found.extend(replace(i, source=f"plugin {point.name}") for i in items)
     return found

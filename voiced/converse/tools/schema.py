@@ -11,6 +11,8 @@ import typing
 from collections.abc import Callable
 from typing import Any, Literal
 
+from voiced.converse.tools.schemacheck import SchemaError, resolve
+
 MAX_ARGUMENTS = 32_000
 """Longest argument text accepted from the model, in characters."""
 MAX_DEPTH = 16
@@ -21,7 +23,7 @@ MAX_INTEGER = 2**63 - 1
 """Largest whole number an integer argument may have (either sign)."""
 _SIMPLE: dict[Any, str] = {str: "string", int: "integer", float: "number", bool: "boolean"}
 _WORDS = {"string": "a string", "integer": "an integer", "number": "a number"}
-_WORDS |= {"boolean": "true or false", "array": "a list", "object": "an object"}
+_WORDS |= {"boolean": "true or false", "array": "a list", "object": "an object", "null": "null"}
 
 
 class ArgumentError(ValueError):
@@ -172,45 +174,85 @@ def _depth(data: object) -> int:
 def check_arguments(schema: dict[str, Any], data: object) -> dict[str, Any]:
     """Check decoded arguments against a ``parameters`` schema; return them converted.
 
-    Integers given for number parameters become floats; nothing else is coerced.
+    Integers given for number parameters become floats; nothing else is coerced. An
+    argument the schema does not describe is refused unless it sets
+    ``additionalProperties``. Besides voiced's own schemas, the forms MCP servers use are
+    understood (see :mod:`voiced.converse.tools.schemacheck`): nested objects, ``null``,
+    lists of types, ``anyOf``/``oneOf``/``allOf`` and local ``$ref``s.
 
     Raises:
         ArgumentError: Not an object, an unknown or missing argument, or a wrong type.
     """
     if not isinstance(data, dict):
         raise ArgumentError(f"the arguments must be a JSON object, got {_kind(data)}")
+    return _object(data, schema, "", schema, strict=True)
+
+
+def _object(
+    data: dict[str, Any], schema: dict[str, Any], where: str, root: dict[str, Any], strict: bool
+) -> dict[str, Any]:
+    """Check an object's members; ``strict`` refuses members not described (the default for
+    the arguments themselves, where an unknown one is the model's mistake)."""
     properties: dict[str, Any] = schema.get("properties", {})
+    extra = schema.get("additionalProperties", not strict)
     unknown = sorted(set(data) - set(properties))
-    if unknown:
+    if unknown and extra is False:
         known = ", ".join(properties) or "none"
+        what = "argument" if not where else f"member of {where}:"
         raise ArgumentError(
-            f"unknown argument {_shorten(repr(unknown[0]))}; the arguments are: {known}"
+            f"unknown {what} {_shorten(repr(unknown[0]))}; the "
+            + ("arguments" if not where else "members")
+            + f" are: {known}"
         )
-    missing = [name for name in schema.get("required", ()) if name not in data]
+    required = schema.get("required", ())
+    missing = [name for name in required if name not in data]
     if missing:
-        raise ArgumentError(f"missing required argument {missing[0]!r}")
+        what = "argument" if not where else f"member of {where}:"
+        raise ArgumentError(f"missing required {what} {missing[0]!r}")
     out: dict[str, Any] = {}
     for name, value in data.items():
-        if value is None and name not in schema.get("required", ()):
+        if value is None and name not in required:
             continue
-        out[name] = _check(value, properties[name], f"argument {name!r}")
+        inner = f"argument {name!r}" if not where else f"{where}.{name}"
+        rule = properties.get(name, extra if isinstance(extra, dict) else True)
+        out[name] = _check(value, rule, inner, root)
     return out
 
 
-def _check(value: Any, prop: dict[str, Any], where: str) -> Any:
+def _check(value: Any, prop: Any, where: str, root: dict[str, Any] | None = None) -> Any:
+    if isinstance(prop, bool):
+        if not prop:
+            raise ArgumentError(f"{where} is not allowed")
+        return value
+    if "$ref" in prop and root is not None:
+        try:
+            prop = {**resolve(root, prop["$ref"]), **{k: v for k, v in prop.items() if k != "$ref"}}
+        except SchemaError as exc:
+            raise ArgumentError(f"{where}: {exc}") from None
+    for key in ("allOf",):
+        for option in prop.get(key, ()):
+            value = _check(value, option, where, root)
+    for key in ("anyOf", "oneOf"):
+        if key in prop:
+            value = _any_of(value, prop[key], where, root)
     kind = prop.get("type")
+    if isinstance(kind, list):
+        return _any_of(value, [{**prop, "type": k} for k in kind], where, root)
+    if kind is None:
+        _check_enum(value, prop, where)
+        return value
     ok = {
         "string": isinstance(value, str),
         "integer": isinstance(value, int) and not isinstance(value, bool),
         "number": isinstance(value, int | float) and not isinstance(value, bool),
         "boolean": isinstance(value, bool),
         "array": isinstance(value, list),
+        "object": isinstance(value, dict),
+        "null": value is None,
     }.get(str(kind), False)
     if not ok:
         raise ArgumentError(f"{where} must be {_WORDS.get(str(kind), kind)}, got {_kind(value)}")
-    if "enum" in prop and value not in prop["enum"]:
-        allowed = ", ".join(repr(v) for v in prop["enum"])
-        raise ArgumentError(f"{where} must be one of {allowed}, got {_shorten(repr(value))}")
+    _check_enum(value, prop, where)
     if kind == "integer" and abs(value) > MAX_INTEGER:
         raise ArgumentError(f"{where} is too large (at most {MAX_INTEGER} either side of 0)")
     if kind == "number":
@@ -222,8 +264,28 @@ def _check(value: Any, prop: dict[str, Any], where: str) -> Any:
             raise ArgumentError(f"{where} must be a finite number, got {number}")
         return number
     if kind == "array":
-        return [_check(v, prop["items"], f"{where}[{i}]") for i, v in enumerate(value)]
+        items = prop.get("items", True)
+        return [_check(v, items, f"{where}[{i}]", root) for i, v in enumerate(value)]
+    if kind == "object":
+        return _object(value, prop, where, root or prop, strict=False)
     return value
+
+
+def _any_of(value: Any, options: list[Any], where: str, root: dict[str, Any] | None) -> Any:
+    """The value checked by the first option it fits; the first option's complaint if none."""
+    first: ArgumentError | None = None
+    for option in options:
+        try:
+            return _check(value, option, where, root)
+        except ArgumentError as exc:
+            first = first or exc
+    raise first or ArgumentError(f"{where} fits none of the allowed forms")
+
+
+def _check_enum(value: Any, prop: dict[str, Any], where: str) -> None:
+    if "enum" in prop and value not in prop["enum"]:
+        allowed = ", ".join(repr(v) for v in prop["enum"])
+        raise ArgumentError(f"{where} must be one of {allowed}, got {_shorten(repr(value))}")
 
 
 def _kind(value: Any) -> str:

@@ -9,12 +9,26 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Static
 
+from voiced.tui.widgets.repeats import Repeated
 from voiced.tui.widgets.turns import AssistantTurn, RejectedTranscript, ToolCallView, UserTurn
 
 MAX_ENTRIES = 200
 """Entries kept on screen; older ones are removed (the daemon keeps the history)."""
 
 W = TypeVar("W", bound=Widget)
+
+
+class Notice(Static):
+    """A line from voiced itself; said again right after, it is counted rather than repeated."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(Content(text), classes="turn notice")
+        self.said = Repeated.said(text, "warning")
+
+    def again(self) -> None:
+        """Count the line once more: ``⚠ text  ×3 · last 14:03:22``."""
+        self.said.again()
+        self.update(Content.assemble(self.said.text, "  ", (self.said.tally, "$text-muted")))
 
 
 class ConversationPane(VerticalScroll):
@@ -37,9 +51,14 @@ class ConversationPane(VerticalScroll):
         """Show a rejected transcript, dimmed, with the reason it was rejected."""
         return await self._add(RejectedTranscript(text, reason))
 
-    async def add_notice(self, text: str) -> Static:
-        """Show a line from voiced itself, such as an error spoken to the user."""
-        return await self._add(Static(Content(text), classes="turn notice"))
+    async def add_notice(self, text: str) -> Notice:
+        """Show a line from voiced itself, such as an error spoken to the user; the same line
+        again right after it is counted on that line instead."""
+        last = self.children[-1] if self.children else None
+        if isinstance(last, Notice) and last.said.text == text:
+            last.again()
+            return last
+        return await self._add(Notice(text))
 
     async def assistant(self, turn_id: str) -> AssistantTurn:
         """The reply of a turn, created at the bottom when it is first needed."""

@@ -11,7 +11,12 @@ METER_CELLS = 10
 FLOOR_DB = -60.0
 """Level shown as an empty meter; 0 dBFS fills it."""
 _BLOCKS = " ▁▂▃▄▅▆▇█"
-MODE_LABELS = {"always": "always listening", "push_to_talk": "push-to-talk", "muted": "muted"}
+MODE_LABELS = {
+    "wake": "wake word",
+    "always": "always listening",
+    "push_to_talk": "push-to-talk",
+    "muted": "muted",
+}
 
 
 def level_meter(level_db: float | None, cells: int = METER_CELLS) -> str:
@@ -59,15 +64,22 @@ class StatusBar(Widget):
     state: reactive[str] = reactive("connecting")
     mode: reactive[str] = reactive("")
     ptt: reactive[bool] = reactive(False)
+    wake_word: reactive[str] = reactive("")
     level_db: reactive[float | None] = reactive(None)
     voice: reactive[bool] = reactive(False)
     models: reactive[str] = reactive("")
     limits: reactive[str] = reactive("")
     cost: reactive[float] = reactive(0.0)
     offline: reactive[str] = reactive("")
+    devices: reactive[tuple[tuple[str, str], ...]] = reactive(())
+    """Device problems: (device, what is wrong), such as ("microphone", "no microphone
+    found"); shown before the models until the device works again."""
 
     def render(self) -> Content:
-        mode = MODE_LABELS.get(self.mode, self.mode) + (" · talking" if self.ptt else "")
+        mode = MODE_LABELS.get(self.mode, self.mode)
+        if self.mode == "wake" and self.wake_word:
+            mode = f"wake word “{self.wake_word}”"
+        mode += " · talking" if self.ptt else ""
         left = Content.assemble(
             (f" {self.state} ", f"bold {STATE_STYLES.get(self.state, '$warning')} on $boost"),
             "  ",
@@ -84,15 +96,23 @@ class StatusBar(Widget):
             if self.offline
             else Content.styled(f"{self.models}   {self.limits}".rstrip(), "$text-muted")
         )
-        return Content("\n").join([left + " " * gap + right, second])
+        if self.devices and not self.offline:
+            problems = " · ".join(problem for _, problem in self.devices)
+            second = Content.assemble((f"⚠ {problems}", "$warning"), "   ", second)
+        return Content("\n").join(
+            [left + " " * gap + right, second.truncate(self.size.width, ellipsis=True)]
+        )
 
     def set_state(self, state: str) -> None:
         """Show the daemon's state (listening, hearing, …) or the link's (reconnecting)."""
         self.state = state
 
-    def set_mode(self, mode: str, ptt: bool) -> None:
-        """Show the listening mode, and whether push-to-talk holds the microphone open."""
+    def set_mode(self, mode: str, ptt: bool, wake_word: str = "") -> None:
+        """Show the listening mode (with the wake word in wake mode), and whether push-to-talk
+        holds the microphone open."""
         self.mode, self.ptt = mode, ptt
+        if wake_word:
+            self.wake_word = wake_word
 
     def set_level(self, level_db: float | None) -> None:
         """Show the latest input level in dBFS, or None for no input."""
@@ -110,6 +130,15 @@ class StatusBar(Widget):
     def set_offline(self, reason: str) -> None:
         """Say why there is no daemon, in place of the models and limits."""
         self.offline = reason
+
+    def set_device_problem(self, device: str, problem: str) -> None:
+        """Show what is wrong with a device (the latest problem of each device)."""
+        others = tuple((d, p) for d, p in self.devices if d != device)
+        self.devices = (*others, (device, problem))
+
+    def clear_device_problem(self, device: str | None = None) -> None:
+        """The device works again (None: every device, as for another daemon)."""
+        self.devices = tuple((d, p) for d, p in self.devices if device not in (None, d))
 
     def set_limits(self, requests: int | None, tokens: int | None) -> None:
         """Show the requests and tokens remaining in the current rate-limit windows."""

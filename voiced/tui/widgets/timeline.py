@@ -45,15 +45,19 @@ class LatencyTimeline(Widget):
 
     milestones: reactive[tuple[Milestone, ...]] = reactive(())
     speculative: reactive[bool] = reactive(False)
+    typed: reactive[bool] = reactive(False)
 
-    def set_milestones(self, milestones: Sequence[Milestone], speculative: bool = False) -> None:
+    def set_milestones(
+        self, milestones: Sequence[Milestone], speculative: bool = False, typed: bool = False
+    ) -> None:
         """Show a new turn's milestones (name, ms after the end of speech).
 
         Args:
             milestones: The marks in the order the stages run.
             speculative: Whether the answer came from work started at the tentative end.
+            typed: The turn was typed: its marks count from when the text arrived.
         """
-        self.speculative = speculative
+        self.speculative, self.typed = speculative, typed
         self.milestones = tuple(milestones)
 
     def render(self) -> Content:
@@ -61,6 +65,8 @@ class LatencyTimeline(Widget):
             ((name, ms) for name, ms in self.milestones if ms is not None), key=lambda m: m[1]
         )
         if not reached:
+            if self.typed:
+                return Content.styled("latency  typed, no reply", "$text-muted")
             return Content.styled("latency  no turn yet", "$text-muted")
         styles = STAGE_STYLES * 2
         legend: list[str | tuple[str, str]] = []
@@ -72,6 +78,8 @@ class LatencyTimeline(Widget):
             legend.append((f"  no {', '.join(missing)}", "$text-muted"))
         if self.speculative:
             legend.append(("  speculative", "$text-muted"))
+        if self.typed:
+            legend.append(("  typed", "$text-muted"))
         text = Content.assemble(*legend)
         room = self.size.width - len("latency ") - 2 - text.cell_length
         widths = bar_widths([ms for _, ms in reached], min(max(room, MIN_BAR_CELLS), BAR_CELLS))
