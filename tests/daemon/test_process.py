@@ -224,7 +224,10 @@ def test_replay_with_skip_idle_writes_the_whole_input_without_waiting_through_it
     )
     groqsim.enqueue("chat", ChatReply(content="It is noon.", ttft=0.1))
     out, events = tmp_path / "out.wav", tmp_path / "events.jsonl"
+    config = tmp_path / "config.toml"
+    config.write_text('[daemon]\nmode = "always"\n')  # a question without a wake word
     cli_env = {**env, "GROQ_BASE_URL": groqsim.base_url, "GROQ_API_KEY": groqsim.api_key or ""}
+    cli_env["VOICED_CONFIG"] = str(config)
     cli_env.pop("NOTIFY_SOCKET")
     args = ["--input", str(scene.wav(tmp_path)), "--output", str(out), "--events", str(events)]
     began = time.monotonic()

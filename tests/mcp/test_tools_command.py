@@ -11,6 +11,8 @@ from tests.mcp.conftest import TOKEN, toolbox_table
 PLUGIN = '''
 from voiced.converse.tools import tool
 
+pytestmark = pytest.mark.subprocess
+
 
 @tool
 def shout(text: str) -> str:
