@@ -138,6 +138,30 @@ async def test_with_voice_confirm_yes_open_it_inside_the_window_opens_the_page(
     assert out.read_text().strip() == URL
 
 
+async def test_in_wake_mode_the_spoken_answer_to_voiceds_question_needs_no_wake_word(
+    groqsim: GroqSim, home: Path
+) -> None:
+    script, out = opener(home)
+    asked = f"Okay Nabu, {ASK.lower()}"
+    groqsim.enqueue("transcriptions", transcript(asked), transcript("Yes, open it."))
+    groqsim.enqueue("chat", ChatReply(tool_calls=[ToolCall("open_url", {"url": URL})], ttft=0.1))
+    groqsim.enqueue("chat", ChatReply(content="All right.", ttft=0.1))
+    seen: list[Any] = []
+    settings = run_settings(groqsim, home, script, voice_confirm=True)
+    settings = replace(settings, daemon=replace(settings.daemon, mode="wake"))
+    request = speak(asked)
+    answer_at = QUESTION_ENDS_S + 4.0
+    scene = lay_out(
+        "wake-confirm",
+        [0.8, [request], answer_at - 0.8 - request.size / RATE, [speak("Yes, open it.")], 2.5],
+    )
+    run = await replay(scene, settings, home, during=user_hears(1, seen))
+    assert run.one("wake_detected")["word"] == "okay_nabu"
+    assert seen[1].accepted and seen[1].reason == "confirmation"
+    assert resolution(run)["approved"] and resolution(run)["by"] == "user"
+    assert opened(out, within=10)
+
+
 async def test_with_voice_confirm_yes_open_it_after_the_window_opens_nothing(
     groqsim: GroqSim, home: Path
 ) -> None:

@@ -61,9 +61,11 @@ def in_replay(
     return during
 
 
+@pytest.mark.parametrize("mode", ["always", "wake"])
 async def test_an_agent_speaks_notifies_reads_the_status_and_asks_the_user(
-    groqsim: GroqSim, home: Path
+    groqsim: GroqSim, home: Path, mode: str
 ) -> None:
+    """In wake mode too: the answer to a question voiced asked needs no wake word."""
     scene = lay_out("agent", [11.0, [speak(ANSWER)], 2.5])
     groqsim.enqueue("transcriptions", transcript(ANSWER))
     sock = home / "s" / "control.sock"  # where replay() puts the daemon's socket
@@ -82,10 +84,11 @@ async def test_an_agent_speaks_notifies_reads_the_status_and_asks_the_user(
         seen["ask"] = (asked.is_error, text(asked))
 
     async with voiced_mcp(sock) as session:
-        run = await replay(scene, settings_for(groqsim, home), home, in_replay(session, work))
+        settings = settings_for(groqsim, home, mode=mode)
+        run = await replay(scene, settings, home, in_replay(session, work))
     assert run.code == 0
     assert seen["tools"] == {"speak", "ask_user", "notify", "status"}
-    assert seen["status"]["state"] == "listening" and seen["status"]["mode"] == "always"
+    assert seen["status"]["state"] == "listening" and seen["status"]["mode"] == mode
     assert seen["speak"] == "said" and seen["notify"] == "notified"
     story = [e for e in run.events if e["type"] not in ("level", "assistant_delta")]
     assert seen["ask"] == (False, ANSWER), story

@@ -134,6 +134,7 @@ class AssembledEngine:
         # depend on how fast the input was fed (see ``idle``).
         monotonic = self.clock.seconds if self.replay else time.monotonic
         echo = EchoGuard(monotonic)
+        addressing = Addressing(self.clock.now, settings.wake.wait_s, settings.daemon.wake_window_s)
 
         async def announce(text: str) -> None:
             d.publish(LogRecord(level="info", message=f"announcement: {text}"))
@@ -151,6 +152,7 @@ class AssembledEngine:
             echo.said(question)
             asker = Speaker(tts.inner, speaker.output, earcons=False)
             await asker.say(tts.unsay(f"{question} {how_to_answer}"))
+            addressing.replied()  # in wake mode, the answer needs no wake word
 
         broker.say = put_question
         mcp = await stack.enter_async_context(daemon_mcp(d, settings, after=self.ready))
@@ -184,7 +186,6 @@ class AssembledEngine:
         )
         hearing.apologise = lambda exc: ask_aloud(spoken_apology(exc))
         hearing.echo_cancelled = await echo_cancelled(settings, self.replay is not None)
-        addressing = Addressing(self.clock.now, settings.wake.wait_s, settings.daemon.wake_window_s)
 
         def replied() -> None:
             hearing.wake.wake()
@@ -212,7 +213,11 @@ class AssembledEngine:
             broker.window_s = new.tools.voice_confirm_window_s
             mcp.reload(new)
 
-        d.voice = AgentVoice(d, broker, announce, speaker.say, self.clock.now)
+        async def say_for_a_program(text: str) -> None:
+            await speaker.say(text)
+            addressing.replied()  # in wake mode, an answer to it needs no wake word
+
+        d.voice = AgentVoice(d, broker, announce, say_for_a_program, self.clock.now)
         return Pipeline(
             PipelineParts(
                 source=sources(settings, self.replay.input if self.replay else None, d, self.idle),
