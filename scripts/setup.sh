@@ -52,7 +52,7 @@ make_venv() {
 # The suite waits far more than it computes. It runs in two phases:
 #  1. two pytest sessions side by side, each over xdist workers: the tests marked realtime
 #     (replays and files paced in real time, measured waits) at normal priority, and the rest
-#     (the fast core, voiced run as a process, long computations) at nice 15, so they take
+#     (the fast core, voiced run as a process, long computations) at nice 10, so they take
 #     the CPU the timed tests leave;
 #  2. the tests marked audio (real sound through a private PulseAudio server) alone, as any
 #     CPU load beside them makes played and recorded sound stutter: over two workers, each
@@ -64,8 +64,8 @@ run_suite() {
     local dir status=0 rest
     dir=$(mktemp -d)
     echo "== pytest: realtime tests ($realtime_workers workers) beside the rest" \
-        "($rest_workers workers, nice 15)" >&2
-    nice -n 15 "$venv/bin/python" -m pytest -m "not audio and not realtime" \
+        "($rest_workers workers, nice 10)" >&2
+    nice -n 10 "$venv/bin/python" -m pytest -m "not audio and not realtime" \
         -n "$rest_workers" >"$dir/rest" 2>&1 &
     rest=$!
     "$venv/bin/python" -m pytest -m "realtime and not audio" -n "$realtime_workers" \
