@@ -43,6 +43,7 @@ from voiced.wake.unsaid import unsay_wake_word
 
 if TYPE_CHECKING:
     from voiced.daemon.app import Daemon, EngineFactory
+    from voiced.mcp.manager import McpManager
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,7 @@ class AssembledEngine:
         """Replay mode: while the pipeline is idle and nothing plays, the input is not
         waited for (it can be switched on while running)."""
         self._output: ClockedOutput | None = None
+        self._mcp: McpManager | None = None
         self.ready = asyncio.Event()
         """Set once the pipeline is built and listening."""
         self._gate = (True, True)
@@ -156,6 +158,7 @@ class AssembledEngine:
 
         broker.say = put_question
         mcp = await stack.enter_async_context(daemon_mcp(d, settings, after=self.ready))
+        self._mcp = mcp.manager
         conversation = await stack.enter_async_context(
             open_conversation(
                 client,
@@ -239,18 +242,21 @@ class AssembledEngine:
 
     def idle(self) -> bool:
         """Whether the replayed input may run ahead of real time now: ``skip_idle`` is on,
-        the pipeline is settled and the output has nothing playing or still to play.
+        the pipeline is settled, the output has nothing playing or still to play, and every
+        MCP server has come up (or failed) once.
 
         Nothing the pipeline does then depends on wall time (its time windows run on the input
         clock), so the outputs are those of a replay in real time; only what comes from
-        outside the input (a client's command, a timer) may land at another input time.
+        outside the input (a client's command, a timer, an MCP server started again after a
+        failure) may land at another input time.
         """
-        output = self._output
+        output, mcp = self._output, self._mcp
         return (
             self.skip_idle
             and self.pipeline is not None
             and self.pipeline.settled()
             and (output is None or output.idle)
+            and (mcp is None or not mcp.starting)
         )
 
     # -- Engine: commands, held until the pipeline is up ------------------------------------
