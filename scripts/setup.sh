@@ -54,9 +54,9 @@ make_venv() {
 #     (replays and files paced in real time, measured waits) at normal priority, and the rest
 #     (the fast core, voiced run as a process, long computations) at nice 10, so they take
 #     the CPU the timed tests leave;
-#  2. the tests marked audio (real sound through a private PulseAudio server) alone, as any
-#     CPU load beside them makes played and recorded sound stutter: over two workers, each
-#     with its own server, a module at a time.
+#  2. the tests marked audio (real sound through the private PulseAudio server) alone and one
+#     at a time, as in a plain pytest run: any load beside them, even a second audio test on
+#     a server of its own, makes played and recorded sound stutter.
 realtime_workers=3
 rest_workers=3
 
@@ -76,8 +76,8 @@ run_suite() {
     echo "== pytest: realtime tests" >&2
     cat "$dir/realtime"
     rm -rf "$dir"
-    echo "== pytest: audio tests, alone (2 workers)" >&2
-    "$venv/bin/python" -m pytest -m audio -n 2 --dist loadgroup || status=1
+    echo "== pytest: audio tests, alone" >&2
+    "$venv/bin/python" -m pytest -m audio || status=1
     return "$status"
 }
 
