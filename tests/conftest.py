@@ -48,17 +48,6 @@ class SleepRecorder:
         self.waits.append(seconds)
 
 
-@pytest.fixture(autouse=True)
-def _forget_protected_secrets() -> Iterator[None]:
-    """Secrets a test protects are scrubbed process-wide: forget them after it, so one test's
-    key never masks another test's text."""
-    from voiced import logs
-
-    known = list(logs.redaction().secrets)  # type: ignore[attr-defined]
-    yield
-    logs.redaction().secrets[:] = known  # type: ignore[attr-defined]
-
-
 @pytest.fixture
 def sleeps() -> SleepRecorder:
     return SleepRecorder()
