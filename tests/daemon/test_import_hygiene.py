@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import voiced
+
+pytestmark = pytest.mark.subprocess
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,4 +60,3 @@ def test_the_pipeline_moves_the_state_only_through_pipeline_states() -> None:
     package = Path(voiced.__file__).parent / "pipeline"
     movers = sorted(p.name for p in package.glob("*.py") if ".state.to(" in p.read_text())
     assert movers == ["states.py"]
-

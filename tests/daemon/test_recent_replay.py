@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.daemon.helpers import next_of
 from tests.daemon.replaying import replay, settings_for
 from tests.groqsim import ChatReply, GroqSim, ToolCall
@@ -22,6 +24,8 @@ from voiced.protocol import (
     SendText,
     ToolResult,
 )
+
+pytestmark = pytest.mark.realtime
 
 
 def tools_of(history: History) -> list[tuple[str, bool]]:

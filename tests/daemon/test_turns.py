@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from tests.audio.speech import speak
 from tests.daemon.helpers import next_of
@@ -29,6 +30,8 @@ from voiced.protocol import (
     SpeakingStarted,
     ToolResult,
 )
+
+pytestmark = pytest.mark.realtime
 
 
 async def test_only_requests_with_the_wake_phrase_are_answered(

@@ -26,6 +26,8 @@ from voiced.errors import ConfigError
 from voiced.pipeline.approval import ConfirmBroker, names_the_action
 from voiced.protocol import Confirm, ConfirmRequest, ConfirmResolved, ControlClient, Transcript
 
+pytestmark = pytest.mark.realtime
+
 ASK = "Open the attacker page"
 URL = "https://attacker.example/"
 QUESTION_ENDS_S = 10.0

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.daemon.test_import_hygiene import loaded_after_import
+
+pytestmark = pytest.mark.subprocess
 
 SDK = {"mcp", "mcp_types", "pydantic", "httpx2", "starlette", "uvicorn"}
 

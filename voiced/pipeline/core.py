@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -60,6 +61,8 @@ class PipelineParts:
     replay: bool = False
     """The source is a file: the pipeline ends after it (and the last turn)."""
     echo_cancelled: bool = False
+    monotonic: Callable[[], float] = time.monotonic
+    """The clock of the wake window (replay mode: the input's, as every other time is)."""
 
 
 class Pipeline:
@@ -180,12 +183,26 @@ class Pipeline:
         self.segmenter = self.parts.segmenter()
         self.utterances.drop()
         self.hearing.filter = TranscriptFilter(settings.listen)
-        self.hearing.wake = WakePhrase(settings.daemon.wake_phrase, settings.daemon.wake_window_s)
+        self.hearing.wake = WakePhrase(
+            settings.daemon.wake_phrase, settings.daemon.wake_window_s, self.parts.monotonic
+        )
         self.addressing.wait_s = settings.wake.wait_s
         self.addressing.follow_up_s = settings.daemon.wake_window_s
         self.detector = detector
         self.utterances.phrase = self.detector.model.phrase
         self.parts.reconfigure(settings)
+
+    def settled(self) -> bool:
+        """Whether nothing is under way that runs in real time: nothing is being heard (the
+        segmenter has nothing open), no utterance is transcribed or judged, no turn runs and
+        no confirmation waits. (What is playing is the output's to say.)"""
+        return (
+            self.segmenter.idle
+            and self.utterances.current is None
+            and not self._tasks
+            and not self.turns.active
+            and not self.hearing.broker.pending
+        )
 
     # -- frames ------------------------------------------------------------------------------
 

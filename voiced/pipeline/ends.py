@@ -30,13 +30,19 @@ OPEN_S = 10.0
 """How long the speaker may take to open."""
 
 
-def sources(settings: Settings, replay: Path | None, daemon: Daemon) -> Callable[[], FrameSource]:
-    """What makes a new frame source: the replayed file, or the configured microphone whose
-    losses and recoveries are reported on the daemon's bus."""
+def sources(
+    settings: Settings,
+    replay: Path | None,
+    daemon: Daemon,
+    hurry: Callable[[], bool] | None = None,
+) -> Callable[[], FrameSource]:
+    """What makes a new frame source: the replayed file (not waited for while ``hurry()``),
+    or the configured microphone whose losses and recoveries are reported on the daemon's
+    bus."""
     if replay is not None:
         from voiced.audio.filesource import FileSource
 
-        return lambda: FileSource(replay)
+        return lambda: FileSource(replay, hurry=hurry)
     from voiced.audio.capture import CaptureOptions, MicrophoneCapture
 
     options = CaptureOptions.from_settings(settings.audio)

@@ -62,12 +62,19 @@ class TurnRunner:
         mouth: The speaker.
         tts: The caching text-to-speech the speaker renders with (for the first-clause mark).
         hooks: Events, state and the rest of the pipeline.
+        monotonic: Seconds from the clock ``quiet_for`` counts on (replay mode: the input's).
     """
 
     def __init__(
-        self, answerer: Answerer, mouth: Mouth | None, tts: CachingTTS | None, hooks: TurnHooks
+        self,
+        answerer: Answerer,
+        mouth: Mouth | None,
+        tts: CachingTTS | None,
+        hooks: TurnHooks,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.answerer, self.mouth, self.tts, self.hooks = answerer, mouth, tts, hooks
+        self._monotonic = monotonic
         self._task: asyncio.Task[None] | None = None
         self._reason: StopReason = "cancelled"
         self._ended_at = float("-inf")
@@ -76,7 +83,7 @@ class TurnRunner:
 
     def quiet_for(self) -> float:
         """Seconds since the last turn ended (0 while one is in progress)."""
-        return 0.0 if self.active else time.monotonic() - self._ended_at
+        return 0.0 if self.active else self._monotonic() - self._ended_at
 
     @property
     def active(self) -> bool:
@@ -168,7 +175,7 @@ class TurnRunner:
             if "first_audio" in timeline.marks:
                 h.publish(SpeakingStopped(turn=turn, reason=reason))
             h.publish(timeline.event())
-            self._ended_at = time.monotonic()
+            self._ended_at = self._monotonic()
             h.states.turn_over(turn, reason)
 
     async def _mark_heard(self, heard: str) -> None:
