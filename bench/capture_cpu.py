@@ -42,9 +42,9 @@ from tests.audio.pulse import PulseServer  # noqa: E402
 from voiced.audio.capture import CaptureOptions, MicrophoneCapture  # noqa: E402
 from voiced.audio.frames import SAMPLE_RATE  # noqa: E402
 from voiced.config import ListenSettings  # noqa: E402
+from voiced.config.wakemodel import find_model  # noqa: E402
 from voiced.listen import Segmenter  # noqa: E402
 from voiced.wake.detector import WakeDetector  # noqa: E402
-from voiced.wake.models import find_model  # noqa: E402
 
 TARGET_PERCENT = 1.0
 """Capture + segmentation (+ wake word) while listening to silence, % of one core (issues 3

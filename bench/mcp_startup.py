@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.mcp.servers import PYTHON, TOOLBOX  # noqa: E402
 from voiced.config import McpServerSettings, McpSettings, load_settings  # noqa: E402
 from voiced.daemon.app import Daemon  # noqa: E402
-from voiced.daemon.assemble import AssembledEngine, ReplayFiles, engine_factory  # noqa: E402
+from voiced.pipeline.assemble import AssembledEngine, ReplayFiles, engine_factory  # noqa: E402
 
 
 def silence(path: Path, seconds: float) -> Path:

@@ -41,12 +41,12 @@ from bench._simproc import sim_process  # noqa: E402
 from tests.audio.pulse import PulseServer  # noqa: E402
 from tests.groqsim import GroqSim, Speech  # noqa: E402
 from tests.speak.monitor import RATE, TimedRecording  # noqa: E402
+from voiced.audio.playback import Clip  # noqa: E402
 from voiced.audio.player import Player  # noqa: E402
 from voiced.credentials import Secret  # noqa: E402
 from voiced.groq.client import ClientOptions, GroqClient  # noqa: E402
 from voiced.speak.fallback import FallbackNotice, FallbackTTS  # noqa: E402
 from voiced.speak.groqtts import GroqTTS  # noqa: E402
-from voiced.speak.playback import Clip  # noqa: E402
 from voiced.speak.speaker import Speaker  # noqa: E402
 from voiced.speak.tts import EspeakTTS  # noqa: E402
 

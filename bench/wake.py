@@ -52,9 +52,9 @@ from tests.audio.speech import (  # noqa: E402
 from tests.listen.harness import frames  # noqa: E402
 from tests.listen.scenes import noise_bursts  # noqa: E402
 from tests.wake.clips import FEMALE_VOICES, MALE_VOICES, MORE_MALE_VOICES, lay_out  # noqa: E402
+from voiced.config.wakemodel import bundled_names, find_model  # noqa: E402
 from voiced.listen import Segmenter  # noqa: E402
 from voiced.wake.detector import WakeDetector  # noqa: E402
-from voiced.wake.models import bundled_names, find_model  # noqa: E402
 
 FALSE_TARGET = 0.5
 """False wakes per hour (openWakeWord's target; microWakeWord reports 0.2 for hey_jarvis)."""

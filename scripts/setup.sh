@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Set up voiced on Debian/Ubuntu and start it, or run its whole test suite.
 #   ./scripts/setup.sh start [voiced args…]   system packages, .venv, voiced; then runs voiced
-#   ./scripts/setup.sh test  [pytest args…]   the same plus test packages; ruff, mypy, pytest
+#   ./scripts/setup.sh test  [pytest args…]   the same plus test packages; ruff, mypy, and
+#                                             pytest (the whole suite in parallel, or the
+#                                             pytest arguments given)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -47,6 +49,38 @@ make_venv() {
     "$venv/bin/python" -m pip install -q --disable-pip-version-check -e "$here$extra"
 }
 
+# The suite waits far more than it computes. It runs in two phases:
+#  1. two pytest sessions side by side, each over xdist workers: the tests marked realtime
+#     (replays and files paced in real time, measured waits) at normal priority, and the rest
+#     (the fast core, voiced run as a process, long computations) at nice 10, so they take
+#     the CPU the timed tests leave;
+#  2. the tests marked audio (real sound through the private PulseAudio server) alone and one
+#     at a time, as in a plain pytest run: any load beside them, even a second audio test on
+#     a server of its own, makes played and recorded sound stutter.
+realtime_workers=3
+rest_workers=3
+
+run_suite() {
+    local dir status=0 rest
+    dir=$(mktemp -d)
+    echo "== pytest: realtime tests ($realtime_workers workers) beside the rest" \
+        "($rest_workers workers, nice 10)" >&2
+    nice -n 10 "$venv/bin/python" -m pytest -m "not audio and not realtime" \
+        -n "$rest_workers" >"$dir/rest" 2>&1 &
+    rest=$!
+    "$venv/bin/python" -m pytest -m "realtime and not audio" -n "$realtime_workers" \
+        >"$dir/realtime" 2>&1 || status=1
+    wait "$rest" || status=1
+    echo "== pytest: the rest" >&2
+    cat "$dir/rest"
+    echo "== pytest: realtime tests" >&2
+    cat "$dir/realtime"
+    rm -rf "$dir"
+    echo "== pytest: audio tests, alone" >&2
+    "$venv/bin/python" -m pytest -m audio || status=1
+    return "$status"
+}
+
 case "$mode" in
     start)
         apt_install "${runtime_pkgs[@]}"
@@ -67,8 +101,11 @@ case "$mode" in
         "$venv/bin/lint-imports"
         echo "== real recordings for the tests (apt-get download, kept in tests/.cache)" >&2
         "$venv/bin/python" -m tests.audio.recordings
-        echo "== pytest" >&2
-        exec "$venv/bin/python" -m pytest "$@"
+        if [ $# -gt 0 ]; then
+            echo "== pytest $*" >&2
+            exec "$venv/bin/python" -m pytest "$@"
+        fi
+        run_suite
         ;;
     *)
         echo "usage: $0 start [voiced args…] | test [pytest args…]" >&2

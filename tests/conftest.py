@@ -6,13 +6,36 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from tests.audio.fixture import pulse  # noqa: F401
 from tests.groqsim import GroqSim
-from tests.groqsim.fixture import groqsim  # noqa: F401
 from voiced.credentials import Secret
 from voiced.groq.client import ClientOptions, GroqClient
+from voiced.logs import RedactSecrets, redaction
+
+pytest_plugins = ["tests.audio.fixture", "tests.groqsim.fixture"]
+"""The session's PulseAudio server and the loopback Groq server, for every test package."""
 
 TEST_KEY = "gsk_test_0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses the PulseAudio server (even through another fixture) audio,
+    and keep each module's audio tests in one xdist group (``--dist loadgroup``): one worker
+    plays them one after another, on its own server."""
+    for item in items:
+        if "pulse" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.audio)
+            item.add_marker(pytest.mark.xdist_group(f"audio:{item.path.stem}"))
+
+
+@pytest.fixture(autouse=True)
+def protected_secrets_stay_with_their_test() -> Iterator[None]:
+    """voiced.logs keeps the secrets it protects for the whole process: a test's (a short
+    key, say) must not mask text in the tests a worker runs after it."""
+    protected = redaction()
+    assert isinstance(protected, RedactSecrets)
+    before = list(protected.secrets)
+    yield
+    protected.secrets[:] = before
 
 
 class SleepRecorder:
@@ -23,17 +46,6 @@ class SleepRecorder:
 
     async def __call__(self, seconds: float) -> None:
         self.waits.append(seconds)
-
-
-@pytest.fixture(autouse=True)
-def _forget_protected_secrets() -> Iterator[None]:
-    """Secrets a test protects are scrubbed process-wide: forget them after it, so one test's
-    key never masks another test's text."""
-    from voiced import logs
-
-    known = list(logs.redaction().secrets)  # type: ignore[attr-defined]
-    yield
-    logs.redaction().secrets[:] = known  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -58,6 +70,6 @@ def make_client(
 
 
 @pytest.fixture
-async def client(groqsim: GroqSim, sleeps: SleepRecorder) -> AsyncIterator[GroqClient]:  # noqa: F811
+async def client(groqsim: GroqSim, sleeps: SleepRecorder) -> AsyncIterator[GroqClient]:
     async with make_client(groqsim, sleeps) as c:
         yield c

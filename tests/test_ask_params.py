@@ -16,6 +16,8 @@ from tests.groqsim import ChatReply, GroqSim, Raw, ToolCall
 from tests.schemas import validate_chat_request
 from tests.test_cli import Voiced
 
+pytestmark = pytest.mark.subprocess
+
 ALWAYS = {"model", "messages", "stream", "tools", "tool_choice"}
 """What every streamed `voiced ask` request carries, parameters or not."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import wave
@@ -14,11 +13,14 @@ import pytest
 
 from tests.conftest import TEST_KEY
 from tests.groqsim import ChatReply, ErrorReply, GroqSim, Segment, StreamFault, Transcript
+from tests.procs import run_voiced, user_env
 from tests.schemas import (
     validate_chat_request,
     validate_transcription_form,
     validate_translation_form,
 )
+
+pytestmark = pytest.mark.subprocess
 
 
 class Voiced:
@@ -29,31 +31,14 @@ class Voiced:
         self.home = home
         self.config_dir = home / ".config" / "voiced"
         self.config_dir.mkdir(parents=True)
-        self.env = {
-            "PATH": os.environ["PATH"],
-            "HOME": str(home),
-            "XDG_CONFIG_HOME": str(home / ".config"),
-            "GROQ_API_KEY": TEST_KEY,
-            "GROQ_BASE_URL": sim.base_url,
-        }
+        self.env = user_env(home, GROQ_API_KEY=TEST_KEY, GROQ_BASE_URL=sim.base_url)
 
     def __call__(
         self, *args: str, stdin: str | None = None, **env: str | None
     ) -> subprocess.CompletedProcess[str]:
         merged = {**self.env, **env}
-        result = subprocess.run(
-            [sys.executable, "-m", "voiced", *args],
-            env={k: v for k, v in merged.items() if v is not None},
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            cwd=self.home,
-        )
-        output = result.stdout + result.stderr
-        assert "Traceback" not in output, output
-        assert TEST_KEY not in output, "the API key leaked into the output"
-        return result
+        environment = {k: v for k, v in merged.items() if v is not None}
+        return run_voiced(*args, env=environment, cwd=self.home, stdin=stdin, secret=TEST_KEY)
 
     def config(self, text: str) -> None:
         (self.config_dir / "config.toml").write_text(text)

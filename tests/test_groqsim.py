@@ -687,6 +687,7 @@ def test_stop_returns_promptly_while_stalled(sim: GroqSim, reply: Stall | Stream
     assert len(errors) == 1 and isinstance(errors[0], httpx.RemoteProtocolError)
 
 
+@pytest.mark.realtime
 def test_stall_reply(sim: GroqSim) -> None:
     sim.enqueue("chat", Stall(5.0), Stall(0.1))
     sim.enqueue("transcriptions", Stall(5.0))

@@ -451,6 +451,7 @@ def test_spec_facts_the_client_relies_on() -> None:
     assert "timestamp_granularities" not in defs[TRANSLATION]["properties"]
 
 
+@pytest.mark.subprocess
 @pytest.mark.skipif(not SPEC.exists(), reason="shared/reference/groq-openapi.yaml is not present")
 @pytest.mark.skipif(importlib.util.find_spec("yaml") is None, reason="PyYAML is not installed")
 def test_schema_file_matches_the_reference_spec() -> None:

@@ -192,6 +192,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="replay mode: write every event as a JSON line, timed on the input",
     )
     daemon.add_argument(
+        "--skip-idle",
+        action="store_true",
+        help="replay mode: do not wait through the input while voiced is idle (nothing "
+        "heard, no turn, nothing playing); turns still run in real time and the output and "
+        "events are the same, on the input's clock",
+    )
+    daemon.add_argument(
         "--socket",
         type=Path,
         metavar="PATH",

@@ -8,8 +8,9 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
+from voiced.audio import soundserver as echo
+from voiced.commands import serviceunit as service
 from voiced.config import Settings, mask_url
-from voiced.daemon import echo, service
 from voiced.errors import AuthenticationError, VoicedError
 from voiced.groq.client import GroqClient, options_from_settings
 from voiced.groq.models import ModelInfo

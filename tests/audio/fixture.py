@@ -1,4 +1,4 @@
-"""The session-scoped `pulse` fixture: one private PulseAudio server for the whole test run."""
+"""The `pulse` fixture: a private PulseAudio server for each test module that uses it."""
 
 from __future__ import annotations
 
@@ -18,12 +18,15 @@ def reinitialise_portaudio() -> None:
     sounddevice._initialize()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def pulse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulseServer]:
-    """A running PulseServer whose environment is in ``os.environ`` while the session runs.
+    """A running PulseServer whose environment is in ``os.environ`` while the module runs.
 
-    PortAudio is re-initialised after the server starts, so ``sounddevice`` records the
-    virtual microphone ``vmic`` on ``default`` and plays to ``vspeaker``.
+    Each module gets a fresh server, stopped before the next one starts: a module's tests
+    pause, restart and reconfigure theirs (loss, echo cancellation), which must not change
+    how the next module's sound plays. PortAudio is re-initialised after the server starts,
+    so ``sounddevice`` records the virtual microphone ``vmic`` on ``default`` and plays to
+    ``vspeaker``.
     """
     if missing := missing_tools():
         pytest.fail(

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.audio.fixture import pulse  # noqa: F401
 from tests.audio.pulse import PulseServer
 from tests.audio.signals import best_alignment, sweep, to_int16, write_wav
 from voiced.audio.capture import CaptureEvent, CaptureOptions, MicrophoneCapture
@@ -104,7 +103,7 @@ def assert_contiguous(frames: list[Frame]) -> None:
 
 @pytest.mark.parametrize("rate", [None, 48000, 44100], ids=["16k", "48k", "44.1k"])
 async def test_captured_frames_match_the_played_wav_sample_accurately(
-    pulse: PulseServer,  # noqa: F811
+    pulse: PulseServer,
     tmp_path: Path,
     rate: int | None,
 ) -> None:
@@ -120,7 +119,7 @@ async def test_captured_frames_match_the_played_wav_sample_accurately(
 
 
 async def test_a_device_that_refuses_16k_is_captured_at_its_default_rate_and_resampled(
-    pulse: PulseServer,  # noqa: F811
+    pulse: PulseServer,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -173,7 +172,7 @@ def assert_bursts_heard_in_time(listener: Listener, began: int) -> None:
 
 
 async def test_a_device_is_chosen_by_any_case_part_of_its_name(
-    pulse: PulseServer,  # noqa: F811
+    pulse: PulseServer,
     tmp_path: Path,
 ) -> None:
     whole, _, _ = two_bursts()
@@ -188,7 +187,7 @@ async def test_a_device_is_chosen_by_any_case_part_of_its_name(
 
 
 async def test_a_device_is_chosen_by_the_index_given_as_in_the_config(
-    pulse: PulseServer,  # noqa: F811
+    pulse: PulseServer,
     tmp_path: Path,
 ) -> None:
     whole, _, _ = two_bursts()
@@ -205,7 +204,7 @@ async def test_a_device_is_chosen_by_the_index_given_as_in_the_config(
 
 
 async def test_an_unknown_device_name_is_a_clear_error_naming_the_choices(
-    pulse: PulseServer,  # noqa: F811
+    pulse: PulseServer,
 ) -> None:
     mic = MicrophoneCapture(CaptureOptions(device="no such microphone"))
     with pytest.raises(AudioDeviceError) as caught:
@@ -216,7 +215,7 @@ async def test_an_unknown_device_name_is_a_clear_error_naming_the_choices(
 
 
 async def test_a_name_matching_several_devices_asks_for_more_of_it(
-    pulse: PulseServer,  # noqa: F811
+    pulse: PulseServer,
 ) -> None:
     with pytest.raises(AudioDeviceError, match="matches several input devices") as caught:
         find_device("mic", "input", list_devices())
@@ -224,7 +223,7 @@ async def test_a_name_matching_several_devices_asks_for_more_of_it(
 
 
 async def test_a_consumer_that_falls_behind_loses_the_oldest_frames_and_hears_why(
-    pulse: PulseServer,  # noqa: F811
+    pulse: PulseServer,
 ) -> None:
     listener = Listener(CaptureOptions(queue_frames=10), consume=False)
     mic = listener.mic
@@ -291,7 +290,7 @@ def test_starting_without_any_input_device_is_a_clear_error(tmp_path: Path) -> N
 
 @pytest.fixture
 def spare(
-    pulse: PulseServer,  # noqa: F811
+    pulse: PulseServer,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[PulseServer]:

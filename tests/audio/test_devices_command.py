@@ -6,11 +6,10 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
-from tests.audio.fixture import pulse  # noqa: F401
 from tests.audio.pulse import PulseServer
+from tests.procs import run_voiced, user_env
 
 
 def voiced_devices(
@@ -18,19 +17,10 @@ def voiced_devices(
 ) -> subprocess.CompletedProcess[str]:
     (home / ".config" / "voiced").mkdir(parents=True, exist_ok=True)
     (home / ".config" / "voiced" / "config.toml").write_text(config)
-    base = {"PATH": os.environ["PATH"], "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config")}
+    base = user_env(home)
     if "PYTHONPATH" in os.environ:
         base["PYTHONPATH"] = os.environ["PYTHONPATH"]
-    result = subprocess.run(
-        [sys.executable, "-m", "voiced", "devices", *args],
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        timeout=30,
-        cwd=home,
-    )
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
+    return run_voiced("devices", *args, env={**base, **env}, cwd=home)
 
 
 HEADINGS = ("INDEX", "NAME", "API", "IN", "OUT", "RATE", "DEFAULT FOR", "VOICED USES")
@@ -50,7 +40,7 @@ def rows(table: str) -> dict[str, dict[str, str]]:
 
 
 def test_devices_lists_every_device_and_marks_the_defaults_voiced_uses(
-    pulse: PulseServer,  # noqa: F811
+    pulse: PulseServer,
     tmp_path: Path,
 ) -> None:
     result = voiced_devices(tmp_path, pulse.env)
@@ -67,7 +57,7 @@ def test_devices_lists_every_device_and_marks_the_defaults_voiced_uses(
 
 
 def test_devices_marks_the_configured_microphone(
-    pulse: PulseServer,  # noqa: F811
+    pulse: PulseServer,
     tmp_path: Path,
 ) -> None:
     result = voiced_devices(tmp_path, pulse.env, config='[audio]\ninput_device = "VMIC"\n')
@@ -80,7 +70,7 @@ def test_devices_marks_the_configured_microphone(
 
 
 def test_devices_json_gives_one_object_per_device(
-    pulse: PulseServer,  # noqa: F811
+    pulse: PulseServer,
     tmp_path: Path,
 ) -> None:
     result = voiced_devices(tmp_path, pulse.env, "--json", config="[audio]\noutput_device = 2\n")
@@ -94,7 +84,7 @@ def test_devices_json_gives_one_object_per_device(
 
 
 def test_devices_warns_when_the_configured_device_matches_nothing(
-    pulse: PulseServer,  # noqa: F811
+    pulse: PulseServer,
     tmp_path: Path,
 ) -> None:
     config = '[audio]\noutput_device = "USB headset"\n'

@@ -101,6 +101,33 @@ async def test_each_frame_is_released_when_its_audio_would_have_arrived(tmp_path
     assert waits == pytest.approx([f.end / SAMPLE_RATE for f in frames])
 
 
+async def test_frames_asked_to_hurry_are_not_waited_for_and_pacing_goes_on_from_them(
+    tmp_path: Path,
+) -> None:
+    now = [100.0]
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    frames: list[Frame] = []
+    path = write_wav(tmp_path / "in.wav", to_int16(sweep(1.0, 16000)), 16000)
+    source = FileSource(
+        path, clock=lambda: now[0], sleep=sleep, hurry=lambda: 10 <= len(frames) < 20
+    )
+    async with asyncio.timeout(10):
+        async for frame in source.frames():
+            frames.append(frame)
+
+    # Ten frames in real time, ten at once, then real time again from where the file was.
+    frame_s = FRAME_SAMPLES / SAMPLE_RATE
+    assert len(waits) == len(frames) - 10
+    assert waits == pytest.approx([frame_s] * len(waits))
+    assert now[0] == pytest.approx(100.0 + (len(frames) - 10) * frame_s)
+
+
+@pytest.mark.realtime
 async def test_real_time_pacing_takes_as_long_as_the_audio(tmp_path: Path) -> None:
     path = write_wav(tmp_path / "in.wav", to_int16(sweep(SECONDS, 16000)), 16000)
     began = time.monotonic()

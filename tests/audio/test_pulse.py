@@ -8,13 +8,12 @@ from pathlib import Path
 import numpy as np
 import sounddevice as sd
 
-from tests.audio.fixture import pulse  # noqa: F401
 from tests.audio.pulse import PulseServer
 from tests.audio.signals import best_alignment, sweep, to_int16, write_wav
 
 
 def test_wav_played_into_the_mic_is_captured_on_default(
-    pulse: PulseServer,  # noqa: F811
+    pulse: PulseServer,
     tmp_path: Path,
 ) -> None:
     reference = to_int16(sweep(1.5, 16000))
@@ -40,7 +39,7 @@ def test_wav_played_into_the_mic_is_captured_on_default(
 
 
 def test_audio_played_to_default_shows_up_in_the_speaker_recording(
-    pulse: PulseServer,  # noqa: F811
+    pulse: PulseServer,
 ) -> None:
     reference = to_int16(sweep(1.0, 22050, seed=1))
     recording = pulse.record_speaker()
@@ -56,7 +55,7 @@ def test_audio_played_to_default_shows_up_in_the_speaker_recording(
 
 
 def test_the_speaker_recording_can_be_read_while_it_runs(
-    pulse: PulseServer,  # noqa: F811
+    pulse: PulseServer,
 ) -> None:
     recording = pulse.record_speaker()
     try:

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.audio.fixture import pulse  # noqa: F401
 from tests.audio.pulse import PulseServer
 from tests.audio.signals import sweep, to_int16, write_wav
 from voiced.audio.capture import CaptureOptions, MicrophoneCapture
@@ -110,7 +109,7 @@ async def test_frames_are_handed_over_at_once_unless_quiet_ones_may_wait(power: 
 
 
 async def test_on_a_silent_microphone_frames_come_in_batches_and_a_burst_at_once(
-    pulse: PulseServer,  # noqa: F811
+    pulse: PulseServer,
     tmp_path: Path,
 ) -> None:
     """Through the private PulseAudio server: while the consumer lets frames quieter than

@@ -6,7 +6,6 @@ import os
 import pty
 import select
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,6 +14,9 @@ import pytest
 from tests.conftest import TEST_KEY
 from tests.converse.test_crash import environment
 from tests.groqsim import ChatReply, GroqSim, ToolCall
+from tests.procs import run_voiced, spawn_voiced
+
+pytestmark = pytest.mark.subprocess
 
 BUILTIN = {
     "current_time",
@@ -47,17 +49,7 @@ class Ask:
         (self.home / ".config" / "voiced" / "config.toml").write_text(text)
 
     def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [sys.executable, "-m", "voiced", "ask", *args],
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            cwd=self.home,
-        )
-        assert "Traceback" not in result.stdout + result.stderr, result.stderr
-        return result
+        return run_voiced("ask", *args, env=self.env, cwd=self.home)
 
 
 @pytest.fixture
@@ -138,13 +130,14 @@ def test_without_a_terminal_side_effects_are_refused(ask: Ask, tmp_path: Path) -
 def ask_on_a_terminal(ask: Ask, answer: bytes, *args: str) -> tuple[int, str, str]:
     """Run ask with a pseudo-terminal on stdin; type ``answer`` once the question shows."""
     master, slave = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "voiced", "ask", *args],
+    process = spawn_voiced(
+        "ask",
+        *args,
         env=ask.env,
+        cwd=ask.home,
         stdin=slave,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        cwd=ask.home,
     )
     os.close(slave)
     try:

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.audio.fixture import pulse  # noqa: F401
 from tests.audio.pulse import PulseServer
 from tests.conftest import TEST_KEY
 from tests.groqsim import ChatReply, GroqSim, ToolCall
@@ -20,7 +19,7 @@ from voiced.converse.history import HistoryStore
 
 
 @pytest.fixture
-def monitor(pulse: PulseServer) -> Iterator[TimedRecording]:  # noqa: F811
+def monitor(pulse: PulseServer) -> Iterator[TimedRecording]:
     recording = TimedRecording(pulse.client_env())
     yield recording
     recording.stop()

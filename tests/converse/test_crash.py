@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,20 +13,21 @@ import pytest
 
 from tests.conftest import TEST_KEY
 from tests.groqsim import ChatReply, GroqSim
+from tests.procs import run_voiced, spawn_voiced, user_env
 from voiced.commands import history as history_command
+
+pytestmark = pytest.mark.subprocess
 
 STORY = " ".join(f"word{n}" for n in range(200)) + "."
 
 
 def environment(sim: GroqSim, home: Path) -> dict[str, str]:
-    return {
-        "PATH": os.environ["PATH"],
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "XDG_DATA_HOME": str(home / "share"),
-        "GROQ_API_KEY": TEST_KEY,
-        "GROQ_BASE_URL": sim.base_url,
-    }
+    return user_env(
+        home,
+        XDG_DATA_HOME=str(home / "share"),
+        GROQ_API_KEY=TEST_KEY,
+        GROQ_BASE_URL=sim.base_url,
+    )
 
 
 def stored_reply(db: Path) -> tuple[str, str, str] | None:
@@ -58,12 +57,13 @@ def test_a_killed_turn_is_kept_and_the_next_run_continues_it(
     env = environment(groqsim, tmp_path)
     db = tmp_path / "share" / "voiced" / "history.sqlite3"
     groqsim.enqueue("chat", ChatReply(content=STORY, tokens_per_s=40))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "voiced", "ask", "tell me a long story"],
+    process = spawn_voiced(
+        "ask",
+        "tell me a long story",
         env=env,
+        cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        cwd=tmp_path,
     )
     try:
         deadline = time.monotonic() + 20
@@ -95,14 +95,7 @@ def test_a_killed_turn_is_kept_and_the_next_run_continues_it(
     assert printed.startswith(content.split()[0])
 
     groqsim.enqueue("chat", ChatReply(content="Where was I?"))
-    result = subprocess.run(
-        [sys.executable, "-m", "voiced", "ask", "go on"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        cwd=tmp_path,
-    )
+    result = run_voiced("ask", "go on", env=env, cwd=tmp_path, secret=TEST_KEY)
     assert result.returncode == 0 and result.stdout == "Where was I?\n"
     sent = groqsim.requests_for("chat")[1].json["messages"]
     assert [m["role"] for m in sent] == ["system", "user", "assistant", "user"]

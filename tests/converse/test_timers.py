@@ -57,6 +57,7 @@ async def voice_service(tmp_path: Path) -> AsyncIterator[tuple[TimerService, Voi
     store.close()
 
 
+@pytest.mark.subprocess
 async def test_a_timer_set_in_another_process_fires_after_a_restart(tmp_path: Path) -> None:
     db = tmp_path / "timers.sqlite3"
     script = textwrap.dedent(
@@ -132,6 +133,7 @@ async def test_a_timer_missed_while_stopped_says_when_it_was_due(tmp_path: Path)
     assert reminder == "Reminder: call the dentist."
 
 
+@pytest.mark.realtime
 async def test_timers_are_listed_and_cancelled(voice_service: tuple[TimerService, Voice]) -> None:
     service, voice = voice_service
     tools = tools_by_name(service)
@@ -225,6 +227,7 @@ async def test_a_timer_is_marked_announced_only_once_it_was_said(tmp_path: Path)
     assert seen == ["announcing"]
 
 
+@pytest.mark.subprocess
 async def test_a_timer_whose_process_died_while_announcing_it_is_announced_after_restart(
     tmp_path: Path,
 ) -> None:

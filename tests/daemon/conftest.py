@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon.helpers import RunningDaemon
+from tests.running import RunningDaemon
 from voiced.config import Settings
 from voiced.daemon import Daemon
 
@@ -43,7 +43,7 @@ async def start_daemon(sock: Path) -> AsyncIterator[Callable[..., asyncio.Future
 
     async def start(settings: Settings | None = None, **kwargs: object) -> RunningDaemon:
         daemon = Daemon(settings or Settings(), socket=sock, **kwargs)  # type: ignore[arg-type]
-        running = await RunningDaemon.start(daemon)
+        running = await RunningDaemon.serving(daemon)
         started.append(running)
         return running
 

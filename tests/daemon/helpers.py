@@ -1,4 +1,4 @@
-"""Helpers: run a daemon in-process, wait for events, run one as a subprocess."""
+"""Helpers: wait for a daemon's events, run one as a subprocess."""
 
 from __future__ import annotations
 
@@ -6,45 +6,15 @@ import asyncio
 import os
 import stat
 import subprocess
-import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from voiced.daemon import Daemon
+from tests.procs import spawn_voiced
 from voiced.protocol import ControlClient, Event
 
 E = TypeVar("E", bound=Event)
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@dataclass
-class RunningDaemon:
-    """A daemon serving in a task of the test's event loop."""
-
-    daemon: Daemon
-    task: asyncio.Task[int]
-
-    @classmethod
-    async def start(cls, daemon: Daemon) -> RunningDaemon:
-        task = asyncio.create_task(daemon.run(handle_signals=False))
-        ready = asyncio.create_task(daemon.ready.wait())
-        await asyncio.wait({task, ready}, timeout=5, return_when=asyncio.FIRST_COMPLETED)
-        if task.done():
-            ready.cancel()
-            task.result()
-        if not ready.done():
-            raise AssertionError("the daemon did not get ready within 5 s")
-        return cls(daemon, task)
-
-    async def connect(self) -> ControlClient:
-        return await ControlClient.connect(self.daemon.socket_path)
-
-    async def stop(self) -> int:
-        self.daemon.stop("test over")
-        async with asyncio.timeout(5):
-            return await self.task
 
 
 async def next_of(
@@ -79,11 +49,6 @@ def mode_of(path: Path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
-def daemon_command(*args: str) -> list[str]:
-    """The command line of ``voiced daemon``."""
-    return [sys.executable, "-m", "voiced", "daemon", *args]
-
-
 def spawn_daemon(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     """Start ``voiced daemon`` in a subprocess with ``env`` added to a minimal environment
     (no sound server in it: the daemon must run, and report, without a microphone).
@@ -92,6 +57,4 @@ def spawn_daemon(args: list[str], env: dict[str, str], log: Path) -> subprocess.
     """
     full = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), **env}
     with log.open("ab") as out:
-        return subprocess.Popen(
-            daemon_command(*args), env=full, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
-        )
+        return spawn_voiced("daemon", *args, env=full, stdout=out, stderr=subprocess.STDOUT)

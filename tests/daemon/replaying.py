@@ -17,7 +17,7 @@ from tests.audio.speech import Scene
 from tests.groqsim import GroqSim, Segment, Transcript
 from voiced.config import Settings, load_settings
 from voiced.daemon.app import Daemon
-from voiced.daemon.assemble import ReplayFiles, engine_factory
+from voiced.pipeline.assemble import AssembledEngine, ReplayFiles, engine_factory
 
 RATE = 16000
 LOUD = 300
@@ -96,14 +96,23 @@ async def replay(
     workdir: Path,
     during: Callable[[Daemon], Awaitable[None]] | None = None,
 ) -> Replayed:
-    """Run ``voiced daemon --input … --output … --events …`` in-process on ``scene``."""
-    files = ReplayFiles(scene.wav(workdir), workdir / "out.wav", workdir / "events.jsonl")
+    """Run ``voiced daemon --input … --output … --events … --skip-idle`` in-process on
+    ``scene``. With ``during``, the input runs in real time until ``during`` returns (it
+    acts on the daemon as a user would, on the wall clock), and skips idle stretches after.
+    """
+    files = ReplayFiles(
+        scene.wav(workdir), workdir / "out.wav", workdir / "events.jsonl", skip_idle=True
+    )
     sock = workdir / "s" / "control.sock"
     daemon = Daemon(settings, socket=sock, engine=engine_factory(settings, files))
+    engine = daemon.engine
+    assert isinstance(engine, AssembledEngine)
     task = asyncio.create_task(daemon.run(handle_signals=False))
     if during is not None:
+        engine.skip_idle = False
         await daemon.ready.wait()
         await during(daemon)
+        engine.skip_idle = True
     async with asyncio.timeout(45):
         code = await task
     return await asyncio.to_thread(_load, scene, files, code)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from voiced.daemon.addressing import Addressing
+from voiced.pipeline.addressing import Addressing
 from voiced.wake.detector import WakeDetection
 
 RATE = 16000

@@ -11,7 +11,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.daemon.helpers import RunningDaemon, eventually, mode_of, next_of
+from tests.daemon.helpers import eventually, mode_of, next_of
+from tests.running import RunningDaemon
 from voiced import __version__
 from voiced.config import Settings
 from voiced.daemon import Daemon, IdleEngine
@@ -224,7 +225,7 @@ async def test_a_daemon_of_another_protocol_version_is_refused(sock: Path) -> No
 
 
 async def test_stopping_says_goodbye_to_every_client(sock: Path) -> None:
-    running = await RunningDaemon.start(Daemon(Settings(), socket=sock))
+    running = await RunningDaemon.serving(Daemon(Settings(), socket=sock))
     client = await running.connect()
     assert await running.stop() == 0
     bye = await next_of(client, Goodbye)
@@ -287,10 +288,10 @@ async def test_a_follower_reconnects_by_itself_when_the_daemon_restarts(sock: Pa
 
     task = asyncio.create_task(follow())
     await eventually(lambda: any(isinstance(s, Disconnected) for s in seen))  # none runs yet
-    first = await RunningDaemon.start(Daemon(Settings(), socket=sock))
+    first = await RunningDaemon.serving(Daemon(Settings(), socket=sock))
     await eventually(lambda: follower.connected)
     await first.stop()
-    second = await RunningDaemon.start(Daemon(Settings(), socket=sock))
+    second = await RunningDaemon.serving(Daemon(Settings(), socket=sock))
     await asyncio.wait_for(connections.wait(), 5)
     await eventually(lambda: follower.connected)
     assert (await follower.request(Mute())).ack.ok

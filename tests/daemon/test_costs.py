@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from voiced.daemon.costs import Meter, billed_seconds
 from voiced.groq.models import Usage
+from voiced.pipeline.costs import Meter, billed_seconds
 from voiced.protocol import Event, UsageReport
 
 

@@ -12,9 +12,9 @@ import pytest
 
 from tests.audio.pulse import PulseServer
 from tests.groqsim import ErrorReply, GroqSim
+from voiced.audio.soundserver import LOAD_COMMAND
 from voiced.commands import doctor as doctor_command
 from voiced.config import Settings, load_settings
-from voiced.daemon.echo import LOAD_COMMAND
 from voiced.doctor import Check, check_groq_voice, run_checks
 
 

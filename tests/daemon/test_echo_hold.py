@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.audio.speech import speak
 from tests.daemon.replaying import LONG_REPLY, RATE, replay, settings_for, transcript
 from tests.groqsim import ChatReply, GroqSim
 from tests.listen.scenes import lay_out
+
+pytestmark = pytest.mark.realtime
 
 QUESTION = "What time is it?"
 ECHO = "sentence after sentence about nothing much at all"

@@ -13,8 +13,8 @@ from tests.groqsim import ChatReply, ErrorReply, GroqSim
 from tests.listen.scenes import lay_out
 from tests.speak.test_groq_voice import MODEL, CountingEspeak
 from voiced.config import Settings
-from voiced.daemon.speech import CachingTTS
 from voiced.groq import GroqClient
+from voiced.pipeline.speech import CachingTTS
 from voiced.speak.fallback import FallbackTTS
 from voiced.speak.groqtts import GroqTTS
 

@@ -7,11 +7,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+import voiced
+
+pytestmark = pytest.mark.subprocess
+
 ROOT = Path(__file__).resolve().parents[2]
 
 CORE = [
     "voiced.daemon.app",
-    "voiced.daemon.assemble",
+    "voiced.pipeline.assemble",
     "voiced.commands.daemon",
     "voiced.commands.control",
     "voiced.commands.doctor",
@@ -47,3 +53,10 @@ def test_importing_the_daemon_and_its_commands_does_not_load_textual() -> None:
 def test_the_protocol_alone_loads_neither_audio_nor_http() -> None:
     heavy = {"numpy", "sounddevice", "httpx", "pyttsx3", "textual"}
     assert loaded_after_import(["voiced.protocol"], heavy) == []
+
+
+def test_the_pipeline_moves_the_state_only_through_pipeline_states() -> None:
+    """One owner of the pipeline's state: no other pipeline module calls ``state.to``."""
+    package = Path(voiced.__file__).parent / "pipeline"
+    movers = sorted(p.name for p in package.glob("*.py") if ".state.to(" in p.read_text())
+    assert movers == ["states.py"]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from voiced.daemon.confirm import yes_or_no
-from voiced.daemon.judge import (
+from voiced.pipeline.approval import yes_or_no
+from voiced.pipeline.judge import (
     ECHO_MAX_CHUNKS,
     ECHO_MAX_WORDS,
     ECHO_WINDOW_S,

@@ -12,15 +12,16 @@ import numpy as np
 
 from tests.audio.pulse import PulseServer
 from tests.audio.speech import speak
-from tests.daemon.helpers import RunningDaemon, next_of
+from tests.daemon.helpers import next_of
 from tests.daemon.replaying import settings_for, transcript
 from tests.daemon.test_doctor import pactl
 from tests.groqsim import ChatReply, GroqSim, ToolCall
 from tests.listen.scenes import lay_out
+from tests.running import RunningDaemon
 from tests.tui.conftest import SIZE, attached, until
 from tests.tui.screen import screen_text
 from voiced.daemon.app import Daemon
-from voiced.daemon.assemble import engine_factory
+from voiced.pipeline.assemble import engine_factory
 from voiced.protocol import (
     AssistantText,
     ControlClient,
@@ -44,7 +45,7 @@ async def live_daemon(
 ) -> tuple[RunningDaemon, ControlClient]:
     settings = settings_for(groqsim, home)
     daemon = Daemon(settings, socket=sock, engine=engine_factory(settings, None))
-    running = await RunningDaemon.start(daemon)
+    running = await RunningDaemon.serving(daemon)
     client = await running.connect()
     opened = await next_of(client, LogRecord, lambda e: e.message.startswith("listening on"), 20)
     assert "listening on" in opened.message

@@ -7,9 +7,9 @@ import asyncio
 import numpy as np
 
 from voiced.audio.frames import FRAME_SAMPLES, Frame
-from voiced.daemon.clock import InputClock
-from voiced.daemon.replay import ClockedOutput
-from voiced.speak.playback import Clip
+from voiced.audio.playback import Clip
+from voiced.pipeline.clock import InputClock
+from voiced.pipeline.replay import ClockedOutput
 
 
 class Manual:

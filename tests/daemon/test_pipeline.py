@@ -12,6 +12,8 @@ from tests.daemon.replaying import LONG_REPLY, RATE, Replayed, replay, settings_
 from tests.groqsim import ChatReply, ErrorReply, GroqSim, ToolCall, Transcript
 from tests.listen.scenes import lay_out
 
+pytestmark = pytest.mark.realtime
+
 QUESTION = "What time is it?"
 
 

@@ -10,10 +10,10 @@ import pytest
 from tests.conftest import TEST_KEY
 from tests.groqsim import ChatReply, ErrorReply, GroqSim
 from voiced.credentials import Secret
-from voiced.daemon.client import PipelineClient
-from voiced.daemon.costs import Meter
 from voiced.groq.client import ClientOptions
 from voiced.groq.models import ChatRequest, Message
+from voiced.pipeline.costs import Meter
+from voiced.pipeline.metered import PipelineClient
 from voiced.protocol import Event, RateLimitSnapshot, UsageReport
 
 

@@ -21,6 +21,8 @@ from tests.daemon.helpers import spawn_daemon
 from tests.groqsim import ChatReply, GroqSim, Segment, Transcript
 from tests.listen.scenes import lay_out
 
+pytestmark = [pytest.mark.subprocess, pytest.mark.realtime]
+
 
 class Manager:
     """What systemd would be: the notify socket, read datagram by datagram."""
@@ -210,3 +212,37 @@ def test_replay_from_the_command_line_answers_and_exits_after_the_last_turn(
         samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
     loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > 300)
     assert loud.size and loud[0] > scene.utterances[0][1]
+
+
+def test_replay_with_skip_idle_writes_the_whole_input_without_waiting_through_its_quiet(
+    groqsim: GroqSim, env: dict[str, str], tmp_path: Path
+) -> None:
+    scene = lay_out("q", [0.8, [speak("What time is it?")], 20.0])
+    groqsim.enqueue(
+        "transcriptions",
+        Transcript(text=" What time is it?", segments=[Segment(0, 1.5, " What time is it?")]),
+    )
+    groqsim.enqueue("chat", ChatReply(content="It is noon.", ttft=0.1))
+    out, events = tmp_path / "out.wav", tmp_path / "events.jsonl"
+    config = tmp_path / "config.toml"
+    config.write_text('[daemon]\nmode = "always"\n')  # a question without a wake word
+    cli_env = {**env, "GROQ_BASE_URL": groqsim.base_url, "GROQ_API_KEY": groqsim.api_key or ""}
+    cli_env["VOICED_CONFIG"] = str(config)
+    cli_env.pop("NOTIFY_SOCKET")
+    args = ["--input", str(scene.wav(tmp_path)), "--output", str(out), "--events", str(events)]
+    began = time.monotonic()
+    proc = spawn_daemon([*args, "--skip-idle"], cli_env, tmp_path / "log")
+    try:
+        code = proc.wait(40)
+    finally:
+        stop(proc)
+    took = time.monotonic() - began
+    assert code == 0, (tmp_path / "log").read_text()
+    assert took < scene.audio.size / 16000 - 8, f"took {took:.1f} s"
+    with wave.open(str(out)) as wav:
+        samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
+    assert samples.size >= scene.audio.size  # sample-aligned with the whole input
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > 300)
+    assert loud.size and loud[0] > scene.utterances[0][1]
+    levels = [e for e in map(json.loads, events.read_text().splitlines()) if e["type"] == "level"]
+    assert levels[-1]["t"] > scene.audio.size / 16000 - 0.2

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.daemon.helpers import next_of
 from tests.daemon.replaying import replay, settings_for
 from tests.groqsim import ChatReply, GroqSim, ToolCall
 from tests.listen.scenes import lay_out
 from voiced.daemon.app import Daemon
-from voiced.daemon.assemble import AssembledEngine
+from voiced.pipeline.assemble import AssembledEngine
 from voiced.protocol import (
     AssistantText,
     Confirm,
@@ -22,6 +24,8 @@ from voiced.protocol import (
     SendText,
     ToolResult,
 )
+
+pytestmark = pytest.mark.realtime
 
 
 def tools_of(history: History) -> list[tuple[str, bool]]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from voiced.commands import service as service_command
-from voiced.daemon import service
+from voiced.commands import serviceunit as service
 from voiced.errors import ServiceError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,6 +47,7 @@ def test_the_shipped_unit_is_the_rendered_template() -> None:
     assert shipped == service.render(service.generic_paths())
 
 
+@pytest.mark.subprocess
 @needs_analyze
 def test_the_shipped_unit_passes_systemd_analyze_verify(runtime_dir: Path) -> None:
     done = verify(ROOT / "systemd" / "voiced.service", runtime_dir)
@@ -54,6 +55,7 @@ def test_the_shipped_unit_passes_systemd_analyze_verify(runtime_dir: Path) -> No
     assert done.stderr == ""  # systemd-analyze warns about bad lines but still exits 0
 
 
+@pytest.mark.subprocess
 @needs_analyze
 def test_verify_catches_a_misspelt_directive(runtime_dir: Path, tmp_path: Path) -> None:
     text = (ROOT / "systemd" / "voiced.service").read_text()
@@ -80,6 +82,7 @@ def test_the_unit_is_a_notify_service_restarted_on_failure_with_a_watchdog() -> 
     assert "\nPrivateDevices=" not in text and "\nProtectHome=" not in text
 
 
+@pytest.mark.subprocess
 @needs_analyze
 def test_install_writes_a_unit_whose_exec_start_runs_this_installation(
     home: Path, runtime_dir: Path, capsys: pytest.CaptureFixture[str]
@@ -102,6 +105,7 @@ def test_install_writes_a_unit_whose_exec_start_runs_this_installation(
     assert str(unit) in capsys.readouterr().out
 
 
+@pytest.mark.subprocess
 def test_install_without_a_user_manager_says_what_was_done_and_how_to_finish(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -129,6 +133,7 @@ def test_install_without_a_user_manager_says_what_was_done_and_how_to_finish(
     assert (home / ".config" / "systemd" / "user" / "voiced.service").exists()
 
 
+@pytest.mark.subprocess
 def test_uninstall_removes_the_unit_even_when_systemctl_cannot_be_reached(home: Path) -> None:
     service_command.run(argparse.Namespace(action="install", no_start=True))
     unit = home / ".config" / "systemd" / "user" / "voiced.service"
@@ -142,6 +147,7 @@ def test_uninstall_removes_the_unit_even_when_systemctl_cannot_be_reached(home: 
     assert not unit.exists()
 
 
+@pytest.mark.subprocess
 def test_status_tells_an_unit_of_another_installation(home: Path, capsys) -> None:
     paths = service.unit_paths()
     other = service.UnitPaths(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from tests.daemon.test_output import Manual, frame_at
 from voiced.audio.frames import FRAME_SAMPLES
-from voiced.daemon.clock import InputClock
-from voiced.daemon.timeline import TurnTimeline
+from voiced.pipeline.clock import InputClock
+from voiced.pipeline.timeline import TurnTimeline
 
 
 def test_a_typed_turn_without_a_microphone_is_timed_on_the_monotonic_clock() -> None:

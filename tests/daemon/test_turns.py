@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from tests.audio.speech import speak
 from tests.daemon.helpers import next_of
@@ -17,7 +18,7 @@ from voiced.converse.heard import heard_shares
 from voiced.converse.history import HistoryStore
 from voiced.converse.records import MessageRecord
 from voiced.daemon.app import Daemon
-from voiced.daemon.assemble import AssembledEngine
+from voiced.pipeline.assemble import AssembledEngine
 from voiced.protocol import (
     AssistantText,
     Cancel,
@@ -29,6 +30,8 @@ from voiced.protocol import (
     SpeakingStarted,
     ToolResult,
 )
+
+pytestmark = pytest.mark.realtime
 
 
 async def test_only_requests_with_the_wake_phrase_are_answered(

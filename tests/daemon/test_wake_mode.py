@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from tests.audio.speech import speak
 from tests.daemon.replaying import LONG_REPLY, RATE, Replayed, replay, settings_for, transcript
@@ -20,6 +21,8 @@ from tests.listen.scenes import lay_out
 from voiced.audio.frames import FRAME_SAMPLES, Frame
 from voiced.config import Settings
 from voiced.wake.detector import WakeDetector
+
+pytestmark = pytest.mark.realtime
 
 CHATTER = "I think we should paint the kitchen green this year."
 TV = "The news at nine: rain is expected across the north tomorrow."

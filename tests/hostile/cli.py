@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
-import sys
+import tempfile
+import weakref
 from pathlib import Path
 
 from tests.conftest import TEST_KEY
+from tests.procs import run_voiced, spawn_voiced
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 class Cli:
-    """``voiced`` in a subprocess with HOME, XDG dirs and TMPDIR under ``home``.
+    """``voiced`` in a subprocess with HOME and XDG dirs under ``home``, and a TMPDIR of its
+    own with a short path (a replay's control socket goes there, and a Unix socket path must
+    fit in 107 bytes: an xdist worker's tmp_path is longer than a plain run's).
 
     Every run is checked: no traceback and no API key in its output.
     """
 
     def __init__(self, home: Path, base_url: str = "http://127.0.0.1:9") -> None:
         self.home = home
-        self.tmp = home / "tmp"
-        self.tmp.mkdir(parents=True, exist_ok=True)
+        self.tmp = Path(tempfile.mkdtemp(prefix="vcli-"))
+        weakref.finalize(self, shutil.rmtree, self.tmp, True)
         self.data = home / ".local" / "share" / "voiced"
         (home / ".config" / "voiced").mkdir(parents=True, exist_ok=True)
         self.env = {
@@ -39,25 +44,21 @@ class Cli:
     def __call__(
         self, *args: str | bytes | Path, stdin: bytes | None = None, timeout: float = 60
     ) -> subprocess.CompletedProcess[bytes]:
-        done = subprocess.run(
-            [sys.executable, "-m", "voiced", *(os.fsencode(a) for a in args)],
+        return run_voiced(
+            *args,
             env=self.env,
-            input=stdin,
-            stdin=None if stdin is not None else subprocess.DEVNULL,
-            capture_output=True,
-            timeout=timeout,
             cwd=self.home,
+            stdin=stdin,
+            timeout=timeout,
+            secret=TEST_KEY,
+            text=False,
         )
-        output = done.stdout + done.stderr
-        assert b"Traceback" not in output, output.decode(errors="replace")
-        assert TEST_KEY.encode() not in output, "the API key leaked into the output"
-        return done
 
     def popen(self, *args: str | Path, log: Path) -> subprocess.Popen[bytes]:
         """Start ``voiced ARGS`` in the background, its output going to ``log``."""
         with log.open("ab") as out:
-            return subprocess.Popen(
-                [sys.executable, "-m", "voiced", *map(str, args)],
+            return spawn_voiced(
+                *args,
                 env=self.env,
                 cwd=self.home,
                 stdin=subprocess.DEVNULL,

@@ -4,21 +4,19 @@ file, from the config loader and from the commands, and never a crash of the pro
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tests.audio.signals import write_wav
+from tests.procs import run_voiced, user_env
 from tests.wake.run import voiced
 from voiced.config import WakeSettings, load_settings
+from voiced.config.wakemodel import find_model
 from voiced.errors import ConfigError
 from voiced.wake.detector import WakeDetector
-from voiced.wake.models import find_model
 
 
 def custom(folder: Path, json_text: str | None = None, tflite: bytes | None = None) -> Path:
@@ -153,6 +151,7 @@ def test_out_of_range_values_name_the_key(key: str, value: float, why: str) -> N
         WakeSettings(**{key: value})  # type: ignore[arg-type]
 
 
+@pytest.mark.subprocess
 def test_the_command_with_a_corrupt_model_exits_with_an_error_not_a_crash(tmp_path: Path) -> None:
     config = custom(tmp_path / "m", tflite=corrupt_body())
     wav = write_wav(tmp_path / "q.wav", np.zeros(16000, np.int16), 16000)
@@ -162,6 +161,7 @@ def test_the_command_with_a_corrupt_model_exits_with_an_error_not_a_crash(tmp_pa
     assert result.stderr.count("\n") == 1 and "Flatbuffer" in result.stderr
 
 
+@pytest.mark.subprocess
 def test_a_broken_config_model_stops_the_command_with_the_file_named(tmp_path: Path) -> None:
     config = custom(tmp_path / "m", json_text=json.dumps({"wake_word": "Hi"}))
     result = voiced(tmp_path, "wake", "--list", config=f'[wake]\nword = "{config}"\n')
@@ -185,25 +185,18 @@ def test_a_model_damaged_while_in_use_is_refused_at_reset(tmp_path: Path) -> Non
         detector.reset()  # reloading it unchecked would crash the process
 
 
+@pytest.mark.subprocess
 def test_the_daemon_with_a_corrupt_model_does_not_start_half_working(tmp_path: Path) -> None:
     config = custom(tmp_path / "m", tflite=corrupt_body())
     runtime = tmp_path / "run"
     runtime.mkdir(mode=0o700)
-    result = subprocess.run(
-        [sys.executable, "-m", "voiced", "daemon"],
-        env={
-            "PATH": os.environ["PATH"],
-            "HOME": str(tmp_path),
-            "XDG_CONFIG_HOME": str(tmp_path / ".config"),
-            "XDG_RUNTIME_DIR": str(runtime),
-            "GROQ_API_KEY": "gsk_test_0123456789abcdefghijklmnop",
-            "VOICED_CONFIG": str(_config_file(tmp_path, f'[wake]\nword = "{config}"\n')),
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
+    env = user_env(
+        tmp_path,
+        XDG_RUNTIME_DIR=str(runtime),
+        GROQ_API_KEY="gsk_test_0123456789abcdefghijklmnop",
+        VOICED_CONFIG=str(_config_file(tmp_path, f'[wake]\nword = "{config}"\n')),
     )
+    result = run_voiced("daemon", env=env, cwd=tmp_path, timeout=60)
     assert result.returncode == 2, result
     assert result.stderr.startswith(f"voiced: {tmp_path}/m/okay_nabu.tflite: not a usable")
     assert result.stderr.count("\n") == 1, result.stderr

@@ -11,7 +11,6 @@ import dataclasses
 import math
 import os
 import subprocess
-import sys
 import typing
 from dataclasses import fields
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any, Literal
 
 import pytest
 
+from tests.procs import run_voiced, user_env
 from voiced.config import SECTIONS, Check, check_of, load_settings
 from voiced.config.checks import Device, Range
 from voiced.errors import ConfigError
@@ -301,23 +301,8 @@ def test_a_config_file_over_a_mebibyte_is_refused(env: dict[str, str]) -> None:
 
 
 def voiced(home: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / "config"),
-        "GROQ_API_KEY": KEY,
-        "GROQ_BASE_URL": "http://127.0.0.1:9",
-        **extra,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "voiced", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=20,
-        cwd=home,
-        check=False,
-    )
+    env = user_env(home, "config", GROQ_API_KEY=KEY, GROQ_BASE_URL="http://127.0.0.1:9", **extra)
+    return run_voiced(*args, env=env, cwd=home, timeout=20)
 
 
 def assert_one_line(result: subprocess.CompletedProcess[str], *words: str) -> None:
@@ -328,6 +313,7 @@ def assert_one_line(result: subprocess.CompletedProcess[str], *words: str) -> No
     assert KEY not in result.stdout + result.stderr
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("command", [["config"], ["ask", "hi"]])
 @pytest.mark.parametrize(
     ("content", "words"),
@@ -349,6 +335,7 @@ def test_the_cli_says_one_line_and_exits_2(
     assert_one_line(voiced(tmp_path, *command), str(path), *words)
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("kind", ["directory", "fifo"])
 def test_the_cli_refuses_a_config_path_that_is_no_file_without_hanging(
     tmp_path: Path, kind: str

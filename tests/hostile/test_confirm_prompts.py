@@ -59,6 +59,7 @@ async def daemon() -> Any:
         cleanup()
 
 
+@pytest.mark.realtime
 async def test_a_cancelled_turns_confirmation_is_resolved_for_every_client(
     groqsim: GroqSim, home: Path
 ) -> None:
@@ -86,6 +87,7 @@ async def test_a_cancelled_turns_confirmation_is_resolved_for_every_client(
     assert not isinstance(replayed[1], ConfirmRequest), "a late client was asked it again"
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize(
     ("url", "why"),
     [
@@ -114,6 +116,7 @@ def test_a_disguised_url_is_refused_before_anyone_is_asked(
     assert not out.exists()
 
 
+@pytest.mark.subprocess
 def test_the_terminal_prompt_shows_the_host_on_its_own_line(ask: Ask, tmp_path: Path) -> None:
     script, out = recorder(tmp_path)
     ask.config(f'[tools]\nopen_command = "{script}"\n')

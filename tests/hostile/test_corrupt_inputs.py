@@ -22,6 +22,8 @@ from voiced.protocol import ControlClient
 from voiced.protocol.events import Event
 from voiced.protocol.reports import ErrorReport
 
+pytestmark = pytest.mark.subprocess
+
 BAD_NAME = b"caf\xe9 \xff.wav"
 """A Latin-1 file name: not UTF-8."""
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from tests.procs import run_voiced, user_env
 from voiced.commands.show_config import render
 from voiced.config import load_settings, mask_url
 from voiced.credentials import load_api_key
@@ -190,27 +190,13 @@ async def test_voiced_doctor_masks_credentials_in_the_api_url(tmp_path: Path) ->
 
 
 def voiced(home: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / "config"),
-        "GROQ_BASE_URL": "http://127.0.0.1:9",
-        **extra,
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "voiced", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=20,
-        cwd=home,
-        check=False,
-    )
-    assert "Traceback" not in result.stderr, result.stderr
+    env = user_env(home, "config", GROQ_BASE_URL="http://127.0.0.1:9", **extra)
+    result = run_voiced(*args, env=env, cwd=home, timeout=20)
     assert KEY not in result.stdout + result.stderr, "the key leaked"
     return result
 
 
+@pytest.mark.subprocess
 def test_voiced_config_reads_an_exported_key_and_shows_it_masked(creds: Path) -> None:
     write(creds, f'# sourced by my shell\r\nexport GROQ_API_KEY="{KEY}"\r\n')
     result = voiced(creds.parent.parent.parent, "config")
@@ -218,6 +204,7 @@ def test_voiced_config_reads_an_exported_key_and_shows_it_masked(creds: Path) ->
     assert f"# API key: gsk_…mnop (from {creds})" in result.stdout
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("kind", ["directory", "fifo", "not-utf8"])
 @pytest.mark.parametrize("command", [["config"], ["ask", "hi"]])
 def test_the_cli_says_one_line_for_a_broken_credentials_file(

@@ -22,6 +22,7 @@ GUARD_S = 15.0
 """Without the limits these requests never end: the guard turns that into a failure."""
 
 
+@pytest.mark.realtime
 async def test_keepalive_comments_do_not_keep_a_stream_alive_past_the_idle_bound(
     groqsim: GroqSim, sleeps: SleepRecorder
 ) -> None:
@@ -41,6 +42,7 @@ async def test_keepalive_comments_do_not_keep_a_stream_alive_past_the_idle_bound
     assert 0.5 <= elapsed < GUARD_S / 3
 
 
+@pytest.mark.realtime
 async def test_reasoning_and_tool_call_pieces_count_as_tokens(
     groqsim: GroqSim, sleeps: SleepRecorder
 ) -> None:
@@ -62,6 +64,7 @@ async def test_reasoning_and_tool_call_pieces_count_as_tokens(
     assert done.tool_calls[0].parsed_arguments() == {"city": "Paris", "unit": "celsius", "days": 3}
 
 
+@pytest.mark.realtime
 async def test_a_slow_consumer_is_not_taken_for_an_idle_server(
     groqsim: GroqSim, sleeps: SleepRecorder
 ) -> None:
@@ -75,6 +78,7 @@ async def test_a_slow_consumer_is_not_taken_for_an_idle_server(
     assert "".join(received) == "one two three"
 
 
+@pytest.mark.realtime
 async def test_a_stream_still_sending_tokens_ends_at_the_deadline(
     groqsim: GroqSim, sleeps: SleepRecorder
 ) -> None:
@@ -94,6 +98,7 @@ async def test_a_stream_still_sending_tokens_ends_at_the_deadline(
     assert 1.0 <= elapsed < GUARD_S / 3
 
 
+@pytest.mark.realtime
 async def test_a_trickled_whole_reply_ends_at_the_deadline(
     groqsim: GroqSim, sleeps: SleepRecorder
 ) -> None:
@@ -110,6 +115,7 @@ async def test_a_trickled_whole_reply_ends_at_the_deadline(
     assert len(groqsim.requests_for("chat")) == 1  # the deadline is not retried
 
 
+@pytest.mark.realtime
 async def test_a_trickled_models_list_ends_at_the_deadline(
     groqsim: GroqSim, sleeps: SleepRecorder
 ) -> None:
@@ -139,6 +145,7 @@ async def test_a_retry_wait_that_would_pass_the_deadline_is_not_taken(
     assert len(sleeps.waits) == 1  # no 30 s wait on a 2 s deadline: the 503 is reported
 
 
+@pytest.mark.subprocess
 def test_voiced_ask_ends_a_keepalive_stream_with_one_line(voiced: Voiced) -> None:  # noqa: F811
     voiced.config("[network]\nstream_idle_timeout = 1\n")
     voiced.sim.enqueue("chat", StreamFault("keepalive", after=2, interval=0.1))
@@ -152,6 +159,7 @@ def test_voiced_ask_ends_a_keepalive_stream_with_one_line(voiced: Voiced) -> Non
     assert "[network] stream_idle_timeout" in line
 
 
+@pytest.mark.subprocess
 def test_voiced_models_ends_a_trickled_body_with_one_line(voiced: Voiced) -> None:  # noqa: F811
     voiced.config("[network]\nrequest_deadline = 1\n")
     voiced.sim.enqueue("models", Endless(prefix=b'{"data": [', interval=0.1))

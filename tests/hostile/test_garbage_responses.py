@@ -14,6 +14,8 @@ from tests.groqsim import Raw
 from tests.hostile.network import one_line_error, voiced  # noqa: F401
 from tests.test_cli import Voiced, write_wav
 
+pytestmark = pytest.mark.subprocess
+
 FIRST = (
     b'data: {"id":"chatcmpl-1","object":"chat.completion.chunk","model":"openai/gpt-oss-20b",'
     b'"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}],'

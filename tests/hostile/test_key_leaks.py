@@ -94,6 +94,7 @@ async def test_a_key_echoed_in_a_stream_error_event_is_redacted(
     assert TEST_KEY not in everything_said(caught.value)
 
 
+@pytest.mark.subprocess
 def test_voiced_ask_prints_and_stores_no_echoed_key(voiced: Voiced) -> None:  # noqa: F811
     voiced.sim.enqueue("chat", ErrorReply(400, "Bad request", echo_key=True))
     result = voiced("ask", "hi")  # Voiced asserts the key is not in stdout or stderr
@@ -170,6 +171,7 @@ def test_loopback_hosts() -> None:
     assert not any(is_loopback(h) for h in ("10.0.0.1", "localhost.evil", "example.com", "::2"))
 
 
+@pytest.mark.subprocess
 def test_voiced_ask_refuses_an_http_base_url_on_another_machine(voiced: Voiced) -> None:  # noqa: F811
     result = voiced("ask", "hi", GROQ_BASE_URL="http://192.0.2.10:9")
     assert result.returncode == 2
@@ -233,7 +235,7 @@ async def test_the_credentials_in_a_refused_url_are_not_shown() -> None:
 
 
 async def test_the_in_process_daemon_forwards_log_records_redacted() -> None:
-    from voiced.tui.host import _LogToBus
+    from voiced.commands.embedded import _LogToBus
 
     published: list[LogRecord] = []
 
@@ -277,6 +279,7 @@ async def test_a_key_in_garbage_is_redacted_before_the_excerpt_is_cut(
     assert local_key[:8] not in str(caught.value)
 
 
+@pytest.mark.subprocess
 def test_a_redirect_is_not_followed_and_says_where_it_points(voiced: Voiced) -> None:  # noqa: F811
     moved = Raw(b"", status=307, headers={"location": "https://elsewhere.example/v1/chat"})
     voiced.sim.enqueue("models", moved)

@@ -15,6 +15,8 @@ from tests.conftest import TEST_KEY
 from tests.converse.test_ask import Ask, ask_on_a_terminal
 from tests.groqsim import ChatReply, GroqSim, ToolCall
 
+pytestmark = pytest.mark.subprocess
+
 URL = "https://example.org/"
 EXTRA = {
     "DISPLAY": ":42",
@@ -41,7 +43,8 @@ def recording_opener(tmp_path: Path) -> tuple[Path, Path]:
         "#!/bin/sh\n"
         f"env > {out}.env\n"
         f"cat /proc/$$/stat > {out}.stat\n"
-        f"tr '\\0' ' ' < /proc/$PPID/cmdline > {out}.parent\n"
+        # The launcher that is its parent may be gone already (empty then: not voiced).
+        f"cat /proc/$PPID/cmdline 2>/dev/null | tr '\\0' ' ' > {out}.parent\n"
         f'echo "$@" > {out}.part && mv {out}.part {out}\n'
     )
     script.chmod(0o755)

@@ -13,6 +13,8 @@ import pytest
 from tests.hostile.cli import Cli
 from voiced.converse.history import HistoryStore
 
+pytestmark = pytest.mark.subprocess
+
 
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:

@@ -20,6 +20,8 @@ from voiced.converse.tools.runner import RESULT_LIMIT
 from voiced.groq.client import GroqClient
 from voiced.mcp import manager as manager_module
 
+pytestmark = pytest.mark.subprocess
+
 
 @pytest.fixture
 async def history(tmp_path: Path) -> AsyncIterator[HistoryWriter]:
@@ -77,6 +79,7 @@ async def test_a_server_that_crashes_mid_call_gives_the_model_an_error_and_is_re
         await box.manager.aclose()
 
 
+@pytest.mark.realtime
 async def test_a_call_that_is_never_answered_times_out_and_the_server_stays(
     groqsim: GroqSim, client: GroqClient, history: HistoryWriter, notes: Path
 ) -> None:

@@ -12,6 +12,8 @@ from tests.groqsim import GroqSim, Segment, Transcript
 from tests.hostile.longwav import write_long_wav
 from tests.hostile.peakrss import Run, transcribe_peak
 
+pytestmark = pytest.mark.subprocess
+
 SHORT_MIN, LONG_MIN = 10, 40
 RATIO = 1.2
 """The longer file may cost at most this much more memory (the bench's target)."""

@@ -21,17 +21,18 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.daemon.helpers import ROOT, RunningDaemon, eventually, next_of
+from tests.daemon.helpers import ROOT, eventually, next_of
 from tests.daemon.replaying import replay, settings_for
 from tests.groqsim import GroqSim
 from tests.listen.scenes import lay_out
+from tests.running import RunningDaemon
 from tests.tui.conftest import SIZE, attached, until
 from tests.tui.screen import screen_text
 from voiced.config import Settings
 from voiced.converse.history import HistoryStore
 from voiced.daemon import Daemon
-from voiced.daemon.assemble import AssembledEngine
 from voiced.daemon.recent import ENTRY_BYTES
+from voiced.pipeline.assemble import AssembledEngine
 from voiced.protocol import (
     AssistantText,
     Connected,
@@ -137,6 +138,7 @@ def store_a_huge_reply(data_home: Path) -> None:
         store.close()
 
 
+@pytest.mark.subprocess
 async def test_a_huge_stored_reply_leaves_status_mute_and_the_tui_working(
     groqsim: GroqSim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -185,7 +187,7 @@ async def test_a_huge_stored_reply_leaves_status_mute_and_the_tui_working(
 
 
 async def test_a_huge_live_reply_is_cut_visibly_and_every_line_fits(sock: Path) -> None:
-    running = await RunningDaemon.start(Daemon(Settings(), socket=sock))
+    running = await RunningDaemon.serving(Daemon(Settings(), socket=sock))
     try:
         for turn in range(1, 11):  # ten turns of 300 kB each: 3 MB of history
             running.daemon.publish(Transcript(turn=turn, text=f"question {turn}", accepted=True))
@@ -214,7 +216,7 @@ async def test_a_huge_live_reply_is_cut_visibly_and_every_line_fits(sock: Path) 
 
 
 async def test_a_lone_surrogate_is_replaced_and_every_client_keeps_working(sock: Path) -> None:
-    running = await RunningDaemon.start(Daemon(Settings(), socket=sock))
+    running = await RunningDaemon.serving(Daemon(Settings(), socket=sock))
     try:
         async with await ControlClient.connect(sock) as first:
             running.daemon.publish(Transcript(turn=1, text="caf\udce9 au lait", accepted=True))
@@ -234,6 +236,7 @@ async def test_a_lone_surrogate_is_replaced_and_every_client_keeps_working(sock:
     assert [e.text for e in history.entries][:2] == ["caf\ufffd au lait", "half a pair: \ufffd!"]
 
 
+@pytest.mark.subprocess
 async def test_the_client_skips_lines_it_cannot_take_and_gets_the_next_event(sock: Path) -> None:
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(line(HELLO))
@@ -289,6 +292,7 @@ async def test_an_endless_line_is_dropped_piecewise_not_buffered(sock: Path) -> 
     assert peak < 12 * MAX_LINE_BYTES, f"{peak / 2**20:.0f} MiB held for a {size} MiB line"
 
 
+@pytest.mark.realtime
 async def test_a_daemon_sending_bad_lines_causes_no_reconnect_storm(sock: Path) -> None:
     connections = 0
 
@@ -320,6 +324,7 @@ async def test_a_daemon_sending_bad_lines_causes_no_reconnect_storm(sock: Path) 
     assert not any(isinstance(s, Disconnected) for s in seen)
 
 
+@pytest.mark.realtime
 async def test_a_daemon_that_keeps_dropping_connections_is_retried_with_backoff(
     sock: Path,
 ) -> None:

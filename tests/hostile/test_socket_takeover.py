@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon.helpers import ROOT, RunningDaemon
+from tests.daemon.helpers import ROOT
+from tests.running import RunningDaemon
 from voiced.config import Settings
 from voiced.daemon import Daemon
 from voiced.errors import DaemonNotRunningError, UnsafeSocketError
@@ -170,6 +171,7 @@ directory of theirs with their socket in it), then voiced runs without XDG_RUNTI
 
 
 @pytest.mark.timeout(200)
+@pytest.mark.subprocess
 def test_a_squatted_tmp_directory_neither_stops_the_daemon_nor_hears_its_commands(
     other_python: str,
 ) -> None:
@@ -220,7 +222,7 @@ async def test_clients_refuse_a_socket_or_directory_that_is_a_link_or_another_us
     private: Path,
 ) -> None:
     sock = private / "voiced" / "control.sock"
-    running = await RunningDaemon.start(Daemon(Settings(), socket=sock))
+    running = await RunningDaemon.serving(Daemon(Settings(), socket=sock))
     try:
         linked_dir = private / "linked"
         linked_dir.symlink_to(sock.parent)
@@ -267,12 +269,13 @@ print("received", len(data), data[:40])
 """Another user's client: connects and prints what the daemon sent it."""
 
 
+@pytest.mark.subprocess
 async def test_the_daemon_drops_a_client_of_another_user(private: Path, other_python: str) -> None:
     os.chmod(private, 0o755)
     shared = private / "shared"  # a configured socket in a directory others can enter
     shared.mkdir(mode=0o755)
     sock = shared / "control.sock"
-    running = await RunningDaemon.start(Daemon(Settings(), socket=sock))
+    running = await RunningDaemon.serving(Daemon(Settings(), socket=sock))
     try:
         sock.chmod(0o666)  # loosened by mistake: only the peer check is left
         out = await run_as_other(other_python, PEEK, str(sock))
@@ -300,6 +303,7 @@ while True:
 """A server that another user's process listens on, behind a socket file of this user's."""
 
 
+@pytest.mark.subprocess
 async def test_a_client_refuses_a_server_of_another_user(private: Path, other_python: str) -> None:
     sock = private / "voiced" / "control.sock"
     sock.parent.mkdir(mode=0o700)

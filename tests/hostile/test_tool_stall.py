@@ -98,6 +98,8 @@ def heartbeat_probe(expressions: list[str]) -> dict[str, object]:
     return result
 
 
+@pytest.mark.realtime
+@pytest.mark.subprocess
 def test_the_event_loop_keeps_its_heartbeat_while_hostile_calculations_run() -> None:
     result = heartbeat_probe(list(HOSTILE))
     gap = result["gap"]
@@ -130,6 +132,7 @@ def worker_pids() -> set[int]:
     return found
 
 
+@pytest.mark.realtime
 async def test_a_runaway_calculation_is_killed_at_its_deadline_and_the_next_one_runs() -> None:
     workers = CalcWorkers(NO_BOUNDS, deadline_s=1.0, cpu_s=30)
     runner = ToolRunner(ToolRegistry(calculator_tools(workers)), timeout=20.0)
@@ -159,6 +162,7 @@ async def test_a_runaway_calculation_is_killed_at_its_deadline_and_the_next_one_
         workers.close()
 
 
+@pytest.mark.realtime
 async def test_the_kernel_ends_a_worker_that_exceeds_its_cpu_seconds() -> None:
     workers = CalcWorkers(NO_BOUNDS, deadline_s=50.0, cpu_s=1)
     (calculate,) = calculator_tools(workers)

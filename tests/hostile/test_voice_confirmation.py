@@ -22,9 +22,11 @@ from tests.listen.scenes import Part, lay_out
 from voiced.config import Settings, load_settings
 from voiced.converse.tools.runner import ConfirmRequest as Asked
 from voiced.daemon.app import Daemon
-from voiced.daemon.confirm import ConfirmBroker, names_the_action
 from voiced.errors import ConfigError
+from voiced.pipeline.approval import ConfirmBroker, names_the_action
 from voiced.protocol import Confirm, ConfirmRequest, ConfirmResolved, ControlClient, Transcript
+
+pytestmark = pytest.mark.realtime
 
 ASK = "Open the attacker page"
 URL = "https://attacker.example/"

@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import os
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -21,6 +19,7 @@ from tests.audio.speech import RATE, Scene, speak
 from tests.conftest import TEST_KEY, make_client
 from tests.groqsim import ErrorReply, GroqSim, Segment, Transcript
 from tests.listen.scenes import LIGHTS, REMIND, lay_out
+from tests.procs import run_voiced, spawn_voiced, user_env
 from tests.schemas import validate_transcription_form
 from voiced.audio.capture import CaptureOptions, MicrophoneCapture
 from voiced.audio.filesource import FileSource
@@ -62,27 +61,10 @@ class Listen:
     def __init__(self, sim: GroqSim, home: Path) -> None:
         self.sim = sim
         self.home = home
-        self.env = {
-            "PATH": os.environ["PATH"],
-            "HOME": str(home),
-            "XDG_CONFIG_HOME": str(home / ".config"),
-            "GROQ_API_KEY": TEST_KEY,
-            "GROQ_BASE_URL": sim.base_url,
-        }
+        self.env = user_env(home, GROQ_API_KEY=TEST_KEY, GROQ_BASE_URL=sim.base_url)
 
     def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [sys.executable, "-m", "voiced", "listen", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=40,
-            cwd=self.home,
-        )
-        output = result.stdout + result.stderr
-        assert "Traceback" not in output, output
-        assert TEST_KEY not in output, "the API key leaked into the output"
-        return result
+        return run_voiced("listen", *args, env=self.env, cwd=self.home, timeout=40, secret=TEST_KEY)
 
 
 @pytest.fixture
@@ -106,6 +88,7 @@ def assert_near_bounds(found: list[dict[str, object]], scene: Scene) -> None:
         assert abs(end - offset / RATE) <= SLACK, (record, offset / RATE)
 
 
+@pytest.mark.subprocess
 def test_json_gives_every_utterance_with_its_times_and_rejects_the_phantom(
     listen: Listen, tmp_path: Path
 ) -> None:
@@ -133,6 +116,7 @@ def test_json_gives_every_utterance_with_its_times_and_rejects_the_phantom(
         assert request.form["response_format"] == ["verbose_json"]
 
 
+@pytest.mark.subprocess
 def test_transcripts_are_printed_in_the_order_spoken_when_a_later_one_returns_first(
     listen: Listen, tmp_path: Path
 ) -> None:
@@ -153,6 +137,7 @@ def test_transcripts_are_printed_in_the_order_spoken_when_a_later_one_returns_fi
     assert second.received_at - first.received_at > 1.0
 
 
+@pytest.mark.subprocess
 def test_plain_mode_prints_only_accepted_text(listen: Listen, tmp_path: Path) -> None:
     scene = two_utterances()
     listen.sim.enqueue("transcriptions", said(LIGHTS), THANKS)
@@ -163,16 +148,20 @@ def test_plain_mode_prints_only_accepted_text(listen: Listen, tmp_path: Path) ->
     assert len(notes) == 1 and notes[0].startswith("[rejected: 'Thank you.' is a phrase")
 
 
+@pytest.mark.realtime
+@pytest.mark.subprocess
 def test_ctrl_c_stops_cleanly_with_status_130(listen: Listen, tmp_path: Path) -> None:
     listen.sim.enqueue("transcriptions", said(LIGHTS), THANKS)
     wav = two_utterances().wav(tmp_path)
-    with subprocess.Popen(
-        [sys.executable, "-m", "voiced", "listen", "--input", str(wav)],
+    with spawn_voiced(
+        "listen",
+        "--input",
+        str(wav),
         env=listen.env,
+        cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        cwd=tmp_path,
     ) as process:
         assert process.stdout is not None and process.stderr is not None
         try:
@@ -185,6 +174,7 @@ def test_ctrl_c_stops_cleanly_with_status_130(listen: Listen, tmp_path: Path) ->
     assert errors.strip() == "voiced: interrupted", errors
 
 
+@pytest.mark.subprocess
 def test_a_groq_error_is_one_line_without_a_traceback(listen: Listen, tmp_path: Path) -> None:
     listen.sim.enqueue("transcriptions", ErrorReply.unauthorized(), ErrorReply.unauthorized())
     result = listen("--input", str(two_utterances().wav(tmp_path)), "--fast")
@@ -195,6 +185,7 @@ def test_a_groq_error_is_one_line_without_a_traceback(listen: Listen, tmp_path: 
     assert "key" in lines[0].lower()
 
 
+@pytest.mark.subprocess
 def test_a_missing_input_file_is_a_clear_error(listen: Listen, tmp_path: Path) -> None:
     result = listen("--input", str(tmp_path / "nowhere.wav"), "--fast")
     assert result.returncode == 2
@@ -202,6 +193,7 @@ def test_a_missing_input_file_is_a_clear_error(listen: Listen, tmp_path: Path) -
     assert listen.sim.requests == []
 
 
+@pytest.mark.subprocess
 def test_a_corrupt_input_file_is_a_clear_error(listen: Listen, tmp_path: Path) -> None:
     bad = tmp_path / "bad.wav"
     bad.write_bytes(b"RIFF\x10\x00\x00\x00WAVEthis is not audio at all" * 10)
@@ -211,6 +203,7 @@ def test_a_corrupt_input_file_is_a_clear_error(listen: Listen, tmp_path: Path) -
     assert listen.sim.requests == []
 
 
+@pytest.mark.realtime
 @pytest.mark.parametrize("in_flight", [1, 3])
 async def test_transcriptions_run_concurrently_up_to_the_bound(
     groqsim: GroqSim, tmp_path: Path, in_flight: int

@@ -7,6 +7,8 @@ import asyncio
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.audio.speech import speak
 from tests.conftest import make_client
 from tests.groqsim import GroqSim, Segment, Transcript
@@ -17,6 +19,8 @@ from voiced.config import ListenSettings, SttSettings
 from voiced.listen import Segmenter, TranscriptFilter
 from voiced.listen.dictation import Dictated, Dictation
 from voiced.listen.events import Event, SpeechEnded
+
+pytestmark = pytest.mark.realtime
 
 
 def said(text: str, delay: float = 0.0) -> Transcript:

@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.audio.fixture import pulse  # noqa: F401
 from tests.audio.pulse import PulseServer
 from tests.audio.signals import best_alignment
 from tests.audio.speech import RATE, Scene
@@ -77,7 +76,7 @@ def capture_lag(frames: list[Frame], scene: Scene) -> int:
 
 @pytest.mark.parametrize("name", ["us_160", "pause_us", "distant_fan"])
 async def test_played_speech_gives_the_same_utterances_as_the_file(
-    pulse: PulseServer,  # noqa: F811
+    pulse: PulseServer,
     tmp_path: Path,
     name: str,
 ) -> None:
@@ -98,7 +97,7 @@ async def test_played_speech_gives_the_same_utterances_as_the_file(
 
 
 async def test_played_keyboard_clicks_open_no_utterance(
-    pulse: PulseServer,  # noqa: F811
+    pulse: PulseServer,
     tmp_path: Path,
 ) -> None:
     scene = non_speech_scenes()["keyboard"]

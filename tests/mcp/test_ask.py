@@ -11,6 +11,8 @@ from tests.converse.test_ask import BUILTIN, Ask
 from tests.groqsim import ChatReply, GroqSim, ToolCall
 from tests.mcp.conftest import TOKEN, start_hub, toolbox_table
 
+pytestmark = pytest.mark.subprocess
+
 
 @pytest.fixture
 def ask(groqsim: GroqSim, tmp_path: Path) -> Ask:

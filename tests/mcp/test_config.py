@@ -82,6 +82,7 @@ def test_servers_need_distinct_names_and_must_be_tables(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.subprocess
 def test_voiced_config_masks_the_secrets_and_the_url_credentials(tmp_path: Path) -> None:
     cli = Cli(tmp_path)
     (tmp_path / ".config" / "voiced" / "config.toml").write_text(
@@ -98,6 +99,7 @@ def test_voiced_config_masks_the_secrets_and_the_url_credentials(tmp_path: Path)
     assert shown.count("[[mcp.servers]]") == 2
 
 
+@pytest.mark.subprocess
 def test_the_cli_says_one_line_for_a_bad_server(tmp_path: Path) -> None:
     cli = Cli(tmp_path)
     (tmp_path / ".config" / "voiced" / "config.toml").write_text(

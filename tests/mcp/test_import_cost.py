@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.daemon.test_import_hygiene import loaded_after_import
+
+pytestmark = pytest.mark.subprocess
 
 SDK = {"mcp", "mcp_types", "pydantic", "httpx2", "starlette", "uvicorn"}
 
@@ -11,7 +15,7 @@ def test_the_cli_the_daemon_and_ask_do_not_import_the_mcp_sdk() -> None:
     modules = [
         "voiced.cli",
         "voiced.daemon.app",
-        "voiced.daemon.assemble",
+        "voiced.pipeline.assemble",
         "voiced.commands.ask",
         "voiced.commands.tools",
         "voiced.mcp.manager",

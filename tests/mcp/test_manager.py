@@ -17,6 +17,8 @@ from voiced.converse.tools.registry import Tool
 from voiced.mcp import manager as manager_module
 from voiced.mcp.manager import McpManager, ServerState
 
+pytestmark = pytest.mark.subprocess
+
 
 def toolbox(notes: Path, *args: str, **settings: Any) -> McpServerSettings:
     return McpServerSettings(
@@ -105,6 +107,7 @@ async def test_tools_list_changed_is_honoured(running: list[Running], notes: Pat
     assert await box.tools()["box__fresh"].invoke({}) == "fresh!"
 
 
+@pytest.mark.realtime
 async def test_a_server_that_fails_to_start_is_retried_with_backoff_and_says_why(
     running: list[Running],
     notes: Path,
@@ -131,6 +134,7 @@ async def test_a_missing_program_is_reported_by_name(running: list[Running]) -> 
     assert state.reason == "cannot start '/nonexistent/mcp-server': no such program"
 
 
+@pytest.mark.realtime
 async def test_a_server_that_never_answers_its_start_fails_within_its_timeout(
     running: list[Running], notes: Path
 ) -> None:

@@ -5,12 +5,16 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from tests.audio.speech import speak
 from tests.daemon.replaying import replay, settings_for, transcript
 from tests.groqsim import ChatReply, GroqSim, ToolCall
 from tests.listen.scenes import lay_out
 from tests.mcp.conftest import Hub
 from voiced.config import McpServerSettings, McpSettings
+
+pytestmark = pytest.mark.realtime
 
 QUESTION = "Where is my copy of Dune?"
 

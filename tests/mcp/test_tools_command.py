@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.hostile.cli import ROOT, Cli
 from tests.mcp.conftest import TOKEN, toolbox_table
+
+pytestmark = pytest.mark.subprocess
 
 PLUGIN = '''
 from voiced.converse.tools import tool

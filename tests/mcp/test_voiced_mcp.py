@@ -23,7 +23,10 @@ from tests.audio.speech import speak
 from tests.daemon.replaying import replay, settings_for, transcript
 from tests.groqsim import GroqSim
 from tests.listen.scenes import lay_out
+from tests.procs import voiced_command
 from voiced.daemon.app import Daemon
+
+pytestmark = [pytest.mark.realtime, pytest.mark.subprocess]
 
 ANSWER = "Go ahead and push it."  # no comma: its pause would start a speculative transcript
 
@@ -31,9 +34,10 @@ ANSWER = "Go ahead and push it."  # no comma: its pause would start a speculativ
 @asynccontextmanager
 async def voiced_mcp(sock: Path) -> AsyncIterator[ClientSession]:
     """``python -m voiced mcp --socket SOCK`` as an agent would start it, initialized."""
+    command, *args = map(str, voiced_command("mcp", "--socket", str(sock)))
     params = StdioServerParameters(
-        command=sys.executable,
-        args=["-m", "voiced", "mcp", "--socket", str(sock)],
+        command=command,
+        args=args,
         env={"HOME": os.environ.get("HOME", "/"), "PATH": os.environ["PATH"]},
     )
     async with stdio_client(params, sys.stderr) as (read, write):

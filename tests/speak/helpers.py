@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from voiced.speak.playback import Clip
+from voiced.audio.playback import Clip
 from voiced.speak.tts import EspeakTTS, TextToSpeech
 
 

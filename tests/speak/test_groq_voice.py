@@ -19,12 +19,12 @@ from tests.audio.signals import best_alignment
 from tests.conftest import make_client
 from tests.groqsim import ErrorReply, GroqSim, Speech
 from tests.groqsim.voice import speech_wav
+from voiced.audio.playback import Clip
 from voiced.errors import SpeechSynthesisError
 from voiced.groq import GroqClient
 from voiced.speak.fallback import FallbackNotice, FallbackTTS
 from voiced.speak.fileout import WavFileOutput
 from voiced.speak.groqtts import GroqTTS, decode_speech, split_input
-from voiced.speak.playback import Clip
 from voiced.speak.speaker import Speaker
 from voiced.speak.tts import EspeakTTS
 

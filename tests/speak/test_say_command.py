@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import wave
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.audio.fixture import pulse  # noqa: F401
 from tests.audio.pulse import PulseServer
+from tests.procs import run_voiced
 from tests.speak.monitor import RATE, TimedRecording
+
+pytestmark = pytest.mark.subprocess
 
 
 @pytest.fixture
@@ -22,15 +23,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 def voiced(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "voiced", *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    return run_voiced(*args, env=env, stdin=stdin)
 
 
 def read_wav(path: Path) -> tuple[int, int, np.ndarray]:
@@ -51,7 +44,7 @@ def test_say_output_writes_a_wav_of_the_speech(env: dict[str, str], tmp_path: Pa
 
 
 def test_say_speaks_on_the_speaker(
-    pulse: PulseServer,  # noqa: F811
+    pulse: PulseServer,
     env: dict[str, str],
     tmp_path: Path,
 ) -> None:

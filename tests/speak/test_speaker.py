@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from tests.speak.helpers import KeepingTTS
+from voiced.audio.playback import Clip, Playback
 from voiced.speak.fileout import WavFileOutput
-from voiced.speak.playback import Clip, Playback
 from voiced.speak.speaker import Speaker, SpokenChunk
 
 REPLY = "## Answer\nLima is the capital of **Peru**, on the coast. It has ~10 million people 🎉."

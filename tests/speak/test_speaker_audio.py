@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.audio.fixture import pulse  # noqa: F401
 from tests.audio.pulse import PulseServer
 from tests.audio.signals import best_alignment
 from tests.groqsim import ChatReply, ErrorReply, GroqSim, Speech
 from tests.groqsim.process import SimProcess, sim_process
 from tests.speak.helpers import KeepingTTS
 from tests.speak.monitor import RATE, TimedRecording
+from voiced.audio.playback import Clip
 from voiced.audio.player import Player
 from voiced.config import AudioSettings, Settings
 from voiced.credentials import Secret
@@ -28,7 +28,6 @@ from voiced.speak.earcons import load
 from voiced.speak.factory import open_speaker
 from voiced.speak.fallback import FallbackTTS
 from voiced.speak.groqtts import GroqTTS
-from voiced.speak.playback import Clip
 from voiced.speak.speaker import Speaker, SpokenReply
 from voiced.speak.tts import EspeakTTS, TextToSpeech
 
@@ -43,7 +42,7 @@ LONG = (
 
 
 @pytest.fixture
-def player(pulse: PulseServer) -> Iterator[Player]:  # noqa: F811
+def player(pulse: PulseServer) -> Iterator[Player]:
     output = Player()
     output.open()
     yield output
@@ -75,7 +74,7 @@ def voice(request: pytest.FixtureRequest) -> Callable[[], TextToSpeech]:
 
 
 @pytest.fixture
-def monitor(pulse: PulseServer) -> Iterator[TimedRecording]:  # noqa: F811
+def monitor(pulse: PulseServer) -> Iterator[TimedRecording]:
     recording = TimedRecording(pulse.client_env())
     yield recording
     recording.stop()
@@ -254,7 +253,7 @@ async def test_earcons_play_through_the_speaker_unless_switched_off(
 
 
 async def test_a_speaker_that_dies_mid_reply_ends_the_reply_and_can_be_reopened(
-    pulse: PulseServer,  # noqa: F811
+    pulse: PulseServer,
     tmp_path: Path,
 ) -> None:
     doomed = PulseServer(tmp_path / "doomed")
@@ -295,7 +294,7 @@ async def test_open_speaker_speaks_with_the_settings(monitor: TimedRecording) ->
     assert np.count_nonzero(monitor.stop()) > 0.3 * RATE
 
 
-async def test_a_missing_speaker_device_is_a_clear_error(pulse: PulseServer) -> None:  # noqa: F811
+async def test_a_missing_speaker_device_is_a_clear_error(pulse: PulseServer) -> None:
     settings = dataclasses.replace(Settings(), audio=AudioSettings(output_device="no such card"))
     with pytest.raises(AudioDeviceError, match="no such card"):
         async with open_speaker(settings):

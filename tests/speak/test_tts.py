@@ -9,8 +9,8 @@ import time
 import numpy as np
 import pytest
 
+from voiced.audio.playback import Clip
 from voiced.errors import SpeechSynthesisError
-from voiced.speak.playback import Clip
 from voiced.speak.tts import EspeakTTS, find_voice
 from voiced.speak.worker import shared_worker
 

@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from textual.pilot import Pilot
 
-from tests.tui.daemon import RunningDaemon, short_tempdir
-from tests.tui.screen import screen_lines
+from tests.running import RunningDaemon
+from tests.tui.daemon import idle_daemon, short_tempdir
+from tests.tui.screen import screen_lines, screen_text
 from voiced.tui.app import VoicedApp
 
 SIZE = (100, 30)
@@ -20,7 +21,7 @@ SIZE = (100, 30)
 async def daemon() -> AsyncIterator[RunningDaemon]:
     """A running daemon with an idle pipeline; events are published on its bus by the test."""
     path, cleanup = short_tempdir()
-    running = RunningDaemon(path / "control.sock")
+    running = idle_daemon(path / "control.sock")
     await running.start()
     try:
         yield running
@@ -36,7 +37,10 @@ async def until(
     deadline = time.monotonic() + within_s
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within_s:g} s waiting for {what}")
+            shown = screen_text(pilot.app)
+            raise AssertionError(
+                f"timed out after {within_s:g} s waiting for {what}; the screen:\n{shown}"
+            )
         await pilot.pause(0.02)
 
 

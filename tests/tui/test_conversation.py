@@ -5,8 +5,8 @@ from __future__ import annotations
 from textual.color import Color
 from textual.widget import Widget
 
+from tests.running import RunningDaemon
 from tests.tui.conftest import SIZE, attached, until
-from tests.tui.daemon import RunningDaemon
 from tests.tui.screen import screen_text
 from voiced.protocol import events as e
 from voiced.protocol import reports as r

@@ -10,7 +10,11 @@ import sys
 import threading
 from pathlib import Path
 
-from tests.tui.daemon import RunningDaemon, short_tempdir
+import pytest
+
+from tests.running import RunningDaemon
+from tests.tui.daemon import short_tempdir
+from voiced.commands.embedded import EmbeddedDaemon
 from voiced.commands.tui import daemon_answers
 from voiced.config import Settings
 from voiced.daemon import Daemon, IdleEngine
@@ -19,7 +23,6 @@ from voiced.errors import DaemonError, VoicedError
 from voiced.protocol import commands as cmd
 from voiced.protocol.client import ControlClient
 from voiced.protocol.reports import LogRecord
-from voiced.tui.host import EmbeddedDaemon
 
 
 def idle(settings: Settings) -> EngineFactory:
@@ -76,6 +79,7 @@ async def test_daemon_answers_only_when_a_daemon_greets(daemon: RunningDaemon) -
     assert not await daemon_answers(daemon.socket)
 
 
+@pytest.mark.subprocess
 def test_the_command_module_loads_textual_only_when_the_tui_runs() -> None:
     code = "import sys, voiced.commands.tui; print('textual' in sys.modules)"
     done = subprocess.run(

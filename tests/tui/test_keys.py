@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from tests.running import RunningDaemon
 from tests.tui.conftest import SIZE, attached, until
-from tests.tui.daemon import RunningDaemon
 from tests.tui.screen import screen_text
 from voiced.protocol.events import ConfirmRequest
 from voiced.tui.app import VoicedApp

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import socket
 import stat
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from textual import events
 from textual.widgets import Input
 
 from tests.groqsim import GroqSim
+from tests.running import RunningDaemon
 from tests.tui.conftest import SIZE, until
-from tests.tui.daemon import RunningDaemon
+from tests.tui.daemon import short_tempdir
 from tests.tui.screen import screen_text
+from voiced.commands.keycheck import server_check
 from voiced.config import ChatSettings, Settings
 from voiced.credentials import Secret, load_api_key
 from voiced.tui.app import VoicedApp
-from voiced.tui.keyscreen import KeyScreen, server_check
+from voiced.tui.keyscreen import KeyScreen
 from voiced.tui.widgets.logpane import LogPane
 
 GOOD_KEY = "gsk_" + "Zq8" * 17 + "x"
@@ -95,10 +100,28 @@ async def test_the_key_is_checked_saved_0600_and_never_shown_in_full(
     assert Secret(GOOD_KEY).masked() in seen[-1], "the log names the saved key, masked"
 
 
-async def test_a_key_is_saved_when_the_server_cannot_be_reached(tmp_path: Path) -> None:
-    credentials = tmp_path / "credentials"
-    with GroqSim(api_key=GOOD_KEY) as sim:
-        unreachable = sim.api_url
+@pytest.fixture
+def unreachable() -> Iterator[str]:
+    """An API URL on a port held bound but never listening: connections to it are refused,
+    and no other test's server (in another xdist worker) can be given the port meanwhile."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{held.getsockname()[1]}/openai/v1"
+
+
+@pytest.fixture
+def short_dir() -> Iterator[Path]:
+    """A directory whose path is short and the same length in every run (an xdist worker's
+    tmp_path is longer, and the saved-key note naming the file would wrap differently)."""
+    path, cleanup = short_tempdir()
+    yield path
+    cleanup()
+
+
+async def test_a_key_is_saved_when_the_server_cannot_be_reached(
+    tmp_path: Path, short_dir: Path, unreachable: str
+) -> None:
+    credentials = short_dir / "credentials"
     saved: list[Secret] = []
 
     async def key_saved(key: Secret) -> None:

@@ -11,8 +11,8 @@ from tests.daemon.helpers import next_of
 from tests.daemon.replaying import replay, settings_for
 from tests.groqsim import ChatReply, GroqSim, ToolCall
 from tests.listen.scenes import lay_out
+from tests.running import RunningDaemon
 from tests.tui.conftest import SIZE, attached, until
-from tests.tui.daemon import RunningDaemon
 from tests.tui.screen import screen_text
 from voiced.daemon.app import Daemon
 from voiced.protocol import events as e
@@ -21,6 +21,8 @@ from voiced.protocol.commands import SendText
 from voiced.tui.app import VoicedApp
 from voiced.tui.widgets.confirm import ConfirmPrompt
 from voiced.tui.widgets.turns import ToolCallView
+
+pytestmark = pytest.mark.realtime
 
 DECLINED = '{"error": "the user did not allow this, so nothing was done"}'
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
+from tests.running import RunningDaemon
 from tests.tui.conftest import SIZE, attached, drawn, until
-from tests.tui.daemon import RunningDaemon
 from tests.tui.screen import assert_snapshot, screen_text
 from voiced.protocol import events as e
 from voiced.protocol import reports as r

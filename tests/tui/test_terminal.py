@@ -6,26 +6,24 @@ import asyncio
 import os
 import stat
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from tests.groqsim import GroqSim
-from tests.tui.daemon import RunningDaemon, short_tempdir
+from tests.procs import voiced_command
+from tests.running import RunningDaemon
+from tests.tui.daemon import short_tempdir
 from tests.tui.tmux import EXITED, Tmux
 from voiced.credentials import Secret
 from voiced.errors import DaemonNotRunningError
 from voiced.protocol import events as e
 from voiced.protocol.client import ControlClient
 
+pytestmark = pytest.mark.subprocess
+
 KEY = "gsk_" + "T3rm" * 13
-
-
-def voiced_command() -> list[str]:
-    """`voiced` with no arguments."""
-    return [sys.executable, "-m", "voiced"]
 
 
 def private_env(home: Path, socket: Path) -> dict[str, str]:

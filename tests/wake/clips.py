@@ -12,9 +12,9 @@ import numpy.typing as npt
 from tests.audio.signals import to_int16
 from tests.audio.speech import RATE, ROOM_DB, SPEECH_DB, Floats, pink, speak, white
 from tests.listen.harness import frames
+from voiced.config.wakemodel import WakeModel, find_model
 from voiced.listen import Segmenter
 from voiced.wake.detector import WakeDetection, WakeDetector
-from voiced.wake.models import WakeModel, find_model
 
 PHRASES = {"okay_nabu": "Okay Nabu", "hey_mycroft": "Hey Mycroft", "alexa": "Alexa"}
 """What espeak-ng says for each bundled model used in the tests."""

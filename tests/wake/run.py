@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.procs import run_voiced, user_env
 
 
 def voiced(home: Path, *args: str, config: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -14,17 +14,4 @@ def voiced(home: Path, *args: str, config: str | None = None) -> subprocess.Comp
     config_dir.mkdir(parents=True, exist_ok=True)
     if config is not None:
         (config_dir / "config.toml").write_text(config)
-    result = subprocess.run(
-        [sys.executable, "-m", "voiced", *args],
-        env={
-            "PATH": os.environ["PATH"],
-            "HOME": str(home),
-            "XDG_CONFIG_HOME": str(home / ".config"),
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=home,
-    )
-    assert "Traceback" not in result.stdout + result.stderr, result.stderr
-    return result
+    return run_voiced(*args, env=user_env(home), cwd=home, timeout=60)

@@ -6,11 +6,15 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
+
 from tests.audio.signals import write_wav
 from tests.audio.speech import RATE, speak
 from tests.wake.clips import OTHER_SPEECH, lay_out, one_breath
 from tests.wake.run import voiced
-from voiced.wake.models import find_model
+from voiced.config.wakemodel import find_model
+
+pytestmark = pytest.mark.subprocess
 
 
 def test_list_shows_every_bundled_word_with_its_phrase_and_cutoff(tmp_path: Path) -> None:

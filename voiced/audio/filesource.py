@@ -148,6 +148,9 @@ class FileSource:
         fast: Yield frames as fast as they decode instead of in real time.
         clock: Monotonic seconds, for pacing.
         sleep: Awaitable sleep, for pacing.
+        hurry: Asked before each frame: while it answers True the frame is not waited for,
+            and pacing goes on from there (the next frame comes a frame's length after it)
+            once it answers False again.
     """
 
     def __init__(
@@ -156,11 +159,15 @@ class FileSource:
         fast: bool = False,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        hurry: Callable[[], bool] | None = None,
     ) -> None:
         self.path = Path(path)
         self.fast = fast
         self._clock = clock
         self._sleep = sleep
+        self._hurry = hurry
+        self._began = 0.0
+        """When sample 0 would have arrived, had every frame come in real time from it."""
         self._reader: BlockReader | None = None
         self._closed = False
 
@@ -188,14 +195,14 @@ class FileSource:
         reader = self._reader
         if reader is None:
             return
-        began = self._clock()
+        self._began = self._clock()
         framer = Framer()
         try:
             while not self._closed:
                 block = await asyncio.to_thread(reader.read)
                 ready = framer.flush() if block is None else framer.push(block)
                 for frame in ready:
-                    await self._pace(began, frame)
+                    await self._pace(frame)
                     if self._closed:
                         return
                     yield frame
@@ -207,12 +214,18 @@ class FileSource:
     def wait_below(self, level_db: float | None) -> None:
         """A file has no wake-ups to spare: its frames come as they are paced."""
 
-    async def _pace(self, began: float, frame: Frame) -> None:
+    async def _pace(self, frame: Frame) -> None:
         if self.fast:
             if frame.start % (64 * FRAME_SAMPLES) == 0:
                 await asyncio.sleep(0)  # let other tasks run between bursts
             return
-        delay = began + frame.end / SAMPLE_RATE - self._clock()
+        if self._hurry is not None:
+            await asyncio.sleep(0)  # what the last frame started runs before the question
+            if self._hurry():
+                # Not waited for: from now on the file runs as if this frame had just arrived.
+                self._began = min(self._began, self._clock() - frame.end / SAMPLE_RATE)
+                return
+        delay = self._began + frame.end / SAMPLE_RATE - self._clock()
         if delay > 0:
             await self._sleep(delay)
 

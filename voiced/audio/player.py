@@ -12,8 +12,8 @@ import soxr  # type: ignore[import-untyped, unused-ignore]
 
 from voiced.audio import devices
 from voiced.audio.frames import Int16Array
+from voiced.audio.playback import Clip, Playback, QueuedClip, resume_point
 from voiced.errors import AudioDeviceError
-from voiced.speak.playback import Clip, Playback, QueuedClip, resume_point
 
 logger = logging.getLogger(__name__)
 

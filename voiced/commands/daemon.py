@@ -25,10 +25,12 @@ def run(args: argparse.Namespace) -> int:
 
     from voiced.commands.common import settings
     from voiced.daemon.app import Daemon
-    from voiced.daemon.assemble import ReplayFiles, engine_factory
+    from voiced.pipeline.assemble import ReplayFiles, engine_factory
 
-    if (args.output or args.events) and not args.input:
-        raise InputError("--output and --events need --input", "give the file to replay")
+    if (args.output or args.events or args.skip_idle) and not args.input:
+        raise InputError(
+            "--output, --events and --skip-idle need --input", "give the file to replay"
+        )
     _check_paths(args)
     faulthandler.enable()  # a crash in a C library leaves its Python stack in the journal
     if not logging.getLogger("voiced").handlers:
@@ -39,7 +41,9 @@ def run(args: argparse.Namespace) -> int:
     # voiced's records from being printed twice.
     logging.getLogger("voiced").propagate = False
     loaded = settings()
-    replay = ReplayFiles(args.input, args.output, args.events) if args.input else None
+    replay = (
+        ReplayFiles(args.input, args.output, args.events, args.skip_idle) if args.input else None
+    )
     with contextlib.ExitStack() as stack:
         socket = args.socket
         if socket is None and replay is not None:

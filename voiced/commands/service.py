@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from voiced.daemon import service
+from voiced.commands import serviceunit as service
 from voiced.errors import ServiceError
 
 MANUAL = (

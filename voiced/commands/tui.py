@@ -32,10 +32,10 @@ def run(args: argparse.Namespace) -> int:
             "run it in a terminal; for no interface use `voiced daemon` and `voiced status`",
         )
     from voiced.commands.common import settings
+    from voiced.commands.embedded import EmbeddedDaemon
+    from voiced.commands.keycheck import server_check
     from voiced.protocol.paths import socket_path
     from voiced.tui.app import VoicedApp
-    from voiced.tui.host import EmbeddedDaemon
-    from voiced.tui.keyscreen import server_check
 
     loaded = settings()
     path = getattr(args, "socket", None) or socket_path(loaded.daemon.socket)

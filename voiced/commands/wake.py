@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from voiced.commands.common import settings
 from voiced.config import WakeSettings
+from voiced.config.wakemodel import WakeModel, bundled_names, find_model
 from voiced.errors import InputError
-from voiced.wake.models import WakeModel, bundled_names, find_model
 
 if TYPE_CHECKING:
     from voiced.wake.detector import WakeDetection

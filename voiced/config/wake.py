@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from voiced.config.checks import Text, above, between, check_fields, setting
-from voiced.wake.models import WakeModel, find_model
+from voiced.config.wakemodel import WakeModel, find_model
 
 
 @dataclass(frozen=True)

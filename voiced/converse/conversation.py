@@ -76,6 +76,20 @@ def _now() -> datetime:
     return datetime.now(local_timezone())
 
 
+@dataclass(frozen=True)
+class PreparedTurn:
+    """A question's turn before it is stored: which conversation, and the context to send.
+
+    :meth:`Conversation.ask` answers from one, and speculation prepares the same one ahead
+    (:meth:`Conversation.prepare`), so the request sent early is the turn's first request.
+    """
+
+    conversation_id: int
+    text: str
+    messages: tuple[Message, ...]
+    """The context: system prompt, (summarised) history, the question."""
+
+
 class Conversation:
     """Answers the user, with memory and tools; one turn at a time.
 
@@ -126,13 +140,13 @@ class Conversation:
         """
         async with self._one_at_a_time:
             self._latest = None
-            gap = self.options.idle_gap_s
-            conversation_id = await self.history.call(HistoryStore.conversation_for, gap, new)
+            prepared = await self.prepare(text, new=new, system=system)
+            conversation_id = prepared.conversation_id
             turn_id, _ = await self.history.call(HistoryStore.start_turn, conversation_id, text)
             self._latest = (conversation_id, turn_id)
             turn = TurnRun(self, turn_id, sink)
             try:
-                result = await turn.run(conversation_id, text, system)
+                result = await turn.run(prepared)
             except BaseException as exc:
                 status = "failed" if isinstance(exc, Exception) else "interrupted"
                 await asyncio.shield(
@@ -183,6 +197,27 @@ class Conversation:
         for stored, share in zip(replies, shares, strict=True):
             if share is not None:
                 await self.mark_spoken(stored.id, share, True)
+
+    async def prepare(
+        self, text: str, *, new: bool = False, system: str | None = None
+    ) -> PreparedTurn:
+        """Choose the conversation ``text`` belongs to and build its context, changing
+        nothing but summaries: what :meth:`ask` does first, and what speculation does early.
+
+        The turn's first request is ``request(prepared.messages)``.
+
+        Args:
+            text: The question.
+            new: Start a new conversation whatever the idle gap.
+            system: A system prompt for this turn alone.
+
+        Raises:
+            StorageError: The history cannot be read or written.
+        """
+        gap = self.options.idle_gap_s
+        conversation_id = await self.history.call(HistoryStore.conversation_for, gap, new)
+        messages = await self.messages_for(conversation_id, text, system)
+        return PreparedTurn(conversation_id, text, tuple(messages))
 
     async def messages_for(
         self, conversation_id: int, text: str, system: str | None

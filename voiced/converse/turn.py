@@ -13,7 +13,7 @@ from voiced.converse.tools.runner import APOLOGY, ToolLoop, ToolOutcome
 from voiced.groq.models import ChatCompletion, Message
 
 if TYPE_CHECKING:
-    from voiced.converse.conversation import Conversation
+    from voiced.converse.conversation import Conversation, PreparedTurn
 
 
 class ReplySink(Protocol):
@@ -59,11 +59,11 @@ class TurnRun:
         self.reply_ids: list[int] = []
         self.spoke = False
 
-    async def run(self, conversation_id: int, text: str, system: str | None) -> TurnResult:
-        """Build the context, run the tool loop, and end with the apology when capped."""
-        messages = await self.c.messages_for(conversation_id, text, system)
+    async def run(self, prepared: PreparedTurn) -> TurnResult:
+        """Run the tool loop from the prepared context; end with the apology when capped."""
+        conversation_id = prepared.conversation_id
         loop = ToolLoop(self.c.runner, self.c.options.max_rounds)
-        result = await loop.run(messages, self, self.tool_result)
+        result = await loop.run(prepared.messages, self, self.tool_result)
         if result.capped:
             await self.say(APOLOGY)
             self.reply_ids.append(

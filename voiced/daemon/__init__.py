@@ -1,4 +1,5 @@
-"""The daemon: state machine, event bus, control socket, sd_notify and the turn pipeline."""
+"""The daemon, the process that runs all day: state machine, event bus, control socket, the
+users' controls, sd_notify and the recent turns. The turn pipeline is :mod:`voiced.pipeline`."""
 
 from voiced.daemon.app import Daemon
 from voiced.daemon.bus import EventBus, Subscription

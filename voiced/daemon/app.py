@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 from voiced.config import Settings, load_settings
 from voiced.converse.sqlite import StoreLost
 from voiced.daemon.bus import EventBus
-from voiced.daemon.control import ControlServer
 from voiced.daemon.controls import Controls
 from voiced.daemon.dispatch import Dispatcher
 from voiced.daemon.engine import Engine, IdleEngine
 from voiced.daemon.notify import Notifier
 from voiced.daemon.recent import RecentConversation
+from voiced.daemon.server import ControlServer
 from voiced.daemon.state import StateMachine
 from voiced.errors import ConfigError
 from voiced.protocol.events import Event, State, StateChanged
@@ -32,7 +32,7 @@ from voiced.protocol.reports import (
 )
 
 if TYPE_CHECKING:
-    from voiced.daemon.agentvoice import AgentVoice
+    from voiced.pipeline.agentvoice import AgentVoice
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +75,6 @@ class Daemon:
         self.bus.listen(self._count_cost)
         self.models = {"chat": settings.chat.model, "stt": settings.stt.model}
         self.session_cost_usd = 0.0
-        self.awake: Callable[[], bool] = lambda: True
-        """Whether a follow-up needs no wake phrase now; the pipeline replaces it."""
         self.socket_path = socket or socket_path(settings.daemon.socket)
         self.control = ControlServer(self.socket_path, self.bus, Dispatcher(self), queue_size)
         self.notifier = notifier or Notifier()

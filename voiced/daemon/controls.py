@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from voiced.config import DaemonMode
-from voiced.protocol.events import Mode, ModeChanged
+from voiced.protocol.events import ListeningMode, Mode, ModeChanged
 
 PttAction = Literal["start", "stop", "toggle"]
-ListeningMode = Literal["wake", "always", "push_to_talk"]
 
 
 @dataclass
@@ -19,7 +18,7 @@ class Controls:
     ``mode`` is how the daemon listens when not muted; push-to-talk holds the microphone open
     while ``ptt`` is set, in push-to-talk mode and also while muted (a hotkey press is an
     explicit wish to be heard). In "wake" mode the microphone is open, but what it hears is
-    sent nowhere until the wake word is heard (:mod:`voiced.daemon.addressing`).
+    sent nowhere until the wake word is heard (:mod:`voiced.pipeline.addressing`).
 
     Attributes:
         mode: "wake", "always" or "push_to_talk".

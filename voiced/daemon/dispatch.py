@@ -15,8 +15,8 @@ from voiced.protocol.events import PROTOCOL_VERSION, ConfirmResolved, Event, Hel
 from voiced.protocol.reports import LogRecord, ModelsChanged, Status
 
 if TYPE_CHECKING:
-    from voiced.daemon.agentvoice import AgentVoice
     from voiced.daemon.app import Daemon
+    from voiced.pipeline.agentvoice import AgentVoice
 
 
 VOICE_WAIT_S = 30.0
@@ -24,7 +24,7 @@ VOICE_WAIT_S = 30.0
 
 
 class Dispatcher:
-    """The daemon's :class:`voiced.daemon.control.CommandHandler`.
+    """The daemon's :class:`voiced.daemon.server.CommandHandler`.
 
     Args:
         daemon: The daemon whose controls, state and engine the commands act on.
@@ -114,7 +114,7 @@ class Dispatcher:
             speculative=d.settings.daemon.speculative,
             wake_word=d.controls.wake_word,
             wake_phrase=d.settings.daemon.wake_phrase,
-            awake=d.awake(),
+            awake=d.engine.awake(),
             clients=d.control.clients,
             uptime_s=round(time.monotonic() - d.started, 3),
             session_cost_usd=d.session_cost_usd,

@@ -37,6 +37,9 @@ class Engine(Protocol):
     def answer(self, call_id: str, approve: bool) -> bool:
         """Resolve a pending tool confirmation; False when none has that id."""
 
+    def awake(self) -> bool:
+        """Whether a follow-up needs no wake phrase right now."""
+
     def set_model(self, kind: Literal["chat", "stt"], model: str) -> None:
         """Use another model from the next request on."""
 
@@ -78,6 +81,10 @@ class IdleEngine:
         self.texts.append(text)
         turn = len(self.texts)
         self.bus.publish(Transcript(turn=turn, text=text, accepted=True, source="typed"))
+
+    def awake(self) -> bool:
+        """Always: it asks for no wake phrase."""
+        return True
 
     def answer(self, call_id: str, approve: bool) -> bool:
         """Remember the answer; any id is accepted (the daemon checks it is pending)."""

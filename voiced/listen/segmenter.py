@@ -107,6 +107,11 @@ class Segmenter:
         self._reset()
 
     @property
+    def idle(self) -> bool:
+        """Whether nothing is open: no candidate and no utterance."""
+        return self._state is _State.IDLE
+
+    @property
     def quiet_below_db(self) -> float | None:
         """The level (dBFS) below which frames may reach ``feed`` late, in batches: the energy
         gate's latest threshold while nothing is open; None while a candidate or utterance is.

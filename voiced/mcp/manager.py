@@ -111,6 +111,11 @@ class McpManager:
         """Every configured server's state, in config order."""
         return [s.state for s in self._servers.values()]
 
+    @property
+    def starting(self) -> bool:
+        """Whether an enabled server has yet to come up or fail for the first time."""
+        return any(s.settings.enabled and not s.settled.is_set() for s in self._servers.values())
+
     async def settled(self) -> None:
         """Wait until every enabled server has come up or failed at least once (each start
         is bounded by the server's ``timeout``)."""

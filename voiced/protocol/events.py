@@ -20,6 +20,8 @@ PROTOCOL_VERSION = 1
 
 State = Literal["listening", "hearing", "transcribing", "thinking", "speaking", "muted", "error"]
 Mode = Literal["wake", "always", "push_to_talk", "muted"]
+ListeningMode = Literal["wake", "always", "push_to_talk"]
+"""How the microphone is listened to when it is not muted."""
 StopReason = Literal["done", "barge_in", "cancelled", "error"]
 
 

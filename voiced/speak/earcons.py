@@ -9,8 +9,8 @@ from typing import Literal, Protocol
 import numpy as np
 
 from voiced.audio.frames import Int16Array
+from voiced.audio.playback import Clip, Playback
 from voiced.audio.wav import encode_wav
-from voiced.speak.playback import Clip, Playback
 
 EarconName = Literal["listening", "stopped", "error"]
 EARCONS: tuple[EarconName, ...] = ("listening", "stopped", "error")

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from voiced.audio.playback import Clip
 from voiced.errors import (
     ConnectionFailedError,
     FirstByteTimeoutError,
@@ -16,7 +17,6 @@ from voiced.errors import (
     TermsRequiredError,
     VoicedError,
 )
-from voiced.speak.playback import Clip
 from voiced.speak.tts import EspeakTTS, TextToSpeech
 
 log = logging.getLogger(__name__)

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from voiced.audio.frames import Int16Array
+from voiced.audio.playback import Playback, QueuedClip
 from voiced.audio.wav import encode_wav
 from voiced.errors import InputError
-from voiced.speak.playback import Playback, QueuedClip
 
 
 class WavFileOutput:

@@ -10,12 +10,12 @@ import numpy as np
 import soundfile  # type: ignore[import-untyped, unused-ignore]
 import soxr  # type: ignore[import-untyped, unused-ignore]
 
+from voiced.audio.playback import Clip
 from voiced.audio.player import PLAYER_RATE
 from voiced.audio.wav import as_float_mono, float_to_int16
 from voiced.errors import SpeechSynthesisError
 from voiced.groq.client import GroqClient
 from voiced.groq.speech import INPUT_LIMIT, SpeechRequest
-from voiced.speak.playback import Clip
 
 LEAD_IN_S = 0.002
 """Silence kept before the first sound of a clip (espeak-ng's clips start the same way)."""

@@ -9,10 +9,10 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from voiced.audio.playback import Clip, Playback
 from voiced.speak.chunker import Chunker
 from voiced.speak.cleaner import SpeechCleaner
 from voiced.speak.earcons import EarconName, Earcons
-from voiced.speak.playback import Clip, Playback
 from voiced.speak.tts import TextToSpeech, reply_voice
 
 AUDIBLE = 200

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol, runtime_checkable
 
+from voiced.audio.playback import Clip
 from voiced.errors import SpeechSynthesisError
-from voiced.speak.playback import Clip
 from voiced.speak.worker import Engine, SynthWorker, VoiceInfo, shared_worker
 
 DEFAULT_RATE = 175

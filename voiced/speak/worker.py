@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from voiced.audio.playback import Clip
 from voiced.errors import SpeechSynthesisError
-from voiced.speak.playback import Clip
 
 T = TypeVar("T")
 _Job = tuple[Callable[["Engine"], Any], concurrent.futures.Future[Any]]

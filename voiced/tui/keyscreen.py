@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from pathlib import Path
 
 from textual import on
@@ -15,7 +14,6 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from voiced.config import Settings
 from voiced.credentials import Secret, save_api_key
 from voiced.errors import ApiError, AuthenticationError, VoicedError
 
@@ -34,22 +32,6 @@ def key_problem(key: str) -> str:
     if len(key) < 20:
         return "that is too short for an API key: paste the whole key"
     return ""
-
-
-def server_check(settings: Settings) -> KeyCheck:
-    """A key check that lists the models at the configured chat API root with the key.
-
-    Args:
-        settings: Where the API is and how long to wait for it.
-    """
-    from voiced.groq.client import GroqClient, options_from_settings
-
-    async def check(key: Secret) -> None:
-        options = replace(options_from_settings(settings), api_key=key, max_retries=0)
-        async with GroqClient(options) as client:
-            await client.list_models()
-
-    return check
 
 
 class KeyScreen(Screen[Secret]):

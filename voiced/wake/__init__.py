@@ -2,5 +2,5 @@
 gated streaming detector the daemon feeds frames to (``detector``).
 
 Nothing is imported here, so that ``voiced.config`` can check a ``[wake] word`` with
-``voiced.wake.models`` without loading numpy or the TensorFlow Lite library.
+``voiced.config.wakemodel`` without loading numpy or the TensorFlow Lite library.
 """

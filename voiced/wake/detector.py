@@ -10,9 +10,9 @@ import numpy as np
 from pymicro_wakeword import MicroWakeWordFeatures
 
 from voiced.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, Frame
+from voiced.config.wakemodel import WakeModel
 from voiced.listen.vad import level_db
 from voiced.wake import engine
-from voiced.wake.models import WakeModel
 
 if TYPE_CHECKING:
     from voiced.config.wake import WakeSettings
@@ -81,7 +81,7 @@ class WakeDetector:
     Building one verifies and loads the model (about 2 ms for a bundled one).
 
     Args:
-        model: The wake-word model (``voiced.wake.models.find_model``).
+        model: The wake-word model (``voiced.config.wakemodel.find_model``).
         cutoff: The detection cut-off; None uses the model's own.
         refractory_s: After a detection, no other for this long.
 

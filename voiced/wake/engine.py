@@ -17,8 +17,8 @@ from pathlib import Path
 
 from pymicro_wakeword import MicroWakeWord
 
+from voiced.config.wakemodel import WakeModel, package_dir
 from voiced.errors import ConfigError
-from voiced.wake.models import WakeModel, package_dir
 
 FEATURES = 40
 """Values in one feature frame of the microWakeWord front end."""

@@ -12,12 +12,12 @@ import numpy as np
 import soxr  # type: ignore[import-untyped, unused-ignore]
 
 from voiced.audio.frames import SAMPLE_RATE, Int16Array
+from voiced.audio.playback import Playback, QueuedClip, resume_point
 from voiced.audio.wav import encode_wav
-from voiced.daemon.clock import InputClock
 from voiced.errors import InputError
+from voiced.pipeline.clock import InputClock
 from voiced.protocol.events import Event
 from voiced.protocol.wire import encode
-from voiced.speak.playback import Playback, QueuedClip, resume_point
 
 
 @dataclass
@@ -58,12 +58,24 @@ class ClockedOutput:
         self._held: list[tuple[QueuedClip, Int16Array, int]] | None = None
         """While held: each clip still to play, its samples not yet heard and how many were,
         in order."""
+        self._playbacks: list[Playback] = []
+        """Every playback begun that is not yet done (closed, with each clip out or cut)."""
         self._lock = threading.Lock()
+
+    @property
+    def idle(self) -> bool:
+        """Whether nothing plays, is held, or is still to come from a playback begun."""
+        with self._lock:
+            self._playbacks = [p for p in self._playbacks if not p.done]
+            return not self._playbacks and not self._placed and self._held is None
 
     def begin(self) -> Playback:
         """Start the playback of one reply."""
         generation = self._generation
-        return Playback(lambda item: self._enqueue(item, generation))
+        playback = Playback(lambda item: self._enqueue(item, generation))
+        with self._lock:
+            self._playbacks.append(playback)
+        return playback
 
     def stop(self) -> None:
         """Cut what is playing at the clock's present; drop what is queued."""

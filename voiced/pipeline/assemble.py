@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import time
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,34 +16,36 @@ from typing import TYPE_CHECKING, Literal
 from voiced.config import Settings
 from voiced.converse.conversation import RAW_WITH_TOOLS, Conversation, ConversationOptions
 from voiced.converse.session import open_conversation
-from voiced.daemon.addressing import Addressing
-from voiced.daemon.agentvoice import AgentVoice, AskingBroker
-from voiced.daemon.client import PipelineClient
-from voiced.daemon.clock import InputClock
-from voiced.daemon.confirm import ReportingRunner
-from voiced.daemon.costs import Meter
-from voiced.daemon.devices import echo_cancelled, espeak_of, open_player, sources, tts_for
-from voiced.daemon.hearing import Hearing
-from voiced.daemon.judge import EchoGuard, WakePhrase
-from voiced.daemon.mcplink import daemon_mcp
-from voiced.daemon.pipeline import Pipeline, PipelineParts
-from voiced.daemon.replay import ClockedOutput, EventsFile
-from voiced.daemon.seed import stored_turns
-from voiced.daemon.speculation import ConversationPrefetcher
-from voiced.daemon.speech import CachingTTS
-from voiced.daemon.stages import GroqTranscriber
-from voiced.daemon.turns import TurnHooks, TurnRunner, spoken_apology
 from voiced.errors import VoicedError
 from voiced.groq.client import options_from_settings
 from voiced.listen.filter import TranscriptFilter
 from voiced.listen.segmenter import Segmenter
+from voiced.pipeline.addressing import Addressing
+from voiced.pipeline.agentvoice import AgentVoice, AskingBroker
+from voiced.pipeline.approval import ReportingRunner
+from voiced.pipeline.clock import InputClock
+from voiced.pipeline.core import Pipeline, PipelineParts
+from voiced.pipeline.costs import Meter
+from voiced.pipeline.ends import echo_cancelled, espeak_of, open_player, sources, tts_for
+from voiced.pipeline.hearing import Hearing
+from voiced.pipeline.judge import EchoGuard, WakePhrase
+from voiced.pipeline.mcplink import daemon_mcp
+from voiced.pipeline.metered import PipelineClient
+from voiced.pipeline.replay import ClockedOutput, EventsFile
+from voiced.pipeline.seed import stored_turns
+from voiced.pipeline.speculation import ConversationPrefetcher
+from voiced.pipeline.speech import CachingTTS
+from voiced.pipeline.stages import GroqTranscriber
+from voiced.pipeline.states import PipelineState
+from voiced.pipeline.turns import TurnHooks, TurnRunner, spoken_apology
 from voiced.protocol.reports import ErrorReport, LogRecord
 from voiced.speak.speaker import Speaker
 from voiced.wake.detector import WakeDetector
 from voiced.wake.unsaid import unsay_wake_word
 
 if TYPE_CHECKING:
-    from voiced.daemon.app import Daemon, EngineFactory
+    from voiced.mcp.manager import McpManager
+    from voiced.pipeline.host import EngineHost as Daemon
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +57,13 @@ class ReplayFiles:
     input: Path
     output: Path | None = None
     events: Path | None = None
+    skip_idle: bool = False
+    """Feed the input without waiting while the pipeline is idle (``--skip-idle``)."""
 
 
-def engine_factory(settings: Settings, replay: ReplayFiles | None) -> EngineFactory:
+def engine_factory(
+    settings: Settings, replay: ReplayFiles | None
+) -> Callable[[Daemon], AssembledEngine]:
     """Return what builds the real pipeline for a daemon with these settings.
 
     Raises:
@@ -79,6 +87,11 @@ class AssembledEngine:
         self.daemon, self.replay = daemon, replay
         self.clock = InputClock()
         self.pipeline: Pipeline | None = None
+        self.skip_idle = replay is not None and replay.skip_idle
+        """Replay mode: while the pipeline is idle and nothing plays, the input is not
+        waited for (it can be switched on while running)."""
+        self._output: ClockedOutput | None = None
+        self._mcp: McpManager | None = None
         self.ready = asyncio.Event()
         """Set once the pipeline is built and listening."""
         self._gate = (True, True)
@@ -88,7 +101,7 @@ class AssembledEngine:
 
     async def run(self) -> None:
         """Set everything up, run the pipeline, write replay mode's files at the end."""
-        output = ClockedOutput(self.clock) if self.replay else None
+        output = self._output = ClockedOutput(self.clock) if self.replay else None
         try:
             async with AsyncExitStack() as stack:
                 self.pipeline = await self._build(stack, output)
@@ -123,7 +136,10 @@ class AssembledEngine:
             voice=settings.tools.voice_confirm,
             window_s=settings.tools.voice_confirm_window_s,
         )
-        echo = EchoGuard()
+        # Replay mode measures every time on the input's clock, so that the outputs do not
+        # depend on how fast the input was fed (see ``idle``).
+        monotonic = self.clock.seconds if self.replay else time.monotonic
+        echo = EchoGuard(monotonic)
         addressing = Addressing(self.clock.now, settings.wake.wait_s, settings.daemon.wake_window_s)
 
         async def announce(text: str) -> None:
@@ -146,6 +162,7 @@ class AssembledEngine:
 
         broker.say = put_question
         mcp = await stack.enter_async_context(daemon_mcp(d, settings, after=self.ready))
+        self._mcp = mcp.manager
         conversation = await stack.enter_async_context(
             open_conversation(
                 client,
@@ -163,7 +180,7 @@ class AssembledEngine:
         )
         _say_if_raw_is_parsed(conversation, d)
         mcp.watch(conversation.runner.registry)
-        wake = WakePhrase(settings.daemon.wake_phrase, settings.daemon.wake_window_s)
+        wake = WakePhrase(settings.daemon.wake_phrase, settings.daemon.wake_window_s, monotonic)
         transcriber = GroqTranscriber(client, settings.stt, meter)
         hearing = Hearing(
             transcriber,
@@ -183,12 +200,11 @@ class AssembledEngine:
 
         hooks = TurnHooks(
             publish=d.publish,
-            state=d.state,
-            idle=d.idle_state,
+            states=PipelineState(d),
             said=echo.said,
             finished=replied,
         )
-        turns = TurnRunner(conversation, speaker, tts, hooks)
+        turns = TurnRunner(conversation, speaker, tts, hooks, monotonic)
 
         def set_chat_model(model: str) -> None:
             conversation.options = dataclasses.replace(conversation.options, model=model)
@@ -210,7 +226,7 @@ class AssembledEngine:
         d.voice = AgentVoice(d, broker, announce, say_for_a_program, self.clock.now)
         return Pipeline(
             PipelineParts(
-                source=sources(settings, self.replay.input if self.replay else None, d),
+                source=sources(settings, self.replay.input if self.replay else None, d, self.idle),
                 segmenter=lambda: Segmenter(settings.daemon_listen),
                 hearing=hearing,
                 turns=turns,
@@ -222,8 +238,28 @@ class AssembledEngine:
                 earcon=speaker.earcon,
                 replay=self.replay is not None,
                 echo_cancelled=hearing.echo_cancelled,
+                monotonic=monotonic,
             ),
             d,
+        )
+
+    def idle(self) -> bool:
+        """Whether the replayed input may run ahead of real time now: ``skip_idle`` is on,
+        the pipeline is settled, the output has nothing playing or still to play, and every
+        MCP server has come up (or failed) once.
+
+        Nothing the pipeline does then depends on wall time (its time windows run on the input
+        clock), so the outputs are those of a replay in real time; only what comes from
+        outside the input (a client's command, a timer, an MCP server started again after a
+        failure) may land at another input time.
+        """
+        output, mcp = self._output, self._mcp
+        return (
+            self.skip_idle
+            and self.pipeline is not None
+            and self.pipeline.settled()
+            and (output is None or output.idle)
+            and (mcp is None or not mcp.starting)
         )
 
     # -- Engine: commands, held until the pipeline is up ------------------------------------
@@ -251,6 +287,10 @@ class AssembledEngine:
             raise VoicedError("the assistant is still starting", "try again in a moment") from None
         assert self.pipeline is not None
         await self.pipeline.submit_text(text)
+
+    def awake(self) -> bool:
+        """Whether a follow-up needs no wake phrase right now."""
+        return self.pipeline.awake() if self.pipeline is not None else True
 
     def answer(self, call_id: str, approve: bool) -> bool:
         """Resolve a tool confirmation."""

@@ -10,16 +10,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from voiced.audio.frames import SAMPLE_RATE, Int16Array
-from voiced.daemon.clock import InputClock
-from voiced.daemon.confirm import ConfirmBroker
-from voiced.daemon.judge import EchoGuard, WakePhrase
-from voiced.daemon.speculation import Speculation
-from voiced.daemon.stages import Transcriber
-from voiced.daemon.timeline import TurnTimeline
 from voiced.errors import VoicedError
 from voiced.groq.models import Transcription
 from voiced.listen.events import SpeechEnded
 from voiced.listen.filter import Accepted, TranscriptFilter
+from voiced.pipeline.approval import ConfirmBroker
+from voiced.pipeline.clock import InputClock
+from voiced.pipeline.judge import EchoGuard, WakePhrase
+from voiced.pipeline.speculation import Speculation
+from voiced.pipeline.stages import Transcriber
+from voiced.pipeline.timeline import TurnTimeline
 from voiced.protocol.events import Event, Transcript
 from voiced.protocol.reports import ErrorReport
 from voiced.wake.strip import strip_wake_word

@@ -5,32 +5,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from voiced.audio.frames import SAMPLE_RATE, Frame, FrameSource
 from voiced.config import Settings, WakeSettings
-from voiced.daemon.addressing import Addressing
-from voiced.daemon.hearing import Hearing, WakeHeard
-from voiced.daemon.judge import WakePhrase
-from voiced.daemon.overspeech import SpeechOverReply
-from voiced.daemon.speculation import Speculation
-from voiced.daemon.stages import Prefetcher
-from voiced.daemon.timeline import TurnTimeline
-from voiced.daemon.turns import TurnRunner
-from voiced.daemon.utterances import Utterance, UtteranceHooks, Utterances
 from voiced.errors import AudioDeviceError
 from voiced.listen import events as heard
 from voiced.listen.filter import TranscriptFilter
 from voiced.listen.segmenter import Segmenter
+from voiced.pipeline.addressing import Addressing
+from voiced.pipeline.hearing import Hearing, WakeHeard
+from voiced.pipeline.judge import WakePhrase
+from voiced.pipeline.overspeech import SpeechOverReply
+from voiced.pipeline.speculation import Speculation
+from voiced.pipeline.stages import Prefetcher
+from voiced.pipeline.timeline import TurnTimeline
+from voiced.pipeline.turns import TurnRunner
+from voiced.pipeline.utterances import BargeIn, Ended, Gone, Outcome, Utterance, Utterances
 from voiced.protocol import events as ev
 from voiced.protocol.reports import ErrorReport, LogRecord
 from voiced.speak.earcons import EarconName
 from voiced.wake.detector import WakeDetection, WakeDetector
 
 if TYPE_CHECKING:
-    from voiced.daemon.app import Daemon
+    from voiced.pipeline.host import Host as Daemon
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ REOPEN_S = (1.0, 10.0)
 
 @dataclass
 class PipelineParts:
-    """The pipeline's stages, built by :mod:`voiced.daemon.assemble` (or a test)."""
+    """The pipeline's stages, built by :mod:`voiced.pipeline.assemble` (or a test)."""
 
     source: Callable[[], FrameSource]
     """A new frame source for each (re)opening of the microphone."""
@@ -60,6 +61,8 @@ class PipelineParts:
     replay: bool = False
     """The source is a file: the pipeline ends after it (and the last turn)."""
     echo_cancelled: bool = False
+    monotonic: Callable[[], float] = time.monotonic
+    """The clock of the wake window (replay mode: the input's, as every other time is)."""
 
 
 class Pipeline:
@@ -77,13 +80,13 @@ class Pipeline:
         self.segmenter = parts.segmenter()
         self.addressing = parts.addressing
         self.detector = parts.wake(daemon.settings.wake)
+        self.states = parts.turns.hooks.states
         self.utterances = Utterances(
             daemon,
             parts.hearing,
             parts.turns,
             parts.prefetcher,
             parts.echo_cancelled,
-            UtteranceHooks(self._ended, self._dropped, self._barge),
             parts.addressing,
             self.detector.model.phrase,
         )
@@ -93,8 +96,7 @@ class Pipeline:
         self._tasks: set[asyncio.Task[None]] = set()
         self._order = asyncio.Lock()
         self._deaf = False
-        self.over = SpeechOverReply(daemon, parts.turns)
-        daemon.awake = parts.hearing.wake.awake
+        self.over = SpeechOverReply(self.states, parts.turns)
 
     @property
     def upcoming_turn(self) -> int:
@@ -115,14 +117,13 @@ class Pipeline:
                     self.daemon.publish(
                         ErrorReport(code="microphone", message=exc.message, hint=exc.hint)
                     )
-                    if self.daemon.state.can("error"):
-                        self.daemon.state.to("error", "no microphone")
+                    self.states.microphone_failed()
                     await asyncio.sleep(wait)
                     wait = min(wait * 2, REOPEN_S[1])
                     continue
                 if self.parts.replay:
                     break
-            self.utterances.handle(self.segmenter.flush())
+            self._act(self.utterances.handle(self.segmenter.flush()))
             while self._tasks or self.turns.active:
                 await asyncio.gather(*self._tasks, self.turns.wait())
         finally:
@@ -137,7 +138,7 @@ class Pipeline:
             self.addressing.forget()
             events = self.segmenter.flush()
             if flush:
-                self.utterances.handle(events)
+                self._act(self.utterances.handle(events))
             else:
                 self.utterances.drop()
                 self.over.play_on("the microphone closed")
@@ -155,6 +156,10 @@ class Pipeline:
         transcript = ev.Transcript(turn=self.turn_count, text=text, accepted=True, source="typed")
         self.daemon.publish(transcript)
         self.turns.start(text, TurnTimeline(self.turn_count, self.clock, None))
+
+    def awake(self) -> bool:
+        """Whether a follow-up needs no wake phrase right now."""
+        return self.hearing.wake.awake()
 
     def answer(self, call_id: str, approve: bool) -> bool:
         """Resolve a tool confirmation."""
@@ -178,13 +183,26 @@ class Pipeline:
         self.segmenter = self.parts.segmenter()
         self.utterances.drop()
         self.hearing.filter = TranscriptFilter(settings.listen)
-        self.hearing.wake = WakePhrase(settings.daemon.wake_phrase, settings.daemon.wake_window_s)
-        self.daemon.awake = self.hearing.wake.awake
+        self.hearing.wake = WakePhrase(
+            settings.daemon.wake_phrase, settings.daemon.wake_window_s, self.parts.monotonic
+        )
         self.addressing.wait_s = settings.wake.wait_s
         self.addressing.follow_up_s = settings.daemon.wake_window_s
         self.detector = detector
         self.utterances.phrase = self.detector.model.phrase
         self.parts.reconfigure(settings)
+
+    def settled(self) -> bool:
+        """Whether nothing is under way that runs in real time: nothing is being heard (the
+        segmenter has nothing open), no utterance is transcribed or judged, no turn runs and
+        no confirmation waits. (What is playing is the output's to say.)"""
+        return (
+            self.segmenter.idle
+            and self.utterances.current is None
+            and not self._tasks
+            and not self.turns.active
+            and not self.hearing.broker.pending
+        )
 
     # -- frames ------------------------------------------------------------------------------
 
@@ -198,8 +216,7 @@ class Pipeline:
 
     def _frame(self, frame: Frame) -> None:
         self.clock.observe(frame)
-        if self.daemon.state.state == "error":
-            self.daemon.state.to(self.daemon.idle_state(), "the microphone works again")
+        self.states.microphone_back()
         if not self.gate:
             return
         controls = self.daemon.controls
@@ -213,9 +230,11 @@ class Pipeline:
             self._listen_for_wake_word(frame, None)  # but for the wake word, which stops it
             return
         self._deaf = False
-        self.utterances.handle(self.segmenter.feed(frame))
+        self._act(self.utterances.handle(self.segmenter.feed(frame)))
         self._listen_for_wake_word(frame, self.segmenter.quiet_below_db)
-        self.utterances.check_barge_in(frame)
+        barge = self.utterances.check_barge_in(frame)
+        if barge is not None:
+            self._act([barge])
 
     def _listen_for_wake_word(self, frame: Frame, quiet_below_db: float | None) -> None:
         if self.addressing.mode != "wake":
@@ -251,6 +270,16 @@ class Pipeline:
 
     # -- turns -------------------------------------------------------------------------------
 
+    def _act(self, outcomes: list[Outcome]) -> None:
+        for outcome in outcomes:
+            match outcome:
+                case Ended(event=event, utterance=utterance):
+                    self._ended(event, utterance)
+                case Gone(utterance=utterance):
+                    self._dropped(utterance)
+                case BargeIn(utterance=utterance):
+                    self._barge(utterance)
+
     def _ended(self, ended: heard.SpeechEnded, utterance: Utterance | None) -> None:
         addressed = utterance.addressed if utterance else None
         if addressed is None:
@@ -268,8 +297,7 @@ class Pipeline:
             self._alone()
             self._settle("the wake word alone")
             return
-        if self.daemon.state.state == "hearing":
-            self.daemon.state.to("transcribing", "speech ended")
+        self.states.speech_ended()
         speculation = utterance.speculation if utterance else None
         timeline = TurnTimeline(0, self.clock, ended.offset, speculative=speculation is not None)
         timeline.mark("end_confirmed", at=ended.at)
@@ -326,16 +354,12 @@ class Pipeline:
     async def _barge_in(self) -> None:
         log.info("barge-in: the user spoke over the reply")
         await self.turns.stop("barge_in")
-        if self.daemon.state.state in ("thinking", "speaking"):
-            hearing = self.utterances.current is not None
-            target = "hearing" if hearing else self.daemon.idle_state()
-            self.daemon.state.to(target, "barge-in")
+        self.states.barged_in(hearing=self.utterances.current is not None)
 
     def _settle(self, reason: str) -> None:
-        if self.daemon.state.state in ("hearing", "transcribing") and not self.turns.active:
-            busy = self._tasks - {asyncio.current_task()}
-            if self.utterances.current is None and not busy:
-                self.daemon.state.to(self.daemon.idle_state(), reason)
+        others = self._tasks - {asyncio.current_task()}
+        busy = self.turns.active or self.utterances.current is not None or bool(others)
+        self.states.settle(reason, busy)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)

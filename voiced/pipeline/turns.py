@@ -9,10 +9,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from voiced.daemon.speech import CachingTTS, TurnSink
-from voiced.daemon.stages import Answerer, Mouth
-from voiced.daemon.state import StateMachine
-from voiced.daemon.timeline import TurnTimeline
 from voiced.errors import (
     AuthenticationError,
     ConnectionFailedError,
@@ -20,7 +16,11 @@ from voiced.errors import (
     SpeechSynthesisError,
     VoicedError,
 )
-from voiced.protocol.events import AssistantText, Event, State, StopReason
+from voiced.pipeline.speech import CachingTTS, TurnSink
+from voiced.pipeline.stages import Answerer, Mouth
+from voiced.pipeline.states import PipelineState
+from voiced.pipeline.timeline import TurnTimeline
+from voiced.protocol.events import AssistantText, Event, StopReason
 from voiced.protocol.reports import ErrorReport, SpeakingStarted, SpeakingStopped
 from voiced.speak.speaker import SpokenReply, SpokenResult
 
@@ -46,9 +46,8 @@ class TurnHooks:
     """What a turn needs from the pipeline around it."""
 
     publish: Callable[[Event], None]
-    state: StateMachine
-    idle: Callable[[], State]
-    """Where to rest after the turn (listening or muted)."""
+    states: PipelineState
+    """Moves the daemon's state as the turn goes."""
     said: Callable[[str], None]
     """Told everything voiced says (the echo guard)."""
     finished: Callable[[], None]
@@ -63,12 +62,19 @@ class TurnRunner:
         mouth: The speaker.
         tts: The caching text-to-speech the speaker renders with (for the first-clause mark).
         hooks: Events, state and the rest of the pipeline.
+        monotonic: Seconds from the clock ``quiet_for`` counts on (replay mode: the input's).
     """
 
     def __init__(
-        self, answerer: Answerer, mouth: Mouth | None, tts: CachingTTS | None, hooks: TurnHooks
+        self,
+        answerer: Answerer,
+        mouth: Mouth | None,
+        tts: CachingTTS | None,
+        hooks: TurnHooks,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.answerer, self.mouth, self.tts, self.hooks = answerer, mouth, tts, hooks
+        self._monotonic = monotonic
         self._task: asyncio.Task[None] | None = None
         self._reason: StopReason = "cancelled"
         self._ended_at = float("-inf")
@@ -77,7 +83,7 @@ class TurnRunner:
 
     def quiet_for(self) -> float:
         """Seconds since the last turn ended (0 while one is in progress)."""
-        return 0.0 if self.active else time.monotonic() - self._ended_at
+        return 0.0 if self.active else self._monotonic() - self._ended_at
 
     @property
     def active(self) -> bool:
@@ -134,7 +140,7 @@ class TurnRunner:
 
     async def _run(self, text: str, timeline: TurnTimeline) -> None:
         h, turn = self.hooks, timeline.turn
-        h.state.to("thinking", "answering")
+        h.states.answering()
         reply = self.mouth.reply() if self.mouth is not None else None
         if self.tts is not None:
             self.tts.on_render = lambda chunk: self._rendering(chunk, timeline)
@@ -169,9 +175,8 @@ class TurnRunner:
             if "first_audio" in timeline.marks:
                 h.publish(SpeakingStopped(turn=turn, reason=reason))
             h.publish(timeline.event())
-            self._ended_at = time.monotonic()
-            if reason != "barge_in" and h.state.state in ("thinking", "speaking"):
-                h.state.to(h.idle(), f"turn {turn} {reason}")
+            self._ended_at = self._monotonic()
+            h.states.turn_over(turn, reason)
 
     async def _mark_heard(self, heard: str) -> None:
         """Store what of the turn's replies was heard, so the history (and the model, next
@@ -198,8 +203,7 @@ class TurnRunner:
         await reply.first_chunk_queued.wait()
         timeline.mark("first_audio")
         h = self.hooks
-        if h.state.state == "thinking":
-            h.state.to("speaking", "first audio")
+        h.states.first_audio()
         h.publish(SpeakingStarted(turn=timeline.turn))
 
     async def _fault(self, exc: Exception, turn: int, reply: SpokenReply | None) -> None:

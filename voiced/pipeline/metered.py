@@ -9,11 +9,11 @@ from typing import Any
 
 import httpx
 
-from voiced.daemon.costs import Meter
-from voiced.daemon.prefetch import Prefetch, ReplayedStream
 from voiced.groq.client import ClientOptions, GroqClient
 from voiced.groq.models import ChatCompletion, ChatDelta, ChatRequest
 from voiced.groq.stream import ChatStream
+from voiced.pipeline.costs import Meter
+from voiced.pipeline.prefetch import Prefetch, ReplayedStream
 
 log = logging.getLogger(__name__)
 

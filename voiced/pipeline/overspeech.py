@@ -10,12 +10,9 @@ its transcript while it plays on.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
-from voiced.daemon.turns import TurnRunner
-
-if TYPE_CHECKING:
-    from voiced.daemon.app import Daemon
+from voiced.pipeline.states import PipelineState
+from voiced.pipeline.turns import TurnRunner
 
 log = logging.getLogger(__name__)
 
@@ -24,12 +21,12 @@ class SpeechOverReply:
     """Tracks the utterance that spoke over the reply until its transcript is judged.
 
     Args:
-        daemon: Holds the state machine.
+        states: Moves the daemon's state (held, playing on).
         turns: Holds and releases the reply.
     """
 
-    def __init__(self, daemon: Daemon, turns: TurnRunner) -> None:
-        self.daemon, self.turns = daemon, turns
+    def __init__(self, states: PipelineState, turns: TurnRunner) -> None:
+        self.states, self.turns = states, turns
         self._over: int | None = None
         """The utterance that spoke over the reply, until its transcript says whose it was."""
         self._echoed_turn: int | None = None
@@ -42,8 +39,7 @@ class SpeechOverReply:
             log.info("speech over the reply, which echoes: it plays on until the transcript")
         elif self.turns.hold():  # the user hears it stop at once
             log.info("speech over the reply: holding it until the transcript says whose it is")
-            if self.daemon.state.state in ("thinking", "speaking"):
-                self.daemon.state.to("hearing", "speech over the reply: holding it")
+            self.states.held()
 
     def concerns(self, utterance: int | None) -> bool:
         """Whether ``utterance`` is the one that spoke over the reply."""
@@ -65,5 +61,5 @@ class SpeechOverReply:
         if not self.turns.release():
             return
         log.info("playing the held reply on: %s", why)
-        if self.turns.active and self.daemon.state.state in ("hearing", "transcribing"):
-            self.daemon.state.to("speaking", f"playing on: {why}")
+        if self.turns.active:
+            self.states.played_on(why)

@@ -15,14 +15,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from voiced.daemon.confirm import ConfirmBroker, Heard
 from voiced.errors import InputError, VoicedError
+from voiced.pipeline.approval import ConfirmBroker, Heard
 from voiced.protocol.commands import AskUser
 from voiced.protocol.events import Event, ModeChanged
 from voiced.protocol.reports import LogRecord, UserAnswer
 
 if TYPE_CHECKING:
-    from voiced.daemon.app import Daemon
+    from voiced.pipeline.host import EngineHost as Daemon
 
 MAX_TEXT = 2000
 """Longest text (or question) another program may have said, in characters."""

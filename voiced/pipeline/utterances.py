@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from voiced.audio.frames import SAMPLE_RATE, Frame
-from voiced.daemon.addressing import AddressedBy, Addressing
-from voiced.daemon.hearing import Hearing, WakeHeard
-from voiced.daemon.speculation import Speculation
-from voiced.daemon.stages import Prefetcher
-from voiced.daemon.turns import TurnRunner
 from voiced.listen import events as heard
+from voiced.pipeline.addressing import AddressedBy, Addressing
+from voiced.pipeline.hearing import Hearing, WakeHeard
+from voiced.pipeline.speculation import Speculation
+from voiced.pipeline.stages import Prefetcher
+from voiced.pipeline.turns import TurnRunner
 from voiced.protocol import events as ev
 from voiced.wake.detector import WakeDetection
 
 if TYPE_CHECKING:
-    from voiced.daemon.app import Daemon
+    from voiced.pipeline.host import Host as Daemon
 
 LEVEL_INTERVAL = SAMPLE_RATE // 10
 """Input levels go out at most ten times a second."""
@@ -51,13 +50,30 @@ class Utterance:
         return WakeHeard(phrase, (self.wake.end - self.start) / SAMPLE_RATE)
 
 
-@dataclass
-class UtteranceHooks:
-    """What the pipeline does when an utterance ends, is dropped, or talks over voiced."""
+@dataclass(frozen=True)
+class Ended:
+    """An utterance is complete: the pipeline decides what it was (and answers it)."""
 
-    ended: Callable[[heard.SpeechEnded, Utterance | None], None]
-    dropped: Callable[[Utterance | None], None]
-    barge_in: Callable[[Utterance], None]
+    event: heard.SpeechEnded
+    utterance: Utterance | None
+
+
+@dataclass(frozen=True)
+class Gone:
+    """An utterance was dropped (a click, a cough, or cut by the microphone closing)."""
+
+    utterance: Utterance | None
+
+
+@dataclass(frozen=True)
+class BargeIn:
+    """Speech over voiced's reply has gone on long enough to count."""
+
+    utterance: Utterance
+
+
+Outcome = Ended | Gone | BargeIn
+"""What following the segmenter leaves the pipeline to act on."""
 
 
 class Utterances:
@@ -69,7 +85,6 @@ class Utterances:
         turns: Whether voiced is answering (so speech may be barge-in).
         prefetcher: Starts speculative replies; None transcribes only.
         echo_cancelled: Whether the microphone is echo-cancelled (a lower barge-in bar).
-        hooks: The pipeline's side.
         addressing: Wake mode's privacy rule: which utterances may be sent.
         phrase: The wake word's phrase (taken off speculative transcripts too).
     """
@@ -81,19 +96,19 @@ class Utterances:
         turns: TurnRunner,
         prefetcher: Prefetcher | None,
         echo_cancelled: bool,
-        hooks: UtteranceHooks,
         addressing: Addressing,
         phrase: str = "",
     ) -> None:
         self.daemon, self.hearing, self.turns = daemon, hearing, turns
-        self.prefetcher, self.echo_cancelled, self.hooks = prefetcher, echo_cancelled, hooks
+        self.prefetcher, self.echo_cancelled = prefetcher, echo_cancelled
         self.addressing, self.phrase = addressing, phrase
         self.current: Utterance | None = None
         self.count = 0
         self._last_level = -LEVEL_INTERVAL
 
-    def handle(self, events: list[heard.Event]) -> None:
-        """Take the segmenter's events, in order."""
+    def handle(self, events: list[heard.Event]) -> list[Outcome]:
+        """Take the segmenter's events, in order; return what the pipeline must act on."""
+        outcomes: list[Outcome] = []
         for event in events:
             match event:
                 case heard.Level():
@@ -105,20 +120,22 @@ class Utterances:
                 case heard.SpeechResumed():
                     self._resumed(event)
                 case heard.SpeechEnded():
-                    self._ended(event)
+                    outcomes += self._ended(event)
                 case heard.Dropped():
-                    self._dropped(event)
+                    outcomes.append(self._dropped(event))
+        return outcomes
 
-    def check_barge_in(self, frame: Frame) -> None:
+    def check_barge_in(self, frame: Frame) -> BargeIn | None:
         """After each frame: has the speech over voiced gone on long enough to interrupt it?"""
         current = self.current
         if current is None or not current.barge or current.interrupted or current.paused:
-            return
+            return None
         settings = self.daemon.settings.daemon
         bar = settings.barge_in_min_ms if self.echo_cancelled else settings.barge_in_echo_min_ms
         if frame.end - current.onset >= bar * SAMPLE_RATE // 1000:
             current.interrupted = True
-            self.hooks.barge_in(current)
+            return BargeIn(current)
+        return None
 
     def drop(self) -> bool:
         """Forget the utterance being heard (and its speculation); True when there was one."""
@@ -147,8 +164,7 @@ class Utterances:
         if self.current.addressed == "wake_word":
             self.current.wake = self.addressing.detection_in(event.start)
         self.daemon.publish(ev.SpeechStarted(utterance=self.count, at_s=event.at / SAMPLE_RATE))
-        if self.daemon.state.state in ("listening", "error", "transcribing"):
-            self.daemon.state.to("hearing", "speech started")
+        self.turns.hooks.states.speech_started()
 
     def _paused(self, event: heard.TentativeEnd) -> None:
         current = self.current
@@ -183,7 +199,7 @@ class Utterances:
             current.speculation.cancel()
             current.speculation = None
 
-    def _ended(self, event: heard.SpeechEnded) -> None:
+    def _ended(self, event: heard.SpeechEnded) -> list[Outcome]:
         current, self.current = self.current, None
         self.daemon.publish(
             ev.SpeechEnded(
@@ -196,10 +212,10 @@ class Utterances:
         if current is not None and current.barge and not current.interrupted:
             if current.speculation is not None:
                 current.speculation.cancel()
-            return  # too short to interrupt voiced: a cough, a "mhm", or voiced's own echo
-        self.hooks.ended(event, current)
+            return []  # too short to interrupt voiced: a cough, a "mhm", or voiced's own echo
+        return [Ended(event, current)]
 
-    def _dropped(self, event: heard.Dropped) -> None:
+    def _dropped(self, event: heard.Dropped) -> Gone:
         current, self.current = self.current, None
         if current is not None and current.speculation is not None:
             current.speculation.cancel()
@@ -212,4 +228,4 @@ class Utterances:
                     dropped=True,
                 )
             )
-        self.hooks.dropped(current)
+        return Gone(current)

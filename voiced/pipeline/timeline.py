@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from voiced.audio.frames import SAMPLE_RATE
-from voiced.daemon.clock import InputClock
+from voiced.pipeline.clock import InputClock
 from voiced.protocol.reports import Timeline
 
 Mark = Literal["end_confirmed", "transcript", "first_token", "first_clause", "first_audio"]

@@ -19,7 +19,7 @@ from voiced.mcp.manager import McpManager, ServerState
 from voiced.protocol.reports import ErrorReport, LogRecord, McpServerLine
 
 if TYPE_CHECKING:
-    from voiced.daemon.app import Daemon
+    from voiced.pipeline.host import EngineHost as Daemon
 
 
 class McpLink:

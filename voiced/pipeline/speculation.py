@@ -9,12 +9,11 @@ from collections.abc import Callable
 
 from voiced.audio.frames import Int16Array
 from voiced.converse.conversation import Conversation
-from voiced.converse.history import HistoryStore
-from voiced.daemon.client import PipelineClient
-from voiced.daemon.clock import InputClock
-from voiced.daemon.speech import CachingTTS, foresee
-from voiced.daemon.stages import Prefetcher, Transcriber
 from voiced.groq.models import ChatRequest, Transcription
+from voiced.pipeline.clock import InputClock
+from voiced.pipeline.metered import PipelineClient
+from voiced.pipeline.speech import CachingTTS, foresee
+from voiced.pipeline.stages import Prefetcher, Transcriber
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +35,8 @@ class ConversationPrefetcher:
 
     async def prepare(self, text: str) -> ChatRequest | None:
         """Start the request for ``text``; return it."""
-        c = self.conversation
-        conversation_id = await c.history.call(
-            HistoryStore.conversation_for, c.options.idle_gap_s, False
-        )
-        messages = await c.messages_for(conversation_id, text, None)
-        request = c.request(tuple(messages))
+        prepared = await self.conversation.prepare(text)
+        request = self.conversation.request(prepared.messages)
         prefetch = self.client.prefetch(request)
         if self.tts is not None:
             self._foresight = asyncio.create_task(foresee(prefetch.replay(), self.tts))

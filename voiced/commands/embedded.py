@@ -26,7 +26,7 @@ Engines = Callable[[Settings], EngineFactory | None]
 
 
 def _default_engines(settings: Settings) -> EngineFactory | None:
-    from voiced.daemon.assemble import engine_factory
+    from voiced.pipeline.assemble import engine_factory
 
     return engine_factory(settings, None)
 

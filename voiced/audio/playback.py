@@ -102,6 +102,11 @@ class Playback:
         if not self.cancelled and self._drain > 0:
             await asyncio.sleep(self._drain)
 
+    @property
+    def done(self) -> bool:
+        """Whether it is closed and every clip has played out or been cut."""
+        return self._done.is_set()
+
     def reports(self) -> list[ClipReport]:
         """One report per added clip, in order."""
         with self._lock:

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from voiced.audio.frames import FrameSource
+from voiced.audio.soundserver import input_is_echo_cancelled, sound_server
 from voiced.config import Settings
-from voiced.daemon.echo import input_is_echo_cancelled, sound_server
-from voiced.daemon.speech import CachingTTS
 from voiced.errors import VoicedError
+from voiced.pipeline.speech import CachingTTS
+from voiced.pipeline.states import PipelineState
 from voiced.protocol.reports import ErrorReport, LogRecord
 from voiced.speak.fallback import FallbackNotice, FallbackTTS
 from voiced.speak.speaker import AudioOutput
@@ -21,21 +22,27 @@ from voiced.speak.tts import EspeakTTS
 
 if TYPE_CHECKING:
     from voiced.audio.capture import CaptureEvent
-    from voiced.daemon.app import Daemon
     from voiced.groq.client import GroqClient
+    from voiced.pipeline.host import Host as Daemon
     from voiced.speak.factory import Voice
 
 OPEN_S = 10.0
 """How long the speaker may take to open."""
 
 
-def sources(settings: Settings, replay: Path | None, daemon: Daemon) -> Callable[[], FrameSource]:
-    """What makes a new frame source: the replayed file, or the configured microphone whose
-    losses and recoveries are reported on the daemon's bus."""
+def sources(
+    settings: Settings,
+    replay: Path | None,
+    daemon: Daemon,
+    hurry: Callable[[], bool] | None = None,
+) -> Callable[[], FrameSource]:
+    """What makes a new frame source: the replayed file (not waited for while ``hurry()``),
+    or the configured microphone whose losses and recoveries are reported on the daemon's
+    bus."""
     if replay is not None:
         from voiced.audio.filesource import FileSource
 
-        return lambda: FileSource(replay)
+        return lambda: FileSource(replay, hurry=hurry)
     from voiced.audio.capture import CaptureOptions, MicrophoneCapture
 
     options = CaptureOptions.from_settings(settings.audio)
@@ -45,8 +52,7 @@ def sources(settings: Settings, replay: Path | None, daemon: Daemon) -> Callable
 def _capture_event(daemon: Daemon, event: CaptureEvent) -> None:
     if event.kind == "lost":
         daemon.publish(ErrorReport(code="microphone", message=event.message))
-        if daemon.state.state in ("listening", "hearing", "transcribing"):
-            daemon.state.to("error", "microphone lost")
+        PipelineState(daemon).microphone_lost()
     else:
         level: Literal["info", "warning"] = "info" if event.kind == "opened" else "warning"
         daemon.publish(LogRecord(level=level, message=event.message))

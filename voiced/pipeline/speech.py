@@ -6,12 +6,12 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 
-from voiced.daemon.timeline import TurnTimeline
+from voiced.audio.playback import Clip
 from voiced.groq.models import ChatDelta
+from voiced.pipeline.timeline import TurnTimeline
 from voiced.protocol.events import AssistantDelta, Event, Reasoning
 from voiced.speak.chunker import Chunker
 from voiced.speak.cleaner import SpeechCleaner
-from voiced.speak.playback import Clip
 from voiced.speak.speaker import SpokenReply
 from voiced.speak.tts import TextToSpeech, reply_voice
 

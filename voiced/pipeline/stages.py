@@ -9,9 +9,9 @@ from voiced.audio.wav import encode_flac
 from voiced.config import SttSettings
 from voiced.converse.conversation import TurnResult
 from voiced.converse.turn import ReplySink
-from voiced.daemon.costs import Meter
 from voiced.groq.client import GroqClient
 from voiced.groq.models import ChatRequest, Transcription, TranscriptionRequest
+from voiced.pipeline.costs import Meter
 from voiced.speak.speaker import SpokenReply
 
 
