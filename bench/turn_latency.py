@@ -193,9 +193,7 @@ def main() -> int:
                 print(f"{name}: the daemon failed; see {work}", file=sys.stderr)
                 return 1
         print(f"the replays took {time.monotonic() - began:.0f} s (run side by side)")
-    header = (
-        f"{'mode' if args.wake else 'config':<22} {'answered':>8} {'p50 ms':>7} {'p95 ms':>7}"
-    )
+    header = f"{'mode' if args.wake else 'config':<22} {'answered':>8} {'p50 ms':>7} {'p95 ms':>7}"
     print(f"\n{header} {'p50-hang':>8} {'p95-hang':>8} {'voiced p50':>10} {'STT billed':>10}")
     results = {}
     once: dict[str, bool] = {}

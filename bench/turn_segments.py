@@ -61,8 +61,10 @@ PAUSES = (0.3, 0.6, 0.9, 1.2)
 def segmentation(count: int) -> None:
     scenes = real_scenes(count)
     print(f"1. Real voices: {count} prompts × {len(CONDITIONS)} backgrounds")
-    print(f"  {'config':12} {'background':12} {'whole':>6} {'clipped':>8} {'split':>6}"
-          f" {'merged':>7} {'missed':>7} {'false':>6}")
+    print(
+        f"  {'config':12} {'background':12} {'whole':>6} {'clipped':>8} {'split':>6}"
+        f" {'merged':>7} {'missed':>7} {'false':>6}"
+    )
     for config, settings in CONFIGS.items():
         total = Tally()
         for condition in CONDITIONS:
@@ -76,16 +78,16 @@ def segmentation(count: int) -> None:
 
 
 def _row(t: Tally) -> str:
-    return (
-        f"{t.whole:>6} {t.clipped:>8} {t.split:>6} {t.merged:>7} {t.missed:>7} {t.false:>6}"
-    )
+    return f"{t.whole:>6} {t.clipped:>8} {t.split:>6} {t.merged:>7} {t.missed:>7} {t.false:>6}"
 
 
 def cutoffs() -> None:
     real = real_halves()
     fake = espeak_halves()
-    print(f"\n2. Cut-offs: sentences split by a thinking pause ({len(real)} real, {len(fake)}"
-          " espeak-ng)")
+    print(
+        f"\n2. Cut-offs: sentences split by a thinking pause ({len(real)} real, {len(fake)}"
+        " espeak-ng)"
+    )
     print(f"  {'config':12} {'voice':8} " + " ".join(f"{p:>6.1f}s" for p in PAUSES))
     for config, settings in CONFIGS.items():
         for voice, halves in (("real", [(a, b) for _, a, b in real]), ("espeak", fake)):
@@ -103,12 +105,15 @@ def over_music() -> None:
     print("\n3. Speech over music: upload end after the last word (ms), median and max")
     print(f"  {'config':12} {'voice':8} {'SNR':>5} {'median':>7} {'max':>6} {'whole':>6}")
     prompts = sentences()[:20]
-    phrases = [speak(t, v, s) for t, v, s in (
-        ("Turn on the kitchen lights.", "en-us", 160),
-        ("What is the weather like tomorrow morning?", "en-gb", 150),
-        ("Remind me to call my sister at five.", "en+f3", 180),
-        ("Play some quiet music in the living room.", "en-us+m3", 140),
-    )]
+    phrases = [
+        speak(t, v, s)
+        for t, v, s in (
+            ("Turn on the kitchen lights.", "en-us", 160),
+            ("What is the weather like tomorrow morning?", "en-gb", 150),
+            ("Remind me to call my sister at five.", "en+f3", 180),
+            ("Play some quiet music in the living room.", "en-us+m3", 140),
+        )
+    ]
     for config, settings in CONFIGS.items():
         for snr in (15.0, 10.0):
             for voice in ("real", "espeak"):
@@ -147,7 +152,10 @@ def _ends(scenes: list[Scene], settings: ListenSettings) -> tuple[list[float], i
             if len(holders) == 1:
                 t = tally(scene, settings) if False else t
             energy = scene.speech_energy(onset, offset)
-            if len(holders) == 1 and scene.held(holders[0].start, holders[0].end, onset, offset) >= 0.999 * energy:
+            if (
+                len(holders) == 1
+                and scene.held(holders[0].start, holders[0].end, onset, offset) >= 0.999 * energy
+            ):
                 whole += 1
     return after, whole
 

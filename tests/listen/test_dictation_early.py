@@ -52,7 +52,9 @@ class TimedSegmenter:
 async def dictate(
     groqsim: GroqSim, wav: Path, early: bool
 ) -> tuple[list[Dictated], Dictation, TimedSegmenter]:
-    settings = ListenSettings()
+    # Fixed timing, ended on the level: the tentative end after 250 ms of silence, the end
+    # after 700 ms.
+    settings = ListenSettings(turn_model=False, confirm_end=False)
     segmenter = await asyncio.to_thread(TimedSegmenter, settings)
     heard: list[Dictated] = []
     async with make_client(groqsim) as client, asyncio.timeout(30):

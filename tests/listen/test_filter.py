@@ -223,7 +223,9 @@ async def test_a_real_voice_saying_thank_you_is_segmented_uploaded_and_kept(
     filename, data = utterance.encode("flac")
     result = await client.transcribe(
         TranscriptionRequest(
-            audio=data, filename=filename, model="whisper-large-v3-turbo",
+            audio=data,
+            filename=filename,
+            model="whisper-large-v3-turbo",
             response_format="verbose_json",
         )
     )

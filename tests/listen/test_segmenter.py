@@ -20,7 +20,10 @@ from voiced.listen import (
 )
 
 DEFAULTS = ListenSettings()
-HANGOVER = DEFAULTS.hangover_ms * RATE // 1000
+FIXED = ListenSettings(turn_model=False, confirm_end=False)
+"""Fixed timing, ended on the level (the fallback, and voiced before the turn model): the
+tests of its timing."""
+HANGOVER = FIXED.hangover_ms * RATE // 1000
 TOLERANCE = 100 * RATE // 1000
 
 
@@ -31,7 +34,7 @@ def speech(name: str) -> Scene:
 @pytest.mark.parametrize("name", list(speech_scenes()))
 def test_each_utterance_is_found_whole_and_ends_within_the_hangover(name: str) -> None:
     scene = speech(name)
-    found = ended(run(Segmenter(DEFAULTS), scene.audio))
+    found = ended(run(Segmenter(FIXED), scene.audio))
 
     assert len(found) == len(scene.utterances), [(u.start, u.end) for u in found]
     for utterance, (onset, offset) in zip(found, scene.utterances, strict=True):
@@ -55,9 +58,7 @@ def test_300_ms_pauses_inside_a_sentence_do_not_split_it(name: str) -> None:
 
 
 def test_a_pause_gives_a_tentative_end_then_speech_resumed() -> None:
-    story = [
-        e for e in run(Segmenter(DEFAULTS), speech("pause_us").audio) if not isinstance(e, Level)
-    ]
+    story = [e for e in run(Segmenter(FIXED), speech("pause_us").audio) if not isinstance(e, Level)]
     names = [type(e).__name__ for e in story]
 
     assert names == [
@@ -78,10 +79,10 @@ def test_a_pause_gives_a_tentative_end_then_speech_resumed() -> None:
 
 def test_tentative_end_comes_after_the_short_silence_and_before_the_end() -> None:
     scene = speech("us_160")
-    events = run(Segmenter(DEFAULTS), scene.audio)
+    events = run(Segmenter(FIXED), scene.audio)
     tentative = [e for e in events if isinstance(e, TentativeEnd)]
     finished = ended(events)
-    short = DEFAULTS.tentative_end_ms * RATE // 1000
+    short = FIXED.tentative_end_ms * RATE // 1000
 
     assert len(tentative) == len(finished) == 2
     for early, final in zip(tentative, finished, strict=True):

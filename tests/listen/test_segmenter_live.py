@@ -24,7 +24,8 @@ from voiced.audio.frames import FRAME_SAMPLES, Frame
 from voiced.config import ListenSettings
 from voiced.listen import Event, Segmenter, SpeechStarted
 
-SETTINGS = ListenSettings()
+SETTINGS = ListenSettings(turn_model=False, confirm_end=False)
+"""Fixed timing, ended on the level: the ends this test times are the fixed hangover's."""
 HANGOVER = SETTINGS.hangover_ms * RATE // 1000
 FRAME_SLACK = 3 * FRAME_SAMPLES // 2
 """Frames fall on a different grid live than offline: bounds may move by a frame and a half."""

@@ -102,7 +102,7 @@ class ListenSettings:
     v3.2 audio model (shipped with voiced, run with onnxruntime): a finished turn is
     transcribed at once and ends after turn_complete_ms, an unfinished one waits up to
     turn_incomplete_ms; false ends every utterance after hangover_ms of silence."""
-    turn_check_ms: int = setting(30, above(0, at_most=2000, unit="ms"))
+    turn_check_ms: int = setting(60, above(0, at_most=2000, unit="ms"))
     """Silence (once Silero hears no speech either) after which the turn model judges the
     utterance so far, once a pause: a turn that sounds finished is sent for transcription at
     once. Judged later it hears any long silence as a finished turn."""

@@ -122,9 +122,10 @@ class TranscriptFilter:
             doubt = ""
         elif duration < s.phantom_max_s:
             where = f"a short utterance ({duration:.1f} s < {s.phantom_max_s:g} s)"
-            doubt = self._doubt(duration, segments) if segments else ""
-            if doubt is None:
+            found = self._doubt(duration, segments) if segments else ""
+            if found is None:
                 return None
+            doubt = found
         else:
             return None
         if not self._only_phantoms(normalise(text)):

@@ -8,7 +8,7 @@ for a 10-minute file and a 3-hour one.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -82,7 +82,8 @@ class Cutter:
         self._undecided = int(UNDECIDED_S * SAMPLE_RATE)
         capacity = max_samples + self._lookahead + self._undecided + FRAME_SAMPLES
         self._buffer: Int16Array = np.zeros(capacity, dtype=np.int16)
-        self._segmenter = Segmenter(settings)
+        # A file is cut at silences, not at turns: the turn model would only cost time.
+        self._segmenter = Segmenter(replace(settings or ListenSettings(), turn_model=False))
         self._position = 0
         """Where the current piece starts: the buffer's first sample."""
         self._received = 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from concurrent.futures import Future
 from enum import Enum, auto
 
 import numpy as np
@@ -68,6 +69,9 @@ class Segmenter:
         confirmer: The second stage; defaults to Silero when ``confirm_speech`` is set.
             Pass one to override the setting.
         turn_model: The turn model; defaults to Smart Turn v3.2 when ``turn_model`` is set.
+        turn_in_background: Run the turn model on a worker thread and act on its verdict at
+            the first frame after it is ready (a live input); by default it judges inside
+            ``feed``, so a file gives the same events however fast it is fed.
     """
 
     def __init__(
@@ -76,6 +80,7 @@ class Segmenter:
         classifier: FrameClassifier | None = None,
         confirmer: SpeechConfirmer | None = None,
         turn_model: TurnModel | None = None,
+        turn_in_background: bool = False,
     ) -> None:
         s = settings or ListenSettings()
         self._settings = s
@@ -83,7 +88,7 @@ class Segmenter:
         if confirmer is None and s.confirm_speech:
             confirmer = SileroConfirmer(s)
         self._end_confirmer = confirmer if s.confirm_end else None
-        self._turn = TurnJudge(s, turn_model) if s.turn_model else None
+        self._turn = TurnJudge(s, turn_model, turn_in_background) if s.turn_model else None
         """Judges pauses with the turn model; None ends every utterance after hangover_ms."""
         self._end_threshold = s.confirm_threshold - END_THRESHOLD_DROP
         self._preroll = samples_in(s.preroll_ms)
@@ -131,6 +136,8 @@ class Segmenter:
         """The turn model's latest verdict on the current pause."""
         self._checks = 0
         """Whether the turn model judged the current pause (once at most)."""
+        self._pending: Future[TurnVerdict] | None = None
+        """The turn model's judgement of the current pause, until its verdict is acted on."""
         self._speech_end = 0
         """With speech evidence, the end of the last frame Silero heard as speech."""
         self._end: int | None = None
@@ -243,6 +250,7 @@ class Segmenter:
         self._tentative = False
         self._turn_verdict = None
         self._checks = 0
+        self._pending = None
         self._end = None
 
     def _release(self, judged: Judgement) -> float:
@@ -258,7 +266,7 @@ class Segmenter:
             heard: The frame; ``voiced`` places the offset and resumes speech.
             judged: What the first stage made of it.
             speaking: With speech evidence, whether Silero still hears speech (its last
-                frame gates the first check and the end); else the same as ``voiced``.
+                frame gates the end); else the same as ``voiced``.
             events: Where the events go.
         """
         utterance = self._utterance
@@ -286,7 +294,7 @@ class Segmenter:
         quiet = heard.end - max(utterance.offset, self._speech_end)  # what ends it
         turn = self._turn
         if turn is not None:
-            self._judge_pause(turn, heard.end, silence, quiet, evidence and speaking, events)
+            self._judge_pause(turn, heard.end, silence, events)
         if quiet >= self._wait():
             events.append(self._finish(heard.end, self._kept_end(), turn=self._turn_verdict))
         elif silence >= self._tail and not self._tentative:
@@ -294,24 +302,25 @@ class Segmenter:
         elif heard.end - utterance.start >= self._max_length and not self._tentative:
             self._cut(heard.end, events)
 
-    def _judge_pause(
-        self,
-        turn: TurnJudge,
-        at: int,
-        silence: int,
-        quiet: int,
-        speaking: bool,
-        events: list[Event],
-    ) -> None:
-        """Let the turn model judge the pause once, at its first short silence (or at the
-        tentative end, if Silero heard speech until then): a turn that sounds finished is
-        sent at once, and the verdict says how much quiet ends the utterance."""
+    def _judge_pause(self, turn: TurnJudge, at: int, silence: int, events: list[Event]) -> None:
+        """Let the turn model judge the pause once, at its first short silence: a turn that
+        sounds finished is sent at once, and the verdict says how much quiet ends the
+        utterance (measured from where Silero, too, stops hearing speech).
+
+        The short silence is the level's (turn_check_ms after the last loud frame Silero
+        heard as speech), not Silero's own, which lags the words by about 100 ms: every
+        millisecond before the judgement delays the reply. A dip inside a word is shorter.
+        """
         utterance = self._utterance
         assert utterance is not None
-        if self._checks or silence < turn.check or (speaking and silence < self._tail):
+        if not self._checks and silence >= turn.check:
+            self._checks = 1
+            self._pending = turn.start(utterance.audio(at))
+        pending = self._pending
+        if pending is None or not pending.done():
             return
-        self._checks = 1
-        self._turn_verdict = turn.judge(utterance.audio(at))
+        self._pending = None
+        self._turn_verdict = pending.result()
         if self._turn_verdict.verdict == "complete" and not self._tentative:
             self._tentative_end(at, min(at, utterance.offset + self._tail), events)
 
@@ -336,7 +345,8 @@ class Segmenter:
         self._tentative = True
         self._end = end
         audio = utterance.audio(end)
-        events.append(TentativeEnd(at, utterance.start, utterance.offset, audio, self._turn_verdict))
+        verdict = self._turn_verdict
+        events.append(TentativeEnd(at, utterance.start, utterance.offset, audio, verdict))
 
     def _cut(self, at: int, events: list[Event]) -> None:
         utterance = self._utterance

@@ -73,6 +73,9 @@ class SmartTurn:
                 f"the turn model {path} did not load: {exc}",
                 "reinstall voiced, or set [listen] turn_model = false",
             ) from exc
+        # The first run costs several times a later one (onnxruntime plans its memory then):
+        # paid here, at start-up, not at the first pause, where it would stall the input.
+        self.probability(np.zeros(SAMPLE_RATE, dtype=np.int16))
 
     def probability(self, audio: np.ndarray) -> float:
         """The probability (0–1) that int16 ``audio`` at 16 kHz is a complete turn."""
@@ -129,7 +132,8 @@ def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
 
 def _mel_filters() -> np.ndarray:
     """Slaney-normalised triangular filters, shape (N_FFT // 2 + 1, N_MELS)."""
-    edges = _mel_to_hz(np.linspace(*_hz_to_mel(np.array([0.0, SAMPLE_RATE / 2])), N_MELS + 2))
+    low, high = _hz_to_mel(np.array([0.0, SAMPLE_RATE / 2]))
+    edges = _mel_to_hz(np.linspace(low, high, N_MELS + 2))
     bins = np.linspace(0, SAMPLE_RATE // 2, N_FFT // 2 + 1)
     slopes = edges[np.newaxis, :] - bins[:, np.newaxis]
     widths = np.diff(edges)

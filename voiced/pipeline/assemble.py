@@ -227,7 +227,7 @@ class AssembledEngine:
         return Pipeline(
             PipelineParts(
                 source=sources(settings, self.replay.input if self.replay else None, d, self.idle),
-                segmenter=lambda: Segmenter(settings.daemon_listen),
+                segmenter=lambda: Segmenter(settings.daemon_listen, turn_in_background=True),
                 hearing=hearing,
                 turns=turns,
                 prefetcher=ConversationPrefetcher(conversation, client, tts),

@@ -179,7 +179,7 @@ class Pipeline:
             ConfigError: The wake word's model fails verification; nothing was changed.
         """
         detector = self.parts.wake(settings.wake)  # first: a bad model changes nothing
-        self.parts.segmenter = lambda: Segmenter(settings.daemon_listen)
+        self.parts.segmenter = lambda: Segmenter(settings.daemon_listen, turn_in_background=True)
         self.segmenter = self.parts.segmenter()
         self.utterances.drop()
         self.hearing.filter = TranscriptFilter(settings.listen)
