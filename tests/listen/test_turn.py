@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from tests.audio.speech import RATE, Scene
-from tests.listen.harness import ended, run
+from tests.listen.harness import ended, frames, run
 from tests.listen.realscenes import espeak_halves, prompt_scene, with_pause
 from tests.listen.scenes import speech_scenes
+from voiced.audio.frames import FRAME_SAMPLES
 from voiced.config import ListenSettings
 from voiced.errors import ConfigError
 from voiced.listen import Level, Segmenter, SpeechEnded, SpeechResumed, TentativeEnd
@@ -134,3 +137,45 @@ def test_turn_settings_that_contradict_each_other_are_refused(
 ) -> None:
     with pytest.raises(ConfigError, match=words):
         replace(DEFAULTS, **change)
+
+
+class Gated(Scripted):
+    """A scripted turn model that answers only once its gate is opened."""
+
+    def __init__(self, probability: float) -> None:
+        super().__init__(probability)
+        self.gate = threading.Event()
+        self.answered = threading.Event()
+
+    def probability(self, audio: np.ndarray) -> float:
+        self.judged.append(audio.size)
+        assert self.gate.wait(10)
+        self.answered.set()
+        return self.p
+
+
+def test_in_the_background_the_model_never_holds_up_the_input_and_its_verdict_ends_the_turn() -> (
+    None
+):
+    scene = speech_scenes()["us_160"]
+    onset, offset = scene.utterances[0]
+    model = Gated(0.9)
+    segmenter = Segmenter(DEFAULTS, turn_model=model, turn_in_background=True)
+    split = (offset + 1000 * MS) // FRAME_SAMPLES * FRAME_SAMPLES
+    before: list[object] = []
+    for frame in frames(scene.audio[:split]):
+        before += segmenter.feed(frame)  # the model is still judging: feed does not wait
+
+    assert len(model.judged) == 1, "judged once, at the first short silence"
+    assert not [e for e in before if isinstance(e, SpeechEnded)], "nothing ends before the verdict"
+    model.gate.set()
+    assert model.answered.wait(10)
+    time.sleep(0.05)  # the worker thread hands the verdict over
+    after: list[object] = []
+    for frame in frames(scene.audio[split:], split):
+        after += segmenter.feed(frame)
+    (done, *_) = [e for e in after if isinstance(e, SpeechEnded)]
+
+    assert done.turn is not None and done.turn.verdict == "complete"
+    assert done.at == split + FRAME_SAMPLES, "ended at the first frame after the verdict"
+    assert done.start <= onset and done.end >= offset

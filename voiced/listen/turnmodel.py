@@ -9,7 +9,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from voiced.audio.frames import SAMPLE_RATE
-from voiced.errors import VoicedError
+from voiced.errors import ConfigError
 
 MODEL_FILE = "smart-turn-v3.2-cpu.onnx"
 """The model, shipped in ``voiced/listen/models/`` with its licence (see README there)."""
@@ -47,7 +47,7 @@ class SmartTurn:
         path: The ``.onnx`` file; defaults to the one shipped with voiced.
 
     Raises:
-        VoicedError: onnxruntime is missing, or the model does not load.
+        ConfigError: onnxruntime is missing, or the model does not load.
     """
 
     def __init__(self, path: Path | None = None) -> None:
@@ -55,7 +55,7 @@ class SmartTurn:
         try:
             import onnxruntime as ort  # type: ignore[import-untyped, unused-ignore]
         except ImportError as exc:
-            raise VoicedError(
+            raise ConfigError(
                 "onnxruntime is not installed, so the turn model cannot run",
                 "reinstall voiced, or set [listen] turn_model = false",
             ) from exc
@@ -69,7 +69,7 @@ class SmartTurn:
                 str(path), sess_options=options, providers=["CPUExecutionProvider"]
             )
         except Exception as exc:  # onnxruntime raises its own exception types, or OSError
-            raise VoicedError(
+            raise ConfigError(
                 f"the turn model {path} did not load: {exc}",
                 "reinstall voiced, or set [listen] turn_model = false",
             ) from exc
