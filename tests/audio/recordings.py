@@ -63,7 +63,10 @@ def fetch() -> Path:
             print("apt-get download found nothing: running apt-get update", file=sys.stderr)
             _run(["apt-get", "update", "-qq"], Path(tmp))
             if _download(Path(tmp)) != 0:
-                raise RuntimeError(f"apt-get download {' '.join(PACKAGES)} failed")
+                raise RuntimeError(
+                    f"apt-get download {' '.join(PACKAGES)} failed (are Debian's or Ubuntu's "
+                    "package sources reachable, with 'universe' enabled on Ubuntu?)"
+                )
         staging = Path(tempfile.mkdtemp(prefix=".asterisk-", dir=CACHE.parent))
         for deb in sorted(Path(tmp).glob("*.deb")):
             _run(["dpkg-deb", "-x", str(deb), str(staging)], Path(tmp))
@@ -164,6 +167,19 @@ def music(seconds: float, piece: int = 0) -> Floats:
     return looped * 10 ** ((0.0 - rms_db(looped)) / 20)
 
 
+def main() -> int:
+    """Fetch the recordings (``./scripts/setup.sh test`` runs this); 1 with one line on failure."""
+    try:
+        where = fetch()
+        count = len(texts())
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+        print(
+            f"voiced setup: the real-voice recordings could not be fetched: {exc}", file=sys.stderr
+        )
+        return 1
+    print(f"recordings ready in {os.path.relpath(where)}: {count} prompt texts", file=sys.stderr)
+    return 0
+
+
 if __name__ == "__main__":
-    where = fetch()
-    print(f"recordings ready in {os.path.relpath(where)}: {len(texts())} prompt texts")
+    sys.exit(main())
