@@ -103,9 +103,10 @@ class ListenSettings:
     transcribed at once and ends after turn_complete_ms, an unfinished one waits up to
     turn_incomplete_ms; false ends every utterance after hangover_ms of silence."""
     turn_check_ms: int = setting(60, above(0, at_most=2000, unit="ms"))
-    """Silence (once Silero hears no speech either) after which the turn model judges the
-    utterance so far, once a pause: a turn that sounds finished is sent for transcription at
-    once. Judged later it hears any long silence as a finished turn."""
+    """Silence after which the turn model judges the utterance so far, once a pause: a turn
+    that sounds finished is sent for transcription at once. Shorter than a pause between
+    words, longer than a dip inside one; judged much later it hears any long silence as a
+    finished turn."""
     turn_complete: float = setting(0.5, between(0, 1))
     """Turn-model probability (0–1) at or above which the turn is finished."""
     turn_incomplete: float = setting(0.2, between(0, 1))
