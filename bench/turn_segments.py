@@ -19,6 +19,7 @@ configurations of the segmenter side by side:
    synthesised band): where the upload ends after the last word, median and max.
 4. When the end is decided (SpeechEnded) after the last word, median and p95, for the real
    prompts in silence.
+5. CPU: the segmenter's process time per second of input, on a quiet room and on speech.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -34,7 +36,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.audio.recordings import sentences  # noqa: E402
-from tests.audio.speech import RATE, Scene, music, speak  # noqa: E402
+from tests.audio.speech import RATE, Scene, music, pink, speak  # noqa: E402
 from tests.listen.harness import ended, run  # noqa: E402
 from tests.listen.realscenes import (  # noqa: E402
     CONDITIONS,
@@ -148,9 +150,6 @@ def _ends(scenes: list[Scene], settings: ListenSettings) -> tuple[list[float], i
             holders = [u for u in found if u.start < offset and u.end > onset]
             if holders:
                 after.append((holders[-1].end - offset) * 1000 / RATE)
-            t = Tally()
-            if len(holders) == 1:
-                t = tally(scene, settings) if False else t
             energy = scene.speech_energy(onset, offset)
             if (
                 len(holders) == 1
@@ -177,10 +176,30 @@ def decided() -> None:
         )
 
 
+def cpu() -> None:
+    """CPU of the segmenter per second of input (share of one core), by process time."""
+    print("\n5. CPU of the segmenter, % of one core (process time / audio time)")
+    quiet = lay_out("room", [60.0], pink(61, 3), 45.0)  # a quiet room: -65 dBFS pink noise
+    talk = [s for n, s in real_scenes().items() if n.endswith("clean")][:6]
+    seconds = sum(s.audio.size for s in talk) / RATE
+    speaking = f"speaking ({seconds:.0f} s, real prompts)"
+    print(f"  {'config':12} {'idle (60 s room noise)':>24} {speaking:>34}")
+    for config, settings in CONFIGS.items():
+        segmenter = Segmenter(settings)
+        began = time.process_time()
+        run(segmenter, quiet.audio)
+        idle = (time.process_time() - began) / (quiet.audio.size / RATE)
+        began = time.process_time()
+        for scene in talk:
+            run(segmenter, scene.audio)
+        speaking = (time.process_time() - began) / seconds
+        print(f"  {config:12} {idle * 100:>23.2f}% {speaking * 100:>33.2f}%")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prompts", type=int, default=60)
-    parser.add_argument("--only", choices=("segmentation", "cutoffs", "music", "decided"))
+    parser.add_argument("--only", choices=("segmentation", "cutoffs", "music", "decided", "cpu"))
     args = parser.parse_args()
     if args.only in (None, "segmentation"):
         segmentation(args.prompts)
@@ -190,6 +209,8 @@ def main() -> None:
         over_music()
     if args.only in (None, "decided"):
         decided()
+    if args.only in (None, "cpu"):
+        cpu()
 
 
 if __name__ == "__main__":
