@@ -294,3 +294,15 @@ async def test_the_readme_tool_plugin_loads_through_its_entry_point_and_works(
     assert await clear.invoke({}) == "The shopping list is now empty."
     with pytest.raises(ToolError, match="already empty"):
         await clear.invoke({})
+
+
+def test_every_dependency_is_named_in_the_readme_and_explained_in_docs() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+    names = [re.split(r"[<>=!~\[; ]", spec, maxsplit=1)[0] for spec in wanted]
+    paragraph = README[README.index("- Dependencies, and why each is there") :]
+    paragraph = paragraph[: paragraph.index("\n\n")]
+    why = (ROOT / "docs" / "dependencies.md").read_text()
+    for name in names:
+        assert re.search(rf"[ \n]{re.escape(name)}[,.;]", paragraph), f"README: {name}"
+        assert f"`{name}`" in why, f"docs/dependencies.md does not say why {name} is there"
