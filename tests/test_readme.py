@@ -4,10 +4,12 @@ link, protocol event and field, the license, the screenshot and the tool example
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import re
 import sys
 import tomllib
+from collections.abc import AsyncIterator
 from dataclasses import MISSING, Field, fields
 from pathlib import Path
 from typing import Any
@@ -15,10 +17,14 @@ from typing import Any
 import pytest
 from textual.binding import Binding
 
+from tests.running import RunningDaemon
+from tests.tui.daemon import short_tempdir
 from voiced.cli import build_parser
 from voiced.config import SECTIONS
 from voiced.converse.tools import ENTRY_POINT_GROUP, ToolContext, ToolError, entry_point_tools
-from voiced.protocol import COMMAND_TYPES, EVENT_TYPES, PROTOCOL_VERSION
+from voiced.daemon import IdleEngine
+from voiced.protocol import COMMAND_TYPES, EVENT_TYPES, PROTOCOL_VERSION, AssistantText
+from voiced.protocol.paths import socket_path
 from voiced.protocol.reports import HistoryEntry, McpServerLine
 from voiced.protocol.wire import MAX_COMMAND_BYTES, MAX_EVENT_BYTES
 from voiced.tui.app import VoicedApp
@@ -306,3 +312,63 @@ def test_every_dependency_is_named_in_the_readme_and_explained_in_docs() -> None
     for name in names:
         assert re.search(rf"[ \n]{re.escape(name)}[,.;]", paragraph), f"README: {name}"
         assert f"`{name}`" in why, f"docs/dependencies.md does not say why {name} is there"
+
+
+# docs/protocol.md's two example clients, run against a real daemon on its default socket.
+
+
+class AnsweringEngine(IdleEngine):
+    """An idle engine that answers every typed message with one fixed reply."""
+
+    async def submit_text(self, text: str) -> None:
+        await super().submit_text(text)
+        self.bus.publish(AssistantText(turn=len(self.texts), text="It is noon."))
+
+
+def doc_python_block(heading: str) -> str:
+    part = PROTOCOL_DOC[PROTOCOL_DOC.index(f"\n## {heading}\n") :]
+    match = re.search(r"```python\n(.*?)```", part, re.S)
+    assert match, f"docs/protocol.md's {heading!r} has no python block"
+    return match.group(1)
+
+
+@pytest.fixture
+async def default_socket_daemon(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[RunningDaemon]:
+    """A daemon at $XDG_RUNTIME_DIR/voiced/control.sock, the socket the examples find."""
+    runtime, cleanup = short_tempdir()
+    runtime.chmod(0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.delenv("VOICED_SOCKET", raising=False)
+    running = RunningDaemon(socket_path(), engine=lambda d: AnsweringEngine(d.bus))
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.stop()
+        cleanup()
+
+
+async def test_the_plain_python_client_of_docs_protocol_talks_to_the_daemon(
+    default_socket_daemon: RunningDaemon, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = compile(doc_python_block("A client in plain Python"), "protocol.md", "exec")
+    await asyncio.wait_for(asyncio.to_thread(exec, code, {}), timeout=10)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("voiced ") and printed[0].endswith(" is listening")
+    assert [line.split()[0] for line in printed[1:]][:1] == ["history"]
+    assert printed[-2].startswith("status ") and printed[-1].startswith("ack ")
+
+
+async def test_the_control_client_example_of_docs_protocol_gets_its_answer(
+    default_socket_daemon: RunningDaemon, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = doc_python_block("A client in Python")
+    assert source.rstrip().endswith("asyncio.run(main())")
+    namespace: dict[str, Any] = {}
+    exec(
+        compile(source.rstrip().removesuffix("asyncio.run(main())"), "protocol.md", "exec"),
+        namespace,
+    )
+    await asyncio.wait_for(namespace["main"](), timeout=10)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].endswith(" is listening") and printed[-1] == "It is noon."
