@@ -296,7 +296,8 @@ async def test_the_readme_tool_plugin_loads_through_its_entry_point_and_works(
     with pytest.raises(ToolError):
         await add.invoke(add.check('{"item": " "}'))
     assert await read.invoke({}) == "2 × oat milk"
-    assert clear.question(clear.check("{}")) == "Clear the shopping list (1 items)?"
+    assert clear.question(clear.check("{}")) == "Clear the shopping list (2 × oat milk)?"
+    assert f"voiced: {clear.question({})} [y/N]" in README
     assert await clear.invoke({}) == "The shopping list is now empty."
     with pytest.raises(ToolError, match="already empty"):
         await clear.invoke({})
