@@ -373,3 +373,17 @@ async def test_the_control_client_example_of_docs_protocol_gets_its_answer(
     await asyncio.wait_for(namespace["main"](), timeout=10)
     printed = capsys.readouterr().out.splitlines()
     assert printed[0].endswith(" is listening") and printed[-1] == "It is noon."
+
+
+def test_every_benchmark_is_listed_and_documented_with_options_it_takes() -> None:
+    figures = (ROOT / "docs" / "benchmarks.md").read_text()
+    scripts = sorted((ROOT / "bench").glob("[a-z]*.py"))
+    assert scripts
+    for script in scripts:
+        assert f"`{script.name}`" in README, f"the README's Development list lacks {script.name}"
+        heading = re.search(rf"^## .*`bench/{script.name}`$", figures, re.M)
+        assert heading, f"docs/benchmarks.md has no section for {script.name}"
+        taken = set(re.findall(r'add_argument\(\s*"(--[\w-]+)"', script.read_text()))
+        for usage in re.findall(rf"`\.venv/bin/python bench/{script.name} ([^`]*)`", figures):
+            for flag in re.findall(r"--[\w-]+", usage):
+                assert flag in taken, f"docs/benchmarks.md: {script.name} has no {flag}"
