@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -69,3 +72,26 @@ def test_finished_real_sentences_sound_finished_and_half_sentences_do_not(
     assert float(np.median(finished)) >= 0.8
     assert sum(p >= 0.5 for p in finished) >= 17
     assert max(halves) < 0.5
+
+
+@pytest.mark.subprocess
+def test_loading_the_model_turns_onnxruntimes_telemetry_off_and_leaves_nothing_behind(
+    tmp_path: Path,
+) -> None:
+    # Official onnxruntime builds upload usage telemetry to Microsoft from Linux too, and
+    # leave a session file (.ses) in $TMPDIR, unless ORT_DISABLE_TELEMETRY is set first.
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+    env["TMPDIR"] = str(tmp_path)
+    code = (
+        "import os\n"
+        "from voiced.listen.turnmodel import SmartTurn\n"
+        "SmartTurn()\n"
+        "print(os.environ['ORT_DISABLE_TELEMETRY'])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1"
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

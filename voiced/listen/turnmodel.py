@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
@@ -52,6 +53,10 @@ class SmartTurn:
 
     def __init__(self, path: Path | None = None) -> None:
         path = path or model_path()
+        # Official onnxruntime builds since 1.2x upload usage telemetry to Microsoft from
+        # Linux too, and leave a session file in $TMPDIR; this turns both off, and must be
+        # set before onnxruntime is first imported. voiced sends nothing anywhere unasked.
+        os.environ["ORT_DISABLE_TELEMETRY"] = "1"
         try:
             import onnxruntime as ort  # type: ignore[import-untyped, unused-ignore]
         except ImportError as exc:
