@@ -161,21 +161,37 @@ def test_in_the_background_the_model_never_holds_up_the_input_and_its_verdict_en
     onset, offset = scene.utterances[0]
     model = Gated(0.9)
     segmenter = Segmenter(DEFAULTS, turn_model=model, turn_in_background=True)
-    split = (offset + 1000 * MS) // FRAME_SAMPLES * FRAME_SAMPLES
+    split = (offset + 300 * MS) // FRAME_SAMPLES * FRAME_SAMPLES
     before: list[object] = []
     for frame in frames(scene.audio[:split]):
         before += segmenter.feed(frame)  # the model is still judging: feed does not wait
 
     assert len(model.judged) == 1, "judged once, at the first short silence"
-    assert not [e for e in before if isinstance(e, SpeechEnded)], "nothing ends before the verdict"
+    assert not [e for e in before if isinstance(e, SpeechEnded)]
     model.gate.set()
     assert model.answered.wait(10)
     time.sleep(0.05)  # the worker thread hands the verdict over
-    after: list[object] = []
-    for frame in frames(scene.audio[split:], split):
-        after += segmenter.feed(frame)
+    after = [e for f in frames(scene.audio[split:], split) for e in segmenter.feed(f)]
     (done, *_) = [e for e in after if isinstance(e, SpeechEnded)]
 
     assert done.turn is not None and done.turn.verdict == "complete"
-    assert done.at == split + FRAME_SAMPLES, "ended at the first frame after the verdict"
+    wait = DEFAULTS.turn_complete_ms * MS
+    assert done.offset + wait <= done.at <= offset + wait + SILERO_LAG
+    assert done.start <= onset and done.end >= offset
+
+
+def test_a_turn_model_too_slow_to_answer_leaves_the_fixed_hangover_in_force() -> None:
+    scene = speech_scenes()["us_160"]
+    onset, offset = scene.utterances[0]
+    model = Gated(0.05)  # it would say "unfinished", but never answers in time
+    segmenter = Segmenter(DEFAULTS, turn_model=model, turn_in_background=True)
+    try:
+        events = [e for f in frames(scene.audio[: offset + 1500 * MS]) for e in segmenter.feed(f)]
+    finally:
+        model.gate.set()
+    (done,) = [e for e in events if isinstance(e, SpeechEnded)]
+
+    assert done.turn is None, "no verdict came"
+    hangover = DEFAULTS.hangover_ms * MS
+    assert done.offset + hangover <= done.at <= offset + hangover + SILERO_LAG
     assert done.start <= onset and done.end >= offset

@@ -326,11 +326,10 @@ class Segmenter:
 
     def _wait(self) -> int:
         """The quiet that ends the utterance now: with the turn model, the one its verdict
-        asks for (nothing ends it before the verdict)."""
-        if self._turn is None:
+        asks for; the fixed hangover until there is one (a model too slow to answer on a busy
+        machine is never worse than fixed timing)."""
+        if self._turn is None or self._turn_verdict is None:
             return self._hangover
-        if self._turn_verdict is None:
-            return self._max_length
         return self._turn.wait(self._turn_verdict)
 
     def _kept_end(self) -> int:
