@@ -159,6 +159,8 @@ def choose_echo(
         source = server.default_source if server and found else "the microphone"
     if mode != "auto":
         return EchoChoice(mode == "on", external, f"[audio] echo_cancel = {mode}")
+    if replay and not room:
+        return EchoChoice(False, external, "a replayed file hears no room (no --echo-gain)")
     if external:
         why = "[daemon] echo_cancelled = true" if configured else f"{source} is echo-cancelled"
         return EchoChoice(False, True, why + " already")

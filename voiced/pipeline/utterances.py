@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -70,6 +71,8 @@ class BargeIn:
     """Speech over voiced's reply has gone on long enough to count."""
 
     utterance: Utterance
+    at_once: bool = False
+    """The microphone hears none of voiced (echo-cancelled): stop the reply, no hold."""
 
 
 Outcome = Ended | Gone | BargeIn
@@ -84,7 +87,9 @@ class Utterances:
         hearing: Transcribes and judges (speculation uses it too).
         turns: Whether voiced is answering (so speech may be barge-in).
         prefetcher: Starts speculative replies; None transcribes only.
-        echo_cancelled: Whether the microphone is echo-cancelled (a lower barge-in bar).
+        echo_cancelled: Whether the microphone hears none of voiced now (echo-cancelled, by
+            the sound server or in-process while it works): a lower barge-in bar, and the
+            reply stops at once.
         addressing: Wake mode's privacy rule: which utterances may be sent.
         phrase: The wake word's phrase (taken off speculative transcripts too).
     """
@@ -95,7 +100,7 @@ class Utterances:
         hearing: Hearing,
         turns: TurnRunner,
         prefetcher: Prefetcher | None,
-        echo_cancelled: bool,
+        echo_cancelled: Callable[[], bool],
         addressing: Addressing,
         phrase: str = "",
     ) -> None:
@@ -131,10 +136,11 @@ class Utterances:
         if current is None or not current.barge or current.interrupted or current.paused:
             return None
         settings = self.daemon.settings.daemon
-        bar = settings.barge_in_min_ms if self.echo_cancelled else settings.barge_in_echo_min_ms
+        cancelled = self.echo_cancelled()
+        bar = settings.barge_in_min_ms if cancelled else settings.barge_in_echo_min_ms
         if frame.end - current.onset >= bar * SAMPLE_RATE // 1000:
             current.interrupted = True
-            return BargeIn(current)
+            return BargeIn(current, at_once=cancelled)
         return None
 
     def drop(self) -> bool:

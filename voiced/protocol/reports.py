@@ -53,6 +53,9 @@ class Timeline(Event):
     first_token_ms: float | None = None
     first_clause_ms: float | None = None
     first_audio_ms: float | None = None
+    echo_erle_db: float | None = None
+    """How much the in-process echo canceller took voiced's own voice out of the microphone
+    over the reply (ERLE, dB); None when it is off or heard too little of the reply."""
 
 
 @dataclass(frozen=True, kw_only=True)
