@@ -162,6 +162,11 @@ class Status(Event):
     pid: int = 0
     mcp: tuple[McpServerLine, ...] = ()
     """The MCP tool servers configured."""
+    echo: str = ""
+    """How the daemon keeps from hearing itself (in-process echo cancellation on or off, and
+    why), on one line; "" before the pipeline is up."""
+    echo_erle_db: float | None = None
+    """The in-process echo canceller's echo reduction over the last reply (dB), or None."""
 
 
 @dataclass(frozen=True, kw_only=True)
