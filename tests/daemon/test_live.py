@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -41,9 +42,10 @@ RATE = 22050  # the speaker recording's rate
 
 
 async def live_daemon(
-    groqsim: GroqSim, home: Path, sock: Path
+    groqsim: GroqSim, home: Path, sock: Path, echo_cancel: str = "auto"
 ) -> tuple[RunningDaemon, ControlClient]:
     settings = settings_for(groqsim, home)
+    settings = replace(settings, audio=replace(settings.audio, echo_cancel=echo_cancel))
     daemon = Daemon(settings, socket=sock, engine=engine_factory(settings, None))
     running = await RunningDaemon.serving(daemon)
     client = await running.connect()
@@ -106,7 +108,7 @@ async def test_speaking_over_the_answer_stops_it_on_the_speaker(
     groqsim.enqueue("transcriptions", transcript("Stop, that is enough, thank you very much."))
     groqsim.enqueue("chat", ChatReply(content=long_reply, ttft=0.1, tokens_per_s=500))
     groqsim.enqueue("chat", ChatReply(content="Okay.", ttft=0.1))
-    running, client = await live_daemon(groqsim, home, sock)
+    running, client = await live_daemon(groqsim, home, sock, echo_cancel="off")
     speaker = pulse.record_speaker()
     began = time.monotonic()
     try:
@@ -144,7 +146,7 @@ async def test_voiced_hearing_itself_through_the_room_plays_its_reply_to_the_end
     groqsim.enqueue("transcriptions", transcript("Tell me a story."))
     groqsim.enqueue("transcriptions", *[transcript(sentence)] * 12)  # the echo, as heard
     groqsim.enqueue("chat", ChatReply(content=" ".join([sentence] * 3), ttft=0.1))
-    running, client = await live_daemon(groqsim, home, sock)
+    running, client = await live_daemon(groqsim, home, sock, echo_cancel="off")
     seen: list[Event] = []
     loopback = ""
     try:
@@ -171,3 +173,45 @@ async def test_voiced_hearing_itself_through_the_room_plays_its_reply_to_the_end
     resumed = [e for e in seen if isinstance(e, StateChanged) and "playing on" in e.reason]
     echoes = [e for e in seen if isinstance(e, Transcript) and "echo" in e.reason]
     assert len(holds) == 1 and len(resumed) == 1 and echoes
+
+
+async def test_voiced_cancels_its_own_echo_through_the_room_without_the_echo_cancel_module(
+    pulse: PulseServer, groqsim: GroqSim, home: Path, sock: Path
+) -> None:
+    """The same real echo path (the speaker looped into the microphone, no echo-cancel module
+    loaded), with voiced's own canceller on (``echo_cancel = "auto"``): the microphone hears
+    nothing of voiced, so there is no hold, no transcript of its echo, and the reply plays to
+    the end; the timeline carries the echo reduction."""
+    sentence = "This story goes on and on, sentence after sentence."
+    question = lay_out("live_q4", [0.3, [speak("Tell me a story.")], 0.5]).wav(home)
+    groqsim.enqueue("transcriptions", transcript("Tell me a story."))
+    groqsim.enqueue("chat", ChatReply(content=" ".join([sentence] * 2), ttft=0.1))
+    assert "echo-cancel" not in pactl(pulse, "list", "short", "modules")
+    running, client = await live_daemon(groqsim, home, sock)
+    seen: list[Event] = []
+    loopback = ""
+    try:
+        loopback = pactl(
+            pulse,
+            "load-module",
+            "module-loopback",
+            "source=vspeaker.monitor",
+            "sink=micfeed",
+            "latency_msec=40",
+        )
+        await asyncio.to_thread(pulse.play_to_mic(question).wait, 10)
+        stopped = await next_of(client, SpeakingStopped, within=60, seen=seen)
+        timeline = await next_of(client, Timeline, within=5, seen=seen)
+        status = await client.status()
+    finally:
+        if loopback:
+            pactl(pulse, "unload-module", loopback)
+        await client.aclose()
+        await running.stop()
+    (text,) = [e for e in seen if isinstance(e, AssistantText)]
+    assert stopped.reason == "done" and not text.interrupted
+    assert not [e for e in seen if isinstance(e, StateChanged) and "holding" in e.reason]
+    assert not [e for e in seen if isinstance(e, Transcript) and e.turn != 1]
+    assert "in-process echo cancellation (WebRTC AEC3)" in status.echo
+    assert timeline.echo_erle_db is not None and timeline.echo_erle_db >= 10.0
+    assert status.echo_erle_db == timeline.echo_erle_db
