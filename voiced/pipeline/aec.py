@@ -3,7 +3,9 @@
 An echo-cancelled microphone never hears voiced; with the in-process canceller
 (:mod:`voiced.audio.echo`) it is so while the canceller keeps the echo down (its ERLE). Then
 speech over a reply stops it after ``[daemon] barge_in_min_ms``; otherwise the reply is held
-until the transcript says whose voice it was (:mod:`~voiced.pipeline.overspeech`). The ERLE of
+until the transcript says whose voice it was (:mod:`~voiced.pipeline.overspeech`). Speech
+from which the canceller took out most of what the microphone heard is what is left of voiced's
+own echo (the user's voice it leaves alone): that never counts as barge-in. The ERLE of
 each reply goes in its timeline event; a reply whose echo stayed loud is said in the log.
 """
 
@@ -12,7 +14,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from voiced.audio.echo import EchoMeter
+from voiced.audio.echo import REMOVED_DB, EchoMeter
+from voiced.audio.frames import FRAME_SAMPLES, SAMPLE_RATE
 from voiced.pipeline.ends import EchoChoice
 from voiced.protocol.events import Event
 from voiced.protocol.reports import LogRecord
@@ -52,6 +55,16 @@ class EchoState:
         if self.choice.external:
             return True
         return self.meter is not None and self.meter.trusted(self.min_erle_db)
+
+    def residual(self, ms: int) -> bool:
+        """Whether the speech heard over the last ``ms`` is voiced's own echo, what is left of
+        it: the canceller took out at least ``REMOVED_DB`` of it (the user's voice it would
+        not take out)."""
+        if self.meter is None:
+            return False
+        return (
+            self.meter.removed_db(max(1, ms * SAMPLE_RATE // 1000 // FRAME_SAMPLES)) >= REMOVED_DB
+        )
 
     def reply_began(self) -> None:
         """A reply's first audio went out: its ERLE counts from here."""

@@ -93,6 +93,7 @@ class Pipeline:
             self._cancelled,
             parts.addressing,
             self.detector.model.phrase,
+            residual=parts.echo.residual if parts.echo is not None else lambda ms: False,
         )
         parts.hearing.alone = self._alone
         self.gate = True

@@ -92,6 +92,8 @@ class Utterances:
             reply stops at once.
         addressing: Wake mode's privacy rule: which utterances may be sent.
         phrase: The wake word's phrase (taken off speculative transcripts too).
+        residual: Whether the speech heard over the last so many ms is what is left of
+            voiced's own echo after the in-process canceller (never barge-in).
     """
 
     def __init__(
@@ -103,10 +105,12 @@ class Utterances:
         echo_cancelled: Callable[[], bool],
         addressing: Addressing,
         phrase: str = "",
+        residual: Callable[[int], bool] = lambda ms: False,
     ) -> None:
         self.daemon, self.hearing, self.turns = daemon, hearing, turns
         self.prefetcher, self.echo_cancelled = prefetcher, echo_cancelled
         self.addressing, self.phrase = addressing, phrase
+        self.residual = residual
         self.current: Utterance | None = None
         self.count = 0
         self._last_level = -LEVEL_INTERVAL
@@ -139,6 +143,8 @@ class Utterances:
         cancelled = self.echo_cancelled()
         bar = settings.barge_in_min_ms if cancelled else settings.barge_in_echo_min_ms
         if frame.end - current.onset >= bar * SAMPLE_RATE // 1000:
+            if self.residual(bar):  # voiced's own echo, less: not yet (maybe never) the user
+                return None
             current.interrupted = True
             return BargeIn(current, at_once=cancelled)
         return None
