@@ -215,3 +215,57 @@ async def test_voiced_cancels_its_own_echo_through_the_room_without_the_echo_can
     assert "in-process echo cancellation (WebRTC AEC3)" in status.echo
     assert timeline.echo_erle_db is not None and timeline.echo_erle_db >= 10.0
     assert status.echo_erle_db == timeline.echo_erle_db
+
+
+async def test_with_its_own_echo_cancelled_the_user_over_the_reply_stops_it_at_once(
+    pulse: PulseServer, groqsim: GroqSim, home: Path, sock: Path
+) -> None:
+    """The real echo path again, voiced's canceller on: the user's speech over the reply stops
+    it within 400 ms of their onset, with no hold and no wait for the transcript, and their
+    words are answered."""
+    question = lay_out("live_q5", [0.3, [speak("Tell me a long story.")], 0.5]).wav(home)
+    over = lay_out("live_over5", [0.1, [speak("Stop, that is enough, thank you very much.")], 0.5])
+    long_reply = " ".join(["This story goes on and on, sentence after sentence."] * 6)
+    groqsim.enqueue("transcriptions", transcript("Tell me a long story."))
+    groqsim.enqueue(
+        "transcriptions", *[transcript("Stop, that is enough, thank you very much.")] * 2
+    )
+    groqsim.enqueue("chat", ChatReply(content=long_reply, ttft=0.1, tokens_per_s=500))
+    groqsim.enqueue("chat", ChatReply(content="Okay.", ttft=0.1))
+    running, client = await live_daemon(groqsim, home, sock)
+    seen: list[Event] = []
+    loopback = ""
+    try:
+        loopback = pactl(
+            pulse,
+            "load-module",
+            "module-loopback",
+            "source=vspeaker.monitor",
+            "sink=micfeed",
+            "latency_msec=40",
+        )
+        speaker = pulse.record_speaker()
+        began = time.monotonic()
+        await asyncio.to_thread(pulse.play_to_mic(question).wait, 10)
+        await next_of(client, SpeakingStarted, within=30, seen=seen)
+        await asyncio.sleep(2.0)  # long enough for the canceller to have learnt the room
+        onset = time.monotonic() - began + 0.1  # the interruption's speech starts 0.1 s in
+        interrupter = pulse.play_to_mic(over.wav(home))
+        stopped = await next_of(client, SpeakingStopped, within=20, seen=seen)
+        await asyncio.to_thread(interrupter.wait, 10)
+        second = await next_of(client, SpeakingStarted, within=20, seen=seen)
+        second_at = time.monotonic() - began
+        await next_of(client, SpeakingStopped, within=20, seen=seen)
+        recorded = speaker.stop()
+    finally:
+        if loopback:
+            pactl(pulse, "unload-module", loopback)
+        await client.aclose()
+        await running.stop()
+    assert stopped.reason == "barge_in" and second.turn == 2
+    assert not [e for e in seen if isinstance(e, StateChanged) and "holding" in e.reason]
+    (asked,) = [e for e in seen if isinstance(e, Transcript) and e.turn == 2]
+    assert asked.text == "Stop, that is enough, thank you very much."
+    # Silent within 400 ms of the onset (and 150 ms for paplay and the sound server to start).
+    quiet = recorded[round((onset + 0.55) * RATE) : round((second_at - 0.1) * RATE)]
+    assert quiet.size > RATE // 2 and loud(quiet).size == 0

@@ -9,6 +9,7 @@ The player's callback knows when each block it fills reaches the speaker (PortAu
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -21,6 +22,8 @@ from voiced.audio.wav import StreamResampler
 
 WINDOW_S = 10.0
 """A stream's clock offset is the least seen over the last one or two windows this long."""
+log = logging.getLogger(__name__)
+
 REANCHOR_S = 0.02
 """The player's reference is placed afresh when its running position is this far off the
 DAC time (a restarted stream, an underrun)."""
@@ -166,6 +169,7 @@ class PlayerTap:
         if self._anchor is not None:
             expected = self._anchor + round(self._taken * SAMPLE_RATE / self.rate)
             if abs(expected - at) > REANCHOR_S * SAMPLE_RATE:
+                log.debug("far end placed afresh: %+.1f ms off", (at - expected) / 16)
                 self._anchor = None
         if self._anchor is None:
             self._anchor, self._taken, self._written = at, 0, 0

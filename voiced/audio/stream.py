@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import threading
 import time
@@ -19,6 +20,8 @@ from voiced.audio.farend import REANCHOR_S, StreamClock, position
 from voiced.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, Frame, Framer, Int16Array
 from voiced.audio.wav import StreamResampler
 from voiced.errors import AudioDeviceError
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -153,6 +156,10 @@ class LiveStream:
         else:  # a host API without timestamps: the block's end arrived now
             measured = position(time.monotonic()) - (first + count)
         if self._offset is None or abs(measured - self._offset) > REANCHOR_S * SAMPLE_RATE:
+            if self._offset is not None:
+                logger.debug(
+                    "microphone placed afresh: %+.1f ms off", (measured - self._offset) / 16
+                )
             self._offset = measured
         return self._offset
 
