@@ -17,6 +17,10 @@ from voiced.pipeline.ends import EchoChoice, choose_echo
 from voiced.protocol.events import Event
 from voiced.protocol.reports import LogRecord
 
+REPLY = (
+    "Here is a long answer, so that there is time to talk over it. It goes on for a while, "
+    "sentence after sentence, about nothing much at all."
+)
 SINKS = """\
 Sink #0
 \tState: RUNNING
@@ -115,3 +119,54 @@ def test_a_reply_whose_echo_stayed_loud_falls_back_to_the_hold_path_and_says_so(
     state.meter = poor_meter(35.0)  # the sound comes back through the speaker it is fed from
     assert state.reply_ended() == 35.0 and state.cancelled()
     assert isinstance(published[-1], LogRecord) and "works again" in published[-1].message
+
+
+def test_what_is_left_of_voiceds_echo_is_told_from_the_users_voice_over_it(
+    tmp_path: Path,
+) -> None:
+    """In a reverberant room AEC3 leaves some of voiced's voice, loud enough for the segmenter;
+    it took most of what the microphone heard out of it, which it does not do to the user's
+    voice (as loud as the echo or louder; AEC3's suppressor does cut a voice well under the
+    echo in double talk): that residual is never barge-in, the user over it is."""
+    import numpy as np
+
+    from tests.audio.speech import speak
+    from voiced.audio.echo import EchoCanceller
+    from voiced.audio.frames import Frame
+
+    rng = np.random.default_rng(3)
+    far = np.clip(np.rint(speak(REPLY) * 0.7 * 32767), -32768, 32767).astype(np.int16)
+    tail = rng.normal(0, 1, 8000) * np.exp(-6.9 * np.arange(8000) / 8000)
+    room = np.concatenate((np.zeros(1280), [1.0], tail * 0.06))  # 80 ms late, RT60 0.5 s
+    echo = np.convolve(far.astype(np.float64), room)[: far.size] * 0.5
+    user_at = 3 * SAMPLE_RATE
+    user = speak("Wait, tell me the weather instead.", "en-gb") * 32767
+    mic = echo + rng.normal(0, 30, far.size)
+    mic[user_at : user_at + user.size] += user[: far.size - user_at]
+    mic16 = np.clip(np.rint(mic), -32768, 32767).astype(np.int16)
+
+    class Played:
+        def read(self, at: int, count: int) -> np.ndarray | None:
+            out = np.zeros(count, dtype=np.int16)
+            out[: max(0, min(count, far.size - at))] = far[at : at + count]
+            return out
+
+    canceller = EchoCanceller(Played())
+    state = EchoState(choose_echo(settings(tmp_path), None), canceller.meter, 20.0, print)
+    echo_only, users = [], []
+    window = 300 * SAMPLE_RATE // 1000
+    for start in range(0, far.size - 2 * FRAME_SAMPLES, 2 * FRAME_SAMPLES):
+        block = [Frame(mic16[s : s + FRAME_SAMPLES], s) for s in (start, start + FRAME_SAMPLES)]
+        canceller.process(block, start)
+        end = start + 2 * FRAME_SAMPLES
+        heard = mic16[end - window : end].astype(np.float64)
+        loud = 10 * np.log10(float(heard @ heard) / window / 30**2 + 1e-9) > 25  # well over noise
+        if 2 * SAMPLE_RATE < end <= user_at and loud:  # after AEC3 has converged
+            echo_only.append(state.residual(300))
+        elif user_at + window <= end <= user_at + user.size:
+            said = user[end - window - user_at : end - user_at]
+            heard_echo = echo[end - window : end]
+            if float(said @ said) >= float(heard_echo @ heard_echo):  # as loud as the echo
+                users.append(state.residual(300))
+    assert echo_only and all(echo_only), f"{echo_only.count(False)} of {len(echo_only)} missed"
+    assert users and not any(users), f"{sum(users)} of {len(users)} taken for echo"
