@@ -178,3 +178,32 @@ async def test_a_rate_limited_or_slow_groq_voice_is_a_warning(groqsim: GroqSim, 
     late = await check_groq_voice(slow)
     assert late.outcome == "warn" and "over 0.05 s" in late.detail
     assert "groq_first_byte_s" in late.fix
+
+
+async def test_doctor_shows_the_daemons_echo_reduction_and_warns_when_it_stays_poor(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.daemon.test_echo_choice import poor_meter
+    from tests.tui.daemon import idle_daemon, short_tempdir
+    from voiced.doctor import check_daemon
+    from voiced.pipeline.aec import EchoState
+    from voiced.pipeline.ends import choose_echo
+
+    path, cleanup = short_tempdir()
+    monkeypatch.setenv("VOICED_SOCKET", str(path / "control.sock"))
+    running = idle_daemon(path / "control.sock")
+    daemon = await running.start()
+    try:
+        settings = load_settings({"HOME": str(home)})
+        for erle, outcome in ((35.0, "ok"), (6.0, "warn")):
+            state = EchoState(choose_echo(settings, None), poor_meter(erle), 20.0, lambda event: None)
+            state.reply_ended()
+            daemon.engine.echo = state  # type: ignore[attr-defined]
+            check = await check_daemon(settings)
+            assert check.outcome == outcome, check
+            assert "in-process echo cancellation (WebRTC AEC3)" in check.detail
+            assert f"ERLE {erle:.1f} dB over the last reply" in check.detail
+        assert "speaker voiced plays to" in check.fix
+    finally:
+        await running.stop()
+        cleanup()
