@@ -196,7 +196,9 @@ async def test_doctor_shows_the_daemons_echo_reduction_and_warns_when_it_stays_p
     try:
         settings = load_settings({"HOME": str(home)})
         for erle, outcome in ((35.0, "ok"), (6.0, "warn")):
-            state = EchoState(choose_echo(settings, None), poor_meter(erle), 20.0, lambda event: None)
+            state = EchoState(
+                choose_echo(settings, None), poor_meter(erle), 20.0, lambda event: None
+            )
             state.reply_ended()
             daemon.engine.echo = state  # type: ignore[attr-defined]
             check = await check_daemon(settings)

@@ -251,11 +251,15 @@ async def test_with_its_own_echo_cancelled_the_user_over_the_reply_stops_it_at_o
         await asyncio.sleep(2.0)  # long enough for the canceller to have learnt the room
         onset = time.monotonic() - began + 0.1  # the interruption's speech starts 0.1 s in
         interrupter = pulse.play_to_mic(over.wav(home))
-        stopped = await next_of(client, SpeakingStopped, within=20, seen=seen)
-        await asyncio.to_thread(interrupter.wait, 10)
-        second = await next_of(client, SpeakingStarted, within=20, seen=seen)
-        second_at = time.monotonic() - began
-        await next_of(client, SpeakingStopped, within=20, seen=seen)
+        try:
+            stopped = await next_of(client, SpeakingStopped, within=20, seen=seen)
+            await asyncio.to_thread(interrupter.wait, 10)
+            second = await next_of(client, SpeakingStarted, within=20, seen=seen)
+            second_at = time.monotonic() - began
+            await next_of(client, SpeakingStopped, within=20, seen=seen)
+        except TimeoutError:
+            story = [e for e in seen if type(e).__name__ not in ("InputLevel", "AssistantDelta")]
+            raise AssertionError(f"timed out; the events: {story}") from None
         recorded = speaker.stop()
     finally:
         if loopback:
