@@ -199,6 +199,25 @@ def build_parser() -> argparse.ArgumentParser:
         "events are the same, on the input's clock",
     )
     daemon.add_argument(
+        "--echo-gain",
+        type=float,
+        metavar="GAIN",
+        help="replay mode: a simulated room mixes voiced's output back into the input at this "
+        "gain (0.5 is 6 dB down), so its echo can be tested from files",
+    )
+    daemon.add_argument(
+        "--echo-delay-ms",
+        type=float,
+        metavar="MS",
+        help="replay mode, with --echo-gain: how late the echo is heard (default 80)",
+    )
+    daemon.add_argument(
+        "--echo-ir",
+        type=Path,
+        metavar="FILE",
+        help="replay mode, with --echo-gain: a room impulse response (WAV) the echo goes through",
+    )
+    daemon.add_argument(
         "--socket",
         type=Path,
         metavar="PATH",

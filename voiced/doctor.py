@@ -4,6 +4,7 @@ data files."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass
 from typing import Literal
@@ -104,19 +105,32 @@ def check_devices(settings: Settings) -> list[Check]:
 
 
 def check_echo(settings: Settings) -> Check:
-    """Is an echo-cancelled source loaded, and does voiced listen through it? (blocking)"""
+    """How will voiced keep from hearing itself: its own echo canceller (``[audio]
+    echo_cancel``), an echo-cancelled source, or a headset? (blocking)"""
+    from voiced.audio import devices
+    from voiced.pipeline.ends import choose_echo
+
     server = echo.sound_server()
+    speaker = ""
+    with contextlib.suppress(VoicedError):  # the speaker's own check says why it is missing
+        speaker = devices.find_device(settings.audio.output_device, "output").name
+    choice = choose_echo(settings, server, speaker)
+    if choice.aec or settings.audio.echo_cancel == "auto":
+        return Check("echo cancellation", "ok", choice.describe())
+    if server is not None and echo.input_is_echo_cancelled(settings.audio.input_device, server):
+        return Check("echo cancellation", "ok", f"listening through {server.default_source}")
+    on = 'set [audio] echo_cancel = "auto" (voiced cancels its own echo)'
     if server is None:
         return Check(
             "echo cancellation",
             "warn",
-            "cannot ask the sound server (pactl missing or no PulseAudio/PipeWire)",
-            "install pulseaudio-utils (pactl); without echo cancellation voiced needs louder "
-            "speech to interrupt itself ([daemon] barge_in_echo_min_ms)",
+            f"{choice.describe()}; cannot ask the sound server (pactl missing or no "
+            "PulseAudio/PipeWire)",
+            f"{on}; without echo cancellation voiced needs louder speech to interrupt itself "
+            "([daemon] barge_in_echo_min_ms)",
         )
-    if echo.input_is_echo_cancelled(settings.audio.input_device, server):
-        return Check("echo cancellation", "ok", f"listening through {server.default_source}")
-    load = f"load it now: {echo.LOAD_COMMAND}\n  keep it loaded: {server.persist_hint()}"
+    load = f"{on}, or load the sound server's: {echo.LOAD_COMMAND}\n  keep it loaded: "
+    load += server.persist_hint()
     if server.echo_sources:
         source = server.echo_sources[0]
         return Check(
@@ -128,8 +142,9 @@ def check_echo(settings: Settings) -> Check:
     return Check(
         "echo cancellation",
         "warn",
-        f"no echo-cancelled source on {server.name or 'the sound server'}: barge-in needs "
-        "louder speech and voiced may hear itself",
+        f"{choice.describe()}, and no echo-cancelled source on "
+        f"{server.name or 'the sound server'}: barge-in needs louder speech and voiced may "
+        "hear itself",
         load,
     )
 
@@ -262,7 +277,18 @@ async def check_daemon(settings: Settings) -> Check:
     mode: str = status.mode
     if mode == "wake" and status.wake_word:
         mode = f"wake word {status.wake_word!r}"
-    return Check("daemon", "ok", f"pid {status.pid} on {path}, {status.state}, {mode}")
+    detail = f"pid {status.pid} on {path}, {status.state}, {mode}"
+    if status.echo:
+        detail += f"; {status.echo}"
+    erle = status.echo_erle_db
+    if erle is not None and erle < settings.audio.echo_min_erle_db:
+        fix = (
+            "voiced's echo canceller is fed what voiced plays: make sure the sound you hear "
+            "comes out of the speaker voiced plays to ([audio] output_device), or use "
+            "headphones; meanwhile speech over a reply is held until its transcript"
+        )
+        return Check("daemon", "warn", detail, fix)
+    return Check("daemon", "ok", detail)
 
 
 def check_database(kind: Literal["history", "timers"]) -> Check:

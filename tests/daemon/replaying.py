@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 from tests.audio.speech import Scene
 from tests.groqsim import GroqSim, Segment, Transcript
+from voiced.audio.room import RoomOptions
 from voiced.config import Settings, load_settings
 from voiced.daemon.app import Daemon
 from voiced.pipeline.assemble import AssembledEngine, ReplayFiles, engine_factory
@@ -95,13 +96,15 @@ async def replay(
     settings: Settings,
     workdir: Path,
     during: Callable[[Daemon], Awaitable[None]] | None = None,
+    room: RoomOptions | None = None,
 ) -> Replayed:
     """Run ``voiced daemon --input … --output … --events … --skip-idle`` in-process on
     ``scene``. With ``during``, the input runs in real time until ``during`` returns (it
     acts on the daemon as a user would, on the wall clock), and skips idle stretches after.
+    With ``room``, voiced's output is echoed into the input (``--echo-gain`` …).
     """
     files = ReplayFiles(
-        scene.wav(workdir), workdir / "out.wav", workdir / "events.jsonl", skip_idle=True
+        scene.wav(workdir), workdir / "out.wav", workdir / "events.jsonl", True, room
     )
     sock = workdir / "s" / "control.sock"
     daemon = Daemon(settings, socket=sock, engine=engine_factory(settings, files))

@@ -27,10 +27,13 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def settings_for(sim: GroqSim, home: Path, key: str | None = None) -> Settings:
-    return load_settings(
+def settings_for(
+    sim: GroqSim, home: Path, key: str | None = None, echo_cancel: str = "auto"
+) -> Settings:
+    loaded = load_settings(
         {"HOME": str(home), "GROQ_API_KEY": key or sim.api_key or "", "GROQ_BASE_URL": sim.base_url}
     )
+    return replace(loaded, audio=replace(loaded.audio, echo_cancel=echo_cancel))
 
 
 def by_name(checks: list[Check]) -> dict[str, Check]:
@@ -63,7 +66,7 @@ def echo_cancel(pulse: PulseServer) -> Iterator[None]:
 async def test_a_working_setup_passes_and_the_key_is_never_shown(
     groqsim: GroqSim, pulse: PulseServer, home: Path
 ) -> None:
-    settings = settings_for(groqsim, home)
+    settings = settings_for(groqsim, home, echo_cancel="off")
     checks = by_name(await run_checks(settings))
     assert checks["API key"].outcome == "ok"
     assert settings.api_key is not None
@@ -80,12 +83,23 @@ async def test_a_working_setup_passes_and_the_key_is_never_shown(
 async def test_an_echo_cancelled_source_is_found_and_voiced_is_told_to_use_it(
     groqsim: GroqSim, pulse: PulseServer, home: Path, echo_cancel: None
 ) -> None:
-    settings = settings_for(groqsim, home)
+    settings = settings_for(groqsim, home, echo_cancel="off")
     echo = by_name(await run_checks(settings))["echo cancellation"]
     assert echo.outcome == "warn" and "pactl set-default-source echocancel" in echo.fix
     pactl(pulse, "set-default-source", "echocancel")
     echo = by_name(await run_checks(settings))["echo cancellation"]
     assert echo.outcome == "ok" and "echocancel" in echo.detail
+
+
+async def test_voiced_cancels_its_own_echo_unless_the_mic_already_is_echo_cancelled(
+    groqsim: GroqSim, pulse: PulseServer, home: Path, echo_cancel: None
+) -> None:
+    settings = settings_for(groqsim, home)
+    echo = by_name(await run_checks(settings))["echo cancellation"]
+    assert echo.outcome == "ok" and "in-process echo cancellation (WebRTC AEC3)" in echo.detail
+    pactl(pulse, "set-default-source", "echocancel")
+    echo = by_name(await run_checks(settings))["echo cancellation"]
+    assert echo.outcome == "ok" and "off: echocancel is echo-cancelled already" in echo.detail
 
 
 async def test_a_refused_key_and_a_missing_model_fail_with_their_fixes(
@@ -164,3 +178,34 @@ async def test_a_rate_limited_or_slow_groq_voice_is_a_warning(groqsim: GroqSim, 
     late = await check_groq_voice(slow)
     assert late.outcome == "warn" and "over 0.05 s" in late.detail
     assert "groq_first_byte_s" in late.fix
+
+
+async def test_doctor_shows_the_daemons_echo_reduction_and_warns_when_it_stays_poor(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.daemon.test_echo_choice import poor_meter
+    from tests.tui.daemon import idle_daemon, short_tempdir
+    from voiced.doctor import check_daemon
+    from voiced.pipeline.aec import EchoState
+    from voiced.pipeline.ends import choose_echo
+
+    path, cleanup = short_tempdir()
+    monkeypatch.setenv("VOICED_SOCKET", str(path / "control.sock"))
+    running = idle_daemon(path / "control.sock")
+    daemon = await running.start()
+    try:
+        settings = load_settings({"HOME": str(home)})
+        for erle, outcome in ((35.0, "ok"), (6.0, "warn")):
+            state = EchoState(
+                choose_echo(settings, None), poor_meter(erle), 20.0, lambda event: None
+            )
+            state.reply_ended()
+            daemon.engine.echo = state  # type: ignore[attr-defined]
+            check = await check_daemon(settings)
+            assert check.outcome == outcome, check
+            assert "in-process echo cancellation (WebRTC AEC3)" in check.detail
+            assert f"ERLE {erle:.1f} dB over the last reply" in check.detail
+        assert "speaker voiced plays to" in check.fix
+    finally:
+        await running.stop()
+        cleanup()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -41,9 +42,10 @@ RATE = 22050  # the speaker recording's rate
 
 
 async def live_daemon(
-    groqsim: GroqSim, home: Path, sock: Path
+    groqsim: GroqSim, home: Path, sock: Path, echo_cancel: str = "auto"
 ) -> tuple[RunningDaemon, ControlClient]:
     settings = settings_for(groqsim, home)
+    settings = replace(settings, audio=replace(settings.audio, echo_cancel=echo_cancel))
     daemon = Daemon(settings, socket=sock, engine=engine_factory(settings, None))
     running = await RunningDaemon.serving(daemon)
     client = await running.connect()
@@ -106,7 +108,7 @@ async def test_speaking_over_the_answer_stops_it_on_the_speaker(
     groqsim.enqueue("transcriptions", transcript("Stop, that is enough, thank you very much."))
     groqsim.enqueue("chat", ChatReply(content=long_reply, ttft=0.1, tokens_per_s=500))
     groqsim.enqueue("chat", ChatReply(content="Okay.", ttft=0.1))
-    running, client = await live_daemon(groqsim, home, sock)
+    running, client = await live_daemon(groqsim, home, sock, echo_cancel="off")
     speaker = pulse.record_speaker()
     began = time.monotonic()
     try:
@@ -144,7 +146,7 @@ async def test_voiced_hearing_itself_through_the_room_plays_its_reply_to_the_end
     groqsim.enqueue("transcriptions", transcript("Tell me a story."))
     groqsim.enqueue("transcriptions", *[transcript(sentence)] * 12)  # the echo, as heard
     groqsim.enqueue("chat", ChatReply(content=" ".join([sentence] * 3), ttft=0.1))
-    running, client = await live_daemon(groqsim, home, sock)
+    running, client = await live_daemon(groqsim, home, sock, echo_cancel="off")
     seen: list[Event] = []
     loopback = ""
     try:
@@ -171,3 +173,103 @@ async def test_voiced_hearing_itself_through_the_room_plays_its_reply_to_the_end
     resumed = [e for e in seen if isinstance(e, StateChanged) and "playing on" in e.reason]
     echoes = [e for e in seen if isinstance(e, Transcript) and "echo" in e.reason]
     assert len(holds) == 1 and len(resumed) == 1 and echoes
+
+
+async def test_voiced_cancels_its_own_echo_through_the_room_without_the_echo_cancel_module(
+    pulse: PulseServer, groqsim: GroqSim, home: Path, sock: Path
+) -> None:
+    """The same real echo path (the speaker looped into the microphone, no echo-cancel module
+    loaded), with voiced's own canceller on (``echo_cancel = "auto"``): the microphone hears
+    nothing of voiced, so there is no hold, no transcript of its echo, and the reply plays to
+    the end; the timeline carries the echo reduction."""
+    sentence = "This story goes on and on, sentence after sentence."
+    question = lay_out("live_q4", [0.3, [speak("Tell me a story.")], 0.5]).wav(home)
+    groqsim.enqueue("transcriptions", transcript("Tell me a story."))
+    groqsim.enqueue("chat", ChatReply(content=" ".join([sentence] * 2), ttft=0.1))
+    assert "echo-cancel" not in pactl(pulse, "list", "short", "modules")
+    running, client = await live_daemon(groqsim, home, sock)
+    seen: list[Event] = []
+    loopback = ""
+    try:
+        loopback = pactl(
+            pulse,
+            "load-module",
+            "module-loopback",
+            "source=vspeaker.monitor",
+            "sink=micfeed",
+            "latency_msec=40",
+        )
+        await asyncio.to_thread(pulse.play_to_mic(question).wait, 10)
+        stopped = await next_of(client, SpeakingStopped, within=60, seen=seen)
+        timeline = await next_of(client, Timeline, within=5, seen=seen)
+        status = await client.status()
+    finally:
+        if loopback:
+            pactl(pulse, "unload-module", loopback)
+        await client.aclose()
+        await running.stop()
+    (text,) = [e for e in seen if isinstance(e, AssistantText)]
+    assert stopped.reason == "done" and not text.interrupted
+    assert not [e for e in seen if isinstance(e, StateChanged) and "holding" in e.reason]
+    assert not [e for e in seen if isinstance(e, Transcript) and e.turn != 1]
+    assert "in-process echo cancellation (WebRTC AEC3)" in status.echo
+    assert timeline.echo_erle_db is not None and timeline.echo_erle_db >= 10.0
+    assert status.echo_erle_db == timeline.echo_erle_db
+
+
+async def test_with_its_own_echo_cancelled_the_user_over_the_reply_stops_it_at_once(
+    pulse: PulseServer, groqsim: GroqSim, home: Path, sock: Path
+) -> None:
+    """The real echo path again, voiced's canceller on: the user's speech over the reply stops
+    it within 400 ms of their onset, with no hold and no wait for the transcript, and their
+    words are answered."""
+    question = lay_out("live_q5", [0.3, [speak("Tell me a long story.")], 0.5]).wav(home)
+    over = lay_out("live_over5", [0.1, [speak("Stop, that is enough, thank you very much.")], 0.5])
+    long_reply = " ".join(["This story goes on and on, sentence after sentence."] * 6)
+    groqsim.enqueue("transcriptions", transcript("Tell me a long story."))
+    groqsim.enqueue(
+        "transcriptions", *[transcript("Stop, that is enough, thank you very much.")] * 2
+    )
+    groqsim.enqueue("chat", ChatReply(content=long_reply, ttft=0.1, tokens_per_s=500))
+    groqsim.enqueue("chat", ChatReply(content="Okay.", ttft=0.1))
+    running, client = await live_daemon(groqsim, home, sock)
+    seen: list[Event] = []
+    loopback = ""
+    try:
+        loopback = pactl(
+            pulse,
+            "load-module",
+            "module-loopback",
+            "source=vspeaker.monitor",
+            "sink=micfeed",
+            "latency_msec=40",
+        )
+        speaker = pulse.record_speaker()
+        began = time.monotonic()
+        await asyncio.to_thread(pulse.play_to_mic(question).wait, 10)
+        await next_of(client, SpeakingStarted, within=30, seen=seen)
+        await asyncio.sleep(2.0)  # long enough for the canceller to have learnt the room
+        onset = time.monotonic() - began + 0.1  # the interruption's speech starts 0.1 s in
+        interrupter = pulse.play_to_mic(over.wav(home))
+        try:
+            stopped = await next_of(client, SpeakingStopped, within=20, seen=seen)
+            await asyncio.to_thread(interrupter.wait, 10)
+            second = await next_of(client, SpeakingStarted, within=20, seen=seen)
+            second_at = time.monotonic() - began
+            await next_of(client, SpeakingStopped, within=20, seen=seen)
+        except TimeoutError:
+            story = [e for e in seen if type(e).__name__ not in ("InputLevel", "AssistantDelta")]
+            raise AssertionError(f"timed out; the events: {story}") from None
+        recorded = speaker.stop()
+    finally:
+        if loopback:
+            pactl(pulse, "unload-module", loopback)
+        await client.aclose()
+        await running.stop()
+    assert stopped.reason == "barge_in" and second.turn == 2
+    assert not [e for e in seen if isinstance(e, StateChanged) and "holding" in e.reason]
+    (asked,) = [e for e in seen if isinstance(e, Transcript) and e.turn == 2]
+    assert asked.text == "Stop, that is enough, thank you very much."
+    # Silent within 400 ms of the onset (and 150 ms for paplay and the sound server to start).
+    quiet = recorded[round((onset + 0.55) * RATE) : round((second_at - 0.1) * RATE)]
+    assert quiet.size > RATE // 2 and loud(quiet).size == 0

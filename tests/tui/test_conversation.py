@@ -190,3 +190,24 @@ async def test_a_client_that_connects_mid_reply_sees_the_rest_stream_in(
         turn = app.query_one(AssistantTurn)
         await until(pilot, lambda: turn.ended, "the end of the reply")
         assert turn.reply.source == story and len(app.query(AssistantTurn)) == 1
+
+
+async def test_the_log_says_how_the_daemon_keeps_from_hearing_itself(daemon: RunningDaemon) -> None:
+    app = VoicedApp(daemon.socket)
+    choice = "in-process echo cancellation (WebRTC AEC3): the speaker can reach the microphone"
+    async with app.run_test(size=SIZE) as pilot:
+        await attached(pilot)
+        status = r.Status(
+            state="listening",
+            mode="always",
+            ptt=False,
+            chat_model="m",
+            stt_model="s",
+            barge_in=True,
+            speculative=True,
+            echo=choice,
+        )
+        daemon.publish(status, status)
+        await pilot.press("l")
+        await until(pilot, lambda: "echo: in-process echo" in screen_text(app), "the echo line")
+        assert screen_text(app).count("echo: in-process echo") == 1  # said once, not per status

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable
 
 from voiced.audio import devices
 from voiced.audio.capture_types import CaptureEvent, CaptureOptions, CaptureStats, EventKind
+from voiced.audio.echo import EchoCanceller
 from voiced.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, Frame
 from voiced.audio.stream import FrameHandoff, LiveStream, in_daemon_thread
 from voiced.errors import AudioDeviceError
@@ -36,17 +37,23 @@ class MicrophoneCapture:
     goes silent is closed and reopened with backoff; the outage advances the input clock by the
     time that was lost.
 
+    With an ``echo`` canceller, voiced's own voice is taken out of the frames in PortAudio's
+    thread, before they are handed over (see :mod:`voiced.audio.echo`).
+
     Args:
         options: Which device and how to open it.
         on_event: Called on the loop with each CaptureEvent (they are also logged).
+        echo: Cleans the frames of what voiced plays, or None.
     """
 
     def __init__(
         self,
         options: CaptureOptions | None = None,
         on_event: Callable[[CaptureEvent], None] | None = None,
+        echo: EchoCanceller | None = None,
     ) -> None:
         self.options = options or CaptureOptions()
+        self.echo = echo
         self.stats = CaptureStats()
         self._on_event = on_event
         self._pending: deque[Frame] = deque()
@@ -169,6 +176,7 @@ class MicrophoneCapture:
                 start,
                 deliver=handoff.send,
                 on_fault=lambda stream, reason: hop(self._note_fault, stream, reason),
+                echo=self.echo,
             )
 
         stream = await in_daemon_thread(open_blocking, limit=10.0, on_late=LiveStream.close)

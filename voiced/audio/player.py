@@ -11,6 +11,7 @@ import numpy as np
 import soxr  # type: ignore[import-untyped, unused-ignore]
 
 from voiced.audio import devices
+from voiced.audio.farend import FarEnd, PlayerTap
 from voiced.audio.frames import Int16Array
 from voiced.audio.playback import Clip, Playback, QueuedClip, resume_point
 from voiced.errors import AudioDeviceError
@@ -33,14 +34,25 @@ class Player:
     same way but keeps what is queued; ``release()`` plays on from shortly before where it was
     cut (the start of the word).
 
+    With a ``far_end``, every block handed to PortAudio (earcons too) is also written there,
+    at the time PortAudio says it reaches the speaker: the echo canceller's reference.
+
     Args:
         device: Index or part of the name of the output device; None for the default.
         latency: PortAudio output latency: "low", "high" or seconds.
+        far_end: Where what is played goes for the echo canceller, or None.
     """
 
-    def __init__(self, device: int | str | None = None, latency: str | float = "low") -> None:
+    def __init__(
+        self,
+        device: int | str | None = None,
+        latency: str | float = "low",
+        far_end: FarEnd | None = None,
+    ) -> None:
         self.device = device
         self.latency = latency
+        self.far_end = far_end
+        self._tap: PlayerTap | None = None
         self.rate = PLAYER_RATE
         self.fault: str | None = None
         """Why the stream ended by itself, or None while it runs (or before it opened)."""
@@ -91,6 +103,8 @@ class Player:
                 error = exc
                 continue
             self.rate = rate
+            with self._lock:
+                self._tap = PlayerTap(self.far_end, rate) if self.far_end is not None else None
             return stream
         raise AudioDeviceError(
             f"cannot open speaker {info.name!r}: {error}", devices.CHECK_DEVICES
@@ -134,6 +148,8 @@ class Player:
         now = stream.time if stream is not None and stream.active else None
         with self._lock:
             self._held = True
+            if self._tap is not None:
+                self._tap.cut(now)
             item = self._current
             if item is not None and now is not None:
                 heard = item.heard_at(now, self.rate)
@@ -159,6 +175,8 @@ class Player:
     def _cut_everything(self, now: float | None) -> None:
         """Cut what plays and drop what waits; ``now`` (stream time) tells how much was heard."""
         with self._lock:
+            if self._tap is not None:
+                self._tap.cut(now)
             self._generation += 1
             self._held = False
             cut = [*self._recent, *([self._current] if self._current else []), *self._queue]
@@ -203,7 +221,9 @@ class Player:
                 if item.handed_all:
                     self._recent.append(item)
                     self._current = None
-        out[filled:] = 0
+            out[filled:] = 0
+            if self._tap is not None:
+                self._tap.played(out, filled > 0, dac, now)
 
 
 def _resample(clip: Clip, rate: int) -> Int16Array:

@@ -1,10 +1,11 @@
-"""Is the microphone echo-cancelled? Asked of PulseAudio/PipeWire with ``pactl``."""
+"""Is the microphone echo-cancelled, is the speaker a headset? Asked of PulseAudio/PipeWire
+with ``pactl``."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 LOAD_COMMAND = (
     "pactl load-module module-echo-cancel aec_method=webrtc "
@@ -32,6 +33,37 @@ PIPEWIRE_PERSIST = """\
   then: systemctl --user restart pipewire pipewire-pulse"""
 
 
+HEADSET_WORDS = ("headset", "headphone", "earphone", "earbud", "airpods", "handsfree", "hands-free")
+"""Words in a speaker's name, form factor or port that say it sits on the user's ears."""
+
+
+@dataclass(frozen=True)
+class Sink:
+    """One output of the sound server, as ``pactl list sinks`` describes it."""
+
+    name: str
+    description: str = ""
+    form_factor: str = ""
+    """``device.form_factor``: "internal", "speaker", "headset", "headphone", … or ""."""
+    active_port: str = ""
+    """The port in use, e.g. "analog-output-headphones", or ""."""
+
+    def headset(self) -> str | None:
+        """Why this output is a headset, or None when nothing says so."""
+        if _headset_word(self.form_factor):
+            return f"form factor {self.form_factor!r}"
+        if _headset_word(self.active_port):
+            return f"port {self.active_port!r}"
+        if _headset_word(self.name) or _headset_word(self.description):
+            return f"named {self.description or self.name!r}"
+        return None
+
+
+def _headset_word(text: str) -> bool:
+    folded = text.casefold()
+    return any(word in folded for word in HEADSET_WORDS)
+
+
 @dataclass(frozen=True)
 class SoundServer:
     """What ``pactl`` says about the sound server."""
@@ -42,6 +74,8 @@ class SoundServer:
     sources: tuple[str, ...]
     echo_modules: int
     """How many echo-cancel modules are loaded."""
+    default_sink: str = ""
+    sinks: tuple[Sink, ...] = field(default=())
 
     @property
     def pipewire(self) -> bool:
@@ -86,7 +120,63 @@ def sound_server() -> SoundServer | None:
         default_source=fields.get("Default Source", "").strip(),
         sources=tuple(line.split("\t")[1] for line in sources.splitlines() if "\t" in line),
         echo_modules=sum("echo-cancel" in line for line in modules.splitlines()),
+        default_sink=fields.get("Default Sink", "").strip(),
+        sinks=parse_sinks(_pactl("list", "sinks") or ""),
     )
+
+
+def parse_sinks(text: str) -> tuple[Sink, ...]:
+    """The sinks of ``pactl list sinks`` (its English output; unknown lines are skipped)."""
+    sinks: list[Sink] = []
+    current: dict[str, str] | None = None
+    for line in [*text.splitlines(), "Sink #end"]:
+        stripped = line.strip()
+        if line.startswith("Sink #"):
+            if current is not None and current.get("name"):
+                sinks.append(Sink(**current))
+            current = {}
+        elif current is None:
+            continue
+        elif stripped.startswith("Name:"):
+            current["name"] = stripped.removeprefix("Name:").strip()
+        elif stripped.startswith("Description:"):
+            current["description"] = stripped.removeprefix("Description:").strip()
+        elif stripped.startswith("Active Port:"):
+            current["active_port"] = stripped.removeprefix("Active Port:").strip()
+        elif stripped.startswith("device.form_factor ="):
+            current["form_factor"] = stripped.split("=", 1)[1].strip().strip('"')
+    return tuple(sinks)
+
+
+def output_is_headset(
+    output_device: int | str | None, server: SoundServer | None, device_name: str = ""
+) -> str | None:
+    """Why the speaker voiced plays to is a headset (it cannot echo), or None.
+
+    The speaker is the sink ``output_device`` names (part of its name or description), else
+    the server's default sink; it is a headset when its form factor, active port, name or
+    description says so (``HEADSET_WORDS``), or when PortAudio's name for the device does.
+
+    Args:
+        output_device: ``[audio] output_device``.
+        server: What :func:`sound_server` found, or None.
+        device_name: PortAudio's name of the output device, or "".
+    """
+    if _headset_word(device_name):
+        return f"the speaker {device_name!r} is a headset"
+    if server is None:
+        return None
+    wanted = output_device.casefold() if isinstance(output_device, str) else ""
+    through_server = output_device is None or wanted in ("default", "pulse", "pipewire")
+    for sink in server.sinks:
+        named = bool(wanted) and (
+            wanted in sink.name.casefold() or wanted in sink.description.casefold()
+        )
+        if named or (through_server and sink.name == server.default_sink):
+            why = sink.headset()
+            if why is not None:
+                return f"the speaker {sink.description or sink.name!r} is a headset ({why})"
+    return None
 
 
 def input_is_echo_cancelled(input_device: int | str | None, server: SoundServer | None) -> bool:

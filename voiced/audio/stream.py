@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import threading
 import time
@@ -14,9 +15,13 @@ import numpy as np
 
 from voiced.audio import devices
 from voiced.audio.devices import DeviceInfo
+from voiced.audio.echo import EchoCanceller
+from voiced.audio.farend import REANCHOR_S, StreamClock, position
 from voiced.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, Frame, Framer, Int16Array
 from voiced.audio.wav import StreamResampler
 from voiced.errors import AudioDeviceError
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -32,6 +37,10 @@ class LiveStream:
     stopped by itself. The raw stream hands over PortAudio's buffer as it is, which saves the
     numpy array sounddevice's InputStream would build per callback; the callback reads it with
     ``np.frombuffer`` and the Framer copies what it keeps (the buffer is reused after the call).
+
+    With an ``echo`` canceller the frames go through it in the callback, placed on the
+    reference's timeline by PortAudio's ``inputBufferAdcTime`` (when the block's first sample
+    left the microphone): this thread owns the canceller while the stream runs.
     """
 
     def __init__(
@@ -42,6 +51,7 @@ class LiveStream:
         start: int,
         deliver: Callable[[list[Frame]], None],
         on_fault: Callable[[LiveStream, str], None],
+        echo: EchoCanceller | None = None,
     ) -> None:
         self.device = device
         self.rate = rate
@@ -56,6 +66,10 @@ class LiveStream:
         self._on_fault = on_fault
         self._closing = False
         self._stream: Any = None
+        self._echo = echo
+        self._clock = StreamClock()
+        self._offset: int | None = None
+        """Reference position minus input-clock index, fixed while they keep in step."""
 
     @classmethod
     def open(
@@ -65,6 +79,7 @@ class LiveStream:
         start: int,
         deliver: Callable[[list[Frame]], None],
         on_fault: Callable[[LiveStream, str], None],
+        echo: EchoCanceller | None = None,
     ) -> LiveStream:
         """Open and start a stream on ``device`` (blocking: call it off the loop).
 
@@ -74,13 +89,14 @@ class LiveStream:
             start: Input-clock index of the first frame.
             deliver: Receives each callback's whole frames (in PortAudio's thread).
             on_fault: Hears that the stream stopped by itself.
+            echo: Cleans the frames of voiced's own voice, or None.
 
         Raises:
             AudioDeviceError: PortAudio refused to open or start the stream.
         """
         sd = devices.sounddevice()
         rate, channels, block_frames, latency = fmt
-        live = cls(device, rate, channels, start, deliver, on_fault)
+        live = cls(device, rate, channels, start, deliver, on_fault, echo)
         try:
             live._stream = sd.RawInputStream(
                 device=device.index,
@@ -119,9 +135,33 @@ class LiveStream:
         block: Int16Array = np.frombuffer(indata, dtype=np.int16)
         if self.channels != 1:
             block = block.reshape(-1, self.channels).mean(axis=1).astype(np.int16)
-        ready = self._framer.push(self._resample(block))
+        if self._echo is None:
+            ready = self._framer.push(self._resample(block))
+        else:
+            self._clock.observe(time_info.currentTime)
+            first = self._framer.next_start + self._framer.pending
+            resampled = self._resample(block)
+            ready = self._framer.push(resampled)
+            if ready:
+                at = self._place(time_info, first, resampled.size)
+                ready = self._echo.process(ready, ready[0].start + at)
         if ready:
             self._deliver(ready)
+
+    def _place(self, time_info: Any, first: int, count: int) -> int:
+        """Reference position minus input-clock index: the block's first sample left the
+        microphone at ``inputBufferAdcTime``; kept while it stays within REANCHOR_S."""
+        if time_info.currentTime > 0:
+            measured = position(self._clock.monotonic(time_info.inputBufferAdcTime)) - first
+        else:  # a host API without timestamps: the block's end arrived now
+            measured = position(time.monotonic()) - (first + count)
+        if self._offset is None or abs(measured - self._offset) > REANCHOR_S * SAMPLE_RATE:
+            if self._offset is not None:
+                logger.debug(
+                    "microphone placed afresh: %+.1f ms off", (measured - self._offset) / 16
+                )
+            self._offset = measured
+        return self._offset
 
     def _finished(self) -> None:
         if not self._closing:

@@ -7,8 +7,12 @@ import contextlib
 import logging
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from voiced.errors import InputError
+
+if TYPE_CHECKING:
+    from voiced.audio.room import RoomOptions
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(
             "--output, --events and --skip-idle need --input", "give the file to replay"
         )
+    room = _room(args)
     _check_paths(args)
     faulthandler.enable()  # a crash in a C library leaves its Python stack in the journal
     if not logging.getLogger("voiced").handlers:
@@ -42,7 +47,9 @@ def run(args: argparse.Namespace) -> int:
     logging.getLogger("voiced").propagate = False
     loaded = settings()
     replay = (
-        ReplayFiles(args.input, args.output, args.events, args.skip_idle) if args.input else None
+        ReplayFiles(args.input, args.output, args.events, args.skip_idle, room)
+        if args.input
+        else None
     )
     with contextlib.ExitStack() as stack:
         socket = args.socket
@@ -52,6 +59,31 @@ def run(args: argparse.Namespace) -> int:
             socket = Path(private) / "control.sock"
         daemon = Daemon(loaded, socket=socket, engine=engine_factory(loaded, replay))
         return asyncio.run(daemon.run())
+
+
+def _room(args: argparse.Namespace) -> RoomOptions | None:
+    """The simulated room of ``--echo-gain``/``--echo-delay-ms``/``--echo-ir``, or None.
+
+    Raises:
+        InputError: A room option without --input or --echo-gain, or a value out of range.
+    """
+    from voiced.audio.room import RoomOptions
+
+    gain, delay, ir = (getattr(args, n, None) for n in ("echo_gain", "echo_delay_ms", "echo_ir"))
+    if gain is None:
+        if delay is not None or ir is not None:
+            raise InputError(
+                "--echo-delay-ms and --echo-ir need --echo-gain", "add --echo-gain 0.5"
+            )
+        return None
+    if not args.input:
+        raise InputError("--echo-gain needs --input", "give the file to replay")
+    room = RoomOptions(gain, 80.0 if delay is None else delay, ir)
+    if ir is not None:
+        from voiced.audio.room import load_impulse_response
+
+        load_impulse_response(ir)  # fails before starting when it is not a usable WAV
+    return room
 
 
 def _check_paths(args: argparse.Namespace) -> None:

@@ -20,6 +20,7 @@ from voiced.config.checks import (
 from voiced.errors import ConfigError
 
 SpeechEngine = Literal["espeak", "groq"]
+EchoCancel = Literal["auto", "on", "off"]
 
 ORPHEUS_VOICES: dict[str, tuple[str, ...]] = {
     "canopylabs/orpheus-v1-english": ("autumn", "diana", "hannah", "austin", "daniel", "troy"),
@@ -47,6 +48,17 @@ class AudioSettings:
     quiet_wait_ms: int = setting(300, between(0, 1000, "ms"))
     """While nothing is being heard, audio too quiet to be speech is handed over in batches of
     up to this many ms (louder audio at once, with what waited); 0 hands every block over."""
+    echo_cancel: EchoCancel = "auto"
+    """Take voiced's own voice out of what the microphone hears, in-process (WebRTC AEC3, fed
+    with exactly what voiced plays): "on", "off", or "auto": on unless the microphone is
+    already an echo-cancelled source (PulseAudio/PipeWire echo-cancel) or the speaker is a
+    headset (told by its name, form factor or port, as pactl reports them). With it on,
+    speech over a reply stops it after [daemon] barge_in_min_ms; off, the reply is held until
+    the transcript says whose voice it was."""
+    echo_min_erle_db: float = setting(20.0, between(0, 60, "dB"))
+    """Echo reduction (ERLE) the canceller must reach before speech over a reply is taken for
+    the user's at once; below it (still adapting to the room, or the speaker is not the one it
+    is fed from) speech over a reply is held and judged by its transcript, as with it off."""
 
     def __post_init__(self) -> None:
         check_fields(self, "audio")

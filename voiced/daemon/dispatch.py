@@ -103,6 +103,7 @@ class Dispatcher:
     def status(self, reply_to: str = "") -> Status:
         """The daemon's whole state as a ``status`` event."""
         d = self.daemon
+        echo = getattr(d.engine, "echo", None)  # the assembled pipeline's EchoState, once built
         return Status(
             id=reply_to,
             state=d.state.state,
@@ -121,6 +122,8 @@ class Dispatcher:
             version=__version__,
             pid=os.getpid(),
             mcp=d.mcp_states(),
+            echo=echo.describe() if echo is not None else "",
+            echo_erle_db=echo.last_erle_db if echo is not None else None,
         )
 
     async def _voice(self) -> AgentVoice:

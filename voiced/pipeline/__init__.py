@@ -27,7 +27,9 @@ its host (the daemon) only through the Protocols of :mod:`~voiced.pipeline.host`
 The rest: :mod:`~voiced.pipeline.assemble` builds all of it from the settings (microphone or
 replayed file in, speaker or file out); :mod:`~voiced.pipeline.stages` has the stages'
 Protocols and speech to text; :mod:`~voiced.pipeline.overspeech` holds a reply while speech
-over it is judged; :mod:`~voiced.pipeline.judge` spots voiced's own echo and the wake phrase;
+over it is judged, unless :mod:`~voiced.pipeline.aec` says the in-process echo canceller keeps
+voiced's voice out of the microphone (then it stops at once); :mod:`~voiced.pipeline.judge`
+spots voiced's own echo and the wake phrase;
 :mod:`~voiced.pipeline.approval` asks before side effects; :mod:`~voiced.pipeline.prefetch` and
 :mod:`~voiced.pipeline.metered` stream replies ahead and count their cost
 (:mod:`~voiced.pipeline.costs`); :mod:`~voiced.pipeline.timeline` and

@@ -21,17 +21,18 @@ from voiced.groq.client import options_from_settings
 from voiced.listen.filter import TranscriptFilter
 from voiced.listen.segmenter import Segmenter
 from voiced.pipeline.addressing import Addressing
+from voiced.pipeline.aec import EchoState
 from voiced.pipeline.agentvoice import AgentVoice, AskingBroker
 from voiced.pipeline.approval import ReportingRunner
 from voiced.pipeline.clock import InputClock
 from voiced.pipeline.core import Pipeline, PipelineParts
 from voiced.pipeline.costs import Meter
-from voiced.pipeline.ends import echo_cancelled, espeak_of, open_player, sources, tts_for
+from voiced.pipeline.ends import echo_choice, espeak_of, open_player, sources, tts_for
 from voiced.pipeline.hearing import Hearing
 from voiced.pipeline.judge import EchoGuard, WakePhrase
 from voiced.pipeline.mcplink import daemon_mcp
 from voiced.pipeline.metered import PipelineClient
-from voiced.pipeline.replay import ClockedOutput, EventsFile
+from voiced.pipeline.replay import ClockedOutput, EventsFile, RoomSource
 from voiced.pipeline.seed import stored_turns
 from voiced.pipeline.speculation import ConversationPrefetcher
 from voiced.pipeline.speech import CachingTTS
@@ -44,6 +45,10 @@ from voiced.wake.detector import WakeDetector
 from voiced.wake.unsaid import unsay_wake_word
 
 if TYPE_CHECKING:
+    from voiced.audio.echo import EchoCanceller
+    from voiced.audio.farend import FarEnd
+    from voiced.audio.frames import FrameSource
+    from voiced.audio.room import RoomOptions
     from voiced.mcp.manager import McpManager
     from voiced.pipeline.host import EngineHost as Daemon
 
@@ -59,6 +64,8 @@ class ReplayFiles:
     events: Path | None = None
     skip_idle: bool = False
     """Feed the input without waiting while the pipeline is idle (``--skip-idle``)."""
+    room: RoomOptions | None = None
+    """The simulated room that echoes voiced's output into the input (``--echo-gain``)."""
 
 
 def engine_factory(
@@ -92,6 +99,8 @@ class AssembledEngine:
         waited for (it can be switched on while running)."""
         self._output: ClockedOutput | None = None
         self._mcp: McpManager | None = None
+        self.echo: EchoState | None = None
+        """How voiced keeps from hearing itself (set once built)."""
         self.ready = asyncio.Event()
         """Set once the pipeline is built and listening."""
         self._gate = (True, True)
@@ -121,8 +130,11 @@ class AssembledEngine:
         stack.push_async_callback(client.aclose)
         tts = CachingTTS(tts_for(settings, client, d))
         tts.unsay = lambda text: unsay_wake_word(text, d.controls.wake_word)
+        canceller, far_end = await self._echo(settings, output)
         speaker = Speaker(
-            tts, output or await open_player(stack, settings, d), earcons=settings.speech.earcons
+            tts,
+            output or await open_player(stack, settings, d, far_end),
+            earcons=settings.speech.earcons,
         )
         try:
             await espeak_of(tts).warm_up()
@@ -192,7 +204,9 @@ class AssembledEngine:
             d.publish,
         )
         hearing.apologise = lambda exc: ask_aloud(spoken_apology(exc))
-        hearing.echo_cancelled = await echo_cancelled(settings, self.replay is not None)
+        assert self.echo is not None
+        hearing.echo_cancelled = self.echo.choice.external
+        echo_state = self.echo
 
         def replied() -> None:
             hearing.wake.wake()
@@ -203,6 +217,8 @@ class AssembledEngine:
             states=PipelineState(d),
             said=echo.said,
             finished=replied,
+            reply_began=echo_state.reply_began,
+            reply_ended=echo_state.reply_ended,
         )
         turns = TurnRunner(conversation, speaker, tts, hooks, monotonic)
 
@@ -226,7 +242,14 @@ class AssembledEngine:
         d.voice = AgentVoice(d, broker, announce, say_for_a_program, self.clock.now)
         return Pipeline(
             PipelineParts(
-                source=sources(settings, self.replay.input if self.replay else None, d, self.idle),
+                source=sources(
+                    settings,
+                    self.replay.input if self.replay else None,
+                    d,
+                    self.idle,
+                    echo=canceller,
+                    wrap=self._room(output, canceller),
+                ),
                 segmenter=lambda: Segmenter(settings.daemon_listen, turn_in_background=True),
                 hearing=hearing,
                 turns=turns,
@@ -238,10 +261,45 @@ class AssembledEngine:
                 earcon=speaker.earcon,
                 replay=self.replay is not None,
                 echo_cancelled=hearing.echo_cancelled,
+                echo=echo_state,
                 monotonic=monotonic,
             ),
             d,
         )
+
+    async def _echo(
+        self, settings: Settings, output: ClockedOutput | None
+    ) -> tuple[EchoCanceller | None, FarEnd | None]:
+        """Decide how voiced keeps from hearing itself (``self.echo``); with the in-process
+        canceller on, return it and (for the speaker) the far end the player feeds."""
+        from voiced.audio.echo import EchoCanceller
+        from voiced.audio.farend import FarEnd
+
+        room = self.replay.room if self.replay else None
+        choice = await echo_choice(settings, self.replay is not None, room is not None)
+        log.info("echo: %s", choice.describe())
+        canceller: EchoCanceller | None = None
+        far_end: FarEnd | None = None
+        if choice.aec:
+            far_end = FarEnd() if output is None else None
+            reference = output if output is not None else far_end
+            assert reference is not None
+            canceller = EchoCanceller(reference)
+        meter = canceller.meter if canceller is not None else None
+        self.echo = EchoState(choice, meter, settings.audio.echo_min_erle_db, self.daemon.publish)
+        return canceller, far_end
+
+    def _room(
+        self, output: ClockedOutput | None, canceller: EchoCanceller | None
+    ) -> Callable[[FrameSource], FrameSource] | None:
+        """Replay mode: what wraps the file in its simulated room and the canceller."""
+        from voiced.audio.room import SimulatedRoom
+
+        room = self.replay.room if self.replay else None
+        if output is None or (room is None and canceller is None):
+            return None
+        simulated = SimulatedRoom(room, output.segment) if room is not None else None
+        return lambda source: RoomSource(source, simulated, canceller)
 
     def idle(self) -> bool:
         """Whether the replayed input may run ahead of real time now: ``skip_idle`` is on,

@@ -31,6 +31,7 @@ from voiced.speak.earcons import EarconName
 from voiced.wake.detector import WakeDetection, WakeDetector
 
 if TYPE_CHECKING:
+    from voiced.pipeline.aec import EchoState
     from voiced.pipeline.host import Host as Daemon
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,9 @@ class PipelineParts:
     replay: bool = False
     """The source is a file: the pipeline ends after it (and the last turn)."""
     echo_cancelled: bool = False
+    echo: EchoState | None = None
+    """The echo choice and, with the in-process canceller, how well it works now (it decides
+    over ``echo_cancelled`` when given)."""
     monotonic: Callable[[], float] = time.monotonic
     """The clock of the wake window (replay mode: the input's, as every other time is)."""
 
@@ -86,9 +90,10 @@ class Pipeline:
             parts.hearing,
             parts.turns,
             parts.prefetcher,
-            parts.echo_cancelled,
+            self._cancelled,
             parts.addressing,
             self.detector.model.phrase,
+            residual=parts.echo.residual if parts.echo is not None else lambda ms: False,
         )
         parts.hearing.alone = self._alone
         self.gate = True
@@ -277,8 +282,8 @@ class Pipeline:
                     self._ended(event, utterance)
                 case Gone(utterance=utterance):
                     self._dropped(utterance)
-                case BargeIn(utterance=utterance):
-                    self._barge(utterance)
+                case BargeIn(utterance=utterance, at_once=at_once):
+                    self._barge(utterance, at_once)
 
     def _ended(self, ended: heard.SpeechEnded, utterance: Utterance | None) -> None:
         addressed = utterance.addressed if utterance else None
@@ -340,8 +345,13 @@ class Pipeline:
             self.daemon.publish(transcript)
             self.turns.start(question.text, timeline)
 
-    def _barge(self, utterance: Utterance) -> None:
-        if self.parts.echo_cancelled:
+    def _cancelled(self) -> bool:
+        """Whether the microphone hears none of voiced now."""
+        echo = self.parts.echo
+        return echo.cancelled() if echo is not None else self.parts.echo_cancelled
+
+    def _barge(self, utterance: Utterance, at_once: bool) -> None:
+        if at_once:
             self._spawn(self._barge_in())
         else:  # it may be voiced hearing itself: the transcript decides
             self.over.began(utterance.number, self.turn_count)

@@ -1,9 +1,11 @@
-"""Replay mode's outputs: the audio voiced would have played and every event, on the input clock."""
+"""Replay mode's files: the audio voiced would have played, every event, and the replayed
+microphone in a simulated room (voiced's own output echoed back), all on the input clock."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -11,8 +13,10 @@ from typing import IO
 import numpy as np
 import soxr  # type: ignore[import-untyped, unused-ignore]
 
-from voiced.audio.frames import SAMPLE_RATE, Int16Array
+from voiced.audio.echo import EchoCanceller, spans_overlap
+from voiced.audio.frames import SAMPLE_RATE, Frame, FrameSource, Int16Array
 from voiced.audio.playback import Playback, QueuedClip, resume_point
+from voiced.audio.room import SimulatedRoom
 from voiced.audio.wav import encode_wav
 from voiced.errors import InputError
 from voiced.pipeline.clock import InputClock
@@ -41,7 +45,8 @@ class ClockedOutput:
     that input-clock position, so output sample N is what would play while input sample N is
     heard. It counts as played once the clock has passed its end; ``stop()`` cuts it there.
     ``hold()`` cuts it there too but keeps the rest, which ``release()`` places again from the
-    clock's present (so the output shows the silence of the hold).
+    clock's present (so the output shows the silence of the hold). It is also the echo
+    canceller's reference in replay mode (:meth:`read`), on the input clock.
 
     Args:
         clock: The input clock.
@@ -60,6 +65,8 @@ class ClockedOutput:
         in order."""
         self._playbacks: list[Playback] = []
         """Every playback begun that is not yet done (closed, with each clip out or cut)."""
+        self._spans: list[tuple[int, int]] = []
+        """[start, end) of the latest clips placed (cut short where they were cut)."""
         self._lock = threading.Lock()
 
     @property
@@ -95,6 +102,7 @@ class ClockedOutput:
             self._held = None
             self._tail = min(self._tail, now)
             self._written = min(self._written, max(now, 0))
+            self._trim_spans(now)
 
     def hold(self) -> None:
         """Silence at the clock's present; keep what was not heard for ``release()``."""
@@ -114,6 +122,7 @@ class ClockedOutput:
             self._held = held
             self._tail = min(self._tail, now)
             self._written = min(self._written, max(now, 0))
+            self._trim_spans(now)
 
     def release(self) -> None:
         """Place what ``hold()`` kept (and what came since) from the clock's present."""
@@ -121,6 +130,27 @@ class ClockedOutput:
             held, self._held = self._held, None
         for item, rest, before in held or []:
             self._place(item, rest, before)
+
+    def segment(self, at: int, count: int) -> Int16Array:
+        """The ``count`` samples played from input-clock position ``at`` (silence outside
+        the output)."""
+        out: Int16Array = np.zeros(count, dtype=np.int16)
+        with self._lock:
+            lo, hi = max(at, 0), min(at + count, self._written)
+            if lo < hi:
+                out[lo - at : hi - at] = self._buffer[lo:hi]
+        return out
+
+    def read(self, at: int, count: int) -> Int16Array | None:
+        """The echo canceller's reference: like ``segment``, or None when nothing played
+        within ``TAIL_S`` before these samples or during them."""
+        with self._lock:
+            if not spans_overlap(self._spans, at, count):
+                return None
+        return self.segment(at, count)
+
+    def _trim_spans(self, now: int) -> None:
+        self._spans = [(s, min(e, now)) for s, e in self._spans if s < now]
 
     def samples(self, until: int = 0) -> Int16Array:
         """The output so far, at least ``until`` samples long (silence after the last clip)."""
@@ -165,6 +195,7 @@ class ClockedOutput:
             handle = loop.call_later(max(0.0, delay), self._done, item)
             placed = _Placed(item, start, end, handle, before)
             self._placed.append(placed)
+            self._spans = [*self._spans[-63:], (start, end)]
 
     def _done(self, item: QueuedClip) -> None:
         with self._lock:
@@ -190,6 +221,40 @@ def _resample(samples: Int16Array, rate: int) -> Int16Array:
     floats = soxr.resample(samples.astype(np.float32) / 32768.0, rate, SAMPLE_RATE)
     out: Int16Array = np.clip(np.rint(floats * 32768.0), -32768, 32767).astype(np.int16)
     return out
+
+
+class RoomSource:
+    """The replayed file as a microphone in a room: voiced's own output is echoed into it
+    (when there is a room) and cancelled again (when there is a canceller), on the loop.
+
+    Args:
+        source: The replayed file.
+        room: What echoes the output into it, or None.
+        echo: Takes the output out again (its reference is on the input clock), or None.
+    """
+
+    def __init__(
+        self, source: FrameSource, room: SimulatedRoom | None, echo: EchoCanceller | None
+    ) -> None:
+        self.source, self.room, self.echo = source, room, echo
+
+    async def frames(self) -> AsyncIterator[Frame]:
+        """The file's frames, echoed and cleaned."""
+        async for frame in self.source.frames():
+            heard = self.room.mix(frame) if self.room is not None else frame
+            if self.echo is None:
+                yield heard
+                continue
+            for cleaned in self.echo.process([heard], heard.start):
+                yield cleaned
+
+    def wait_below(self, level_db: float | None) -> None:
+        """Passed on to the file."""
+        self.source.wait_below(level_db)
+
+    async def aclose(self) -> None:
+        """Close the file."""
+        await self.source.aclose()
 
 
 class EventsFile:

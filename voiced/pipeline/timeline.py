@@ -38,6 +38,8 @@ class TurnTimeline:
         self.spoken = origin is not None
         self.origin = origin if origin is not None else clock.now()
         self.marks: dict[Mark, int] = {}
+        self.erle_db: float | None = None
+        """The echo canceller's echo reduction over the reply, in dB (None: not measured)."""
         self._monotonic = monotonic
         self._begun: float | None = None if self.spoken or clock.started else monotonic()
         """When a typed turn began on the monotonic clock, while the input clock stands still."""
@@ -69,4 +71,5 @@ class TurnTimeline:
             first_token_ms=self.ms("first_token"),
             first_clause_ms=self.ms("first_clause"),
             first_audio_ms=self.ms("first_audio"),
+            echo_erle_db=self.erle_db,
         )

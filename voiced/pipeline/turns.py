@@ -52,6 +52,10 @@ class TurnHooks:
     """Told everything voiced says (the echo guard)."""
     finished: Callable[[], None]
     """Called after a turn that was answered (opens the wake window)."""
+    reply_began: Callable[[], None] = lambda: None
+    """A reply's first audio went out (the echo canceller's ERLE counts from here)."""
+    reply_ended: Callable[[], float | None] = lambda: None
+    """A reply that was heard is over: the echo reduction over it in dB, or None."""
 
 
 class TurnRunner:
@@ -174,6 +178,7 @@ class TurnRunner:
             h.publish(AssistantText(turn=turn, text="".join(sink.text), interrupted=interrupted))
             if "first_audio" in timeline.marks:
                 h.publish(SpeakingStopped(turn=turn, reason=reason))
+                timeline.erle_db = h.reply_ended()
             h.publish(timeline.event())
             self._ended_at = self._monotonic()
             h.states.turn_over(turn, reason)
@@ -203,6 +208,7 @@ class TurnRunner:
         await reply.first_chunk_queued.wait()
         timeline.mark("first_audio")
         h = self.hooks
+        h.reply_began()
         h.states.first_audio()
         h.publish(SpeakingStarted(turn=timeline.turn))
 

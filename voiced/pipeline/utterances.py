@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -70,6 +71,8 @@ class BargeIn:
     """Speech over voiced's reply has gone on long enough to count."""
 
     utterance: Utterance
+    at_once: bool = False
+    """The microphone hears none of voiced (echo-cancelled): stop the reply, no hold."""
 
 
 Outcome = Ended | Gone | BargeIn
@@ -84,9 +87,13 @@ class Utterances:
         hearing: Transcribes and judges (speculation uses it too).
         turns: Whether voiced is answering (so speech may be barge-in).
         prefetcher: Starts speculative replies; None transcribes only.
-        echo_cancelled: Whether the microphone is echo-cancelled (a lower barge-in bar).
+        echo_cancelled: Whether the microphone hears none of voiced now (echo-cancelled, by
+            the sound server or in-process while it works): a lower barge-in bar, and the
+            reply stops at once.
         addressing: Wake mode's privacy rule: which utterances may be sent.
         phrase: The wake word's phrase (taken off speculative transcripts too).
+        residual: Whether the speech heard over the last so many ms is what is left of
+            voiced's own echo after the in-process canceller (never barge-in).
     """
 
     def __init__(
@@ -95,13 +102,15 @@ class Utterances:
         hearing: Hearing,
         turns: TurnRunner,
         prefetcher: Prefetcher | None,
-        echo_cancelled: bool,
+        echo_cancelled: Callable[[], bool],
         addressing: Addressing,
         phrase: str = "",
+        residual: Callable[[int], bool] = lambda ms: False,
     ) -> None:
         self.daemon, self.hearing, self.turns = daemon, hearing, turns
         self.prefetcher, self.echo_cancelled = prefetcher, echo_cancelled
         self.addressing, self.phrase = addressing, phrase
+        self.residual = residual
         self.current: Utterance | None = None
         self.count = 0
         self._last_level = -LEVEL_INTERVAL
@@ -131,10 +140,13 @@ class Utterances:
         if current is None or not current.barge or current.interrupted or current.paused:
             return None
         settings = self.daemon.settings.daemon
-        bar = settings.barge_in_min_ms if self.echo_cancelled else settings.barge_in_echo_min_ms
+        cancelled = self.echo_cancelled()
+        bar = settings.barge_in_min_ms if cancelled else settings.barge_in_echo_min_ms
         if frame.end - current.onset >= bar * SAMPLE_RATE // 1000:
+            if self.residual(bar):  # voiced's own echo, less: not yet (maybe never) the user
+                return None
             current.interrupted = True
-            return BargeIn(current)
+            return BargeIn(current, at_once=cancelled)
         return None
 
     def drop(self) -> bool:

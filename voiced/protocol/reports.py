@@ -53,6 +53,9 @@ class Timeline(Event):
     first_token_ms: float | None = None
     first_clause_ms: float | None = None
     first_audio_ms: float | None = None
+    echo_erle_db: float | None = None
+    """How much the in-process echo canceller took voiced's own voice out of the microphone
+    over the reply (ERLE, dB); None when it is off or heard too little of the reply."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -159,6 +162,11 @@ class Status(Event):
     pid: int = 0
     mcp: tuple[McpServerLine, ...] = ()
     """The MCP tool servers configured."""
+    echo: str = ""
+    """How the daemon keeps from hearing itself (in-process echo cancellation on or off, and
+    why), on one line; "" before the pipeline is up."""
+    echo_erle_db: float | None = None
+    """The in-process echo canceller's echo reduction over the last reply (dB), or None."""
 
 
 @dataclass(frozen=True, kw_only=True)

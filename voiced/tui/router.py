@@ -42,6 +42,8 @@ class Known:
     mode: str = "wake"
     ptt: bool = False
     pid: int = 0
+    echo: str = ""
+    """How the daemon keeps from hearing itself, as last shown."""
 
 
 class EventRouter:
@@ -227,6 +229,9 @@ class EventRouter:
         self.views.status.set_mode(ev.mode, ev.ptt, ev.wake_word)
         self.views.status.set_models(ev.chat_model, ev.stt_model)
         self.views.status.set_cost(ev.session_cost_usd)
+        if ev.echo and ev.echo != self.known.echo:  # how the daemon keeps from hearing itself
+            self.known.echo = ev.echo
+            self.views.log.add(f"echo: {ev.echo}", "info")
 
     def _ack(self, ev: r.Ack) -> None:
         if not ev.ok:

@@ -1,0 +1,186 @@
+"""The echo's reference: what the player hands to PortAudio, placed on the monotonic clock.
+
+The player's callback knows when each block it fills reaches the speaker (PortAudio's
+``outputBufferDacTime``), the microphone's when each block it gets left the microphone
+(``inputBufferAdcTime``). Each stream's clock is mapped onto ``time.monotonic()``
+(:class:`StreamClock`), so both meet on one timeline of 16 kHz sample positions:
+``round(monotonic seconds × 16000)``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+
+import numpy as np
+
+from voiced.audio.echo import TAIL_S, spans_overlap
+from voiced.audio.frames import SAMPLE_RATE, Int16Array
+from voiced.audio.wav import StreamResampler
+
+WINDOW_S = 10.0
+"""A stream's clock offset is the least seen over the last one or two windows this long."""
+log = logging.getLogger(__name__)
+
+REANCHOR_S = 0.02
+"""The player's reference is placed afresh when its running position is this far off the
+DAC time (a restarted stream, an underrun)."""
+
+
+def position(monotonic_s: float) -> int:
+    """A moment on the monotonic clock as a 16 kHz sample position."""
+    return round(monotonic_s * SAMPLE_RATE)
+
+
+class StreamClock:
+    """Maps one PortAudio stream's time onto ``time.monotonic()``.
+
+    In each callback the offset (monotonic now − the stream's ``currentTime``) is the true
+    offset plus however late the callback ran; the least one seen is the truest. It is kept
+    over windows of ``WINDOW_S`` (the lesser of this window's and the last one's), so a clock
+    that drifts is followed.
+    """
+
+    def __init__(self) -> None:
+        self._best = math.inf
+        self._previous = math.inf
+        self._since = -math.inf
+
+    def observe(self, stream_now: float) -> None:
+        """Note a callback's ``currentTime`` (call it first thing in the callback)."""
+        now = time.monotonic()
+        if now - self._since > WINDOW_S:
+            self._previous, self._best, self._since = self._best, math.inf, now
+        self._best = min(self._best, now - stream_now)
+
+    def monotonic(self, stream_time: float) -> float:
+        """A time on the stream's clock as ``time.monotonic()`` would have read it."""
+        return stream_time + min(self._best, self._previous)
+
+
+class FarEnd:
+    """What the speaker played, as 16 kHz samples at their positions (thread-safe).
+
+    The player writes ahead of time (a block is written when handed to PortAudio, at the
+    position where it will be heard); the microphone reads behind (a block is read once it has
+    been heard). Only the last ``seconds`` are kept.
+
+    Args:
+        seconds: How much is kept.
+    """
+
+    def __init__(self, seconds: float = 8.0) -> None:
+        self._size = round(seconds * SAMPLE_RATE)
+        self._ring: Int16Array = np.zeros(self._size, dtype=np.int16)
+        self._runs: list[list[int]] = []
+        """[start, end) of each stretch written, oldest first."""
+        self._lock = threading.Lock()
+
+    def write(self, at: int, samples: Int16Array) -> None:
+        """Record ``samples`` as played from position ``at``."""
+        if not samples.size:
+            return
+        with self._lock:
+            end = at + samples.size
+            self._copy_in(at, samples)
+            runs = self._runs
+            if runs and runs[-1][0] <= at <= runs[-1][1]:
+                runs[-1][1] = max(runs[-1][1], end)
+            else:
+                runs.append([at, end])
+            oldest = end - self._size
+            self._runs = [[max(s, oldest), e] for s, e in runs if e > oldest]
+
+    def cut(self, at: int) -> None:
+        """Nothing was played from ``at`` on after all (the player dropped what it had
+        handed over)."""
+        with self._lock:
+            self._runs = [[s, min(e, at)] for s, e in self._runs if s < at]
+
+    def read(self, at: int, count: int) -> Int16Array | None:
+        """The ``count`` samples played from ``at`` (silence where nothing was), or None when
+        nothing was played within ``TAIL_S`` before them or during them."""
+        with self._lock:
+            spans = [(s, e) for s, e in self._runs]
+            if not spans_overlap(spans, at, count):
+                return None
+            out: Int16Array = np.zeros(count, dtype=np.int16)
+            for start, end in spans:
+                lo, hi = max(start, at), min(end, at + count)
+                if lo < hi:
+                    out[lo - at : hi - at] = self._copy_out(lo, hi - lo)
+            return out
+
+    def _copy_in(self, at: int, samples: Int16Array) -> None:
+        if samples.size > self._size:
+            at, samples = at + samples.size - self._size, samples[-self._size :]
+        first = at % self._size
+        split = min(samples.size, self._size - first)
+        self._ring[first : first + split] = samples[:split]
+        self._ring[: samples.size - split] = samples[split:]
+
+    def _copy_out(self, at: int, count: int) -> Int16Array:
+        first = at % self._size
+        split = min(count, self._size - first)
+        return np.concatenate((self._ring[first : first + split], self._ring[: count - split]))
+
+
+class PlayerTap:
+    """The player's side: each block handed to PortAudio, resampled to 16 kHz, written to the
+    far end at the position where it will be heard. Silence after the reference's tail is not
+    written (so the canceller passes frames through, and this costs nothing).
+
+    Args:
+        far: Where the blocks go.
+        rate: The output stream's rate.
+    """
+
+    def __init__(self, far: FarEnd, rate: int) -> None:
+        self.far, self.rate = far, rate
+        self.clock = StreamClock()
+        self._resample = StreamResampler(rate)
+        self._anchor: int | None = None
+        """Position of the first sample since the reference was last placed afresh."""
+        self._taken = 0
+        """Samples (at the stream's rate) taken since then."""
+        self._written = 0
+        """16 kHz samples written since then."""
+        self._last_sound = -math.inf
+
+    def played(self, block: Int16Array, sound: bool, dac: float, now: float) -> None:
+        """One callback's block (in the player's thread).
+
+        Args:
+            block: What was handed to PortAudio.
+            sound: Whether any of it came from a clip (False: all silence).
+            dac: The stream time at which its first sample is heard.
+            now: The stream time of the callback.
+        """
+        self.clock.observe(now)
+        mono_now = time.monotonic()
+        if sound:
+            self._last_sound = mono_now
+        elif mono_now - self._last_sound > TAIL_S:
+            self._anchor = None  # silence after the tail: nothing to write
+            return
+        at = position(self.clock.monotonic(dac)) if now > 0 else position(mono_now)
+        if self._anchor is not None:
+            expected = self._anchor + round(self._taken * SAMPLE_RATE / self.rate)
+            if abs(expected - at) > REANCHOR_S * SAMPLE_RATE:
+                log.debug("far end placed afresh: %+.1f ms off", (at - expected) / 16)
+                self._anchor = None
+        if self._anchor is None:
+            self._anchor, self._taken, self._written = at, 0, 0
+            self._resample = StreamResampler(self.rate)
+        out = self._resample(block)
+        self.far.write(self._anchor + self._written, out)
+        self._taken += block.size
+        self._written += out.size
+
+    def cut(self, stream_time: float | None) -> None:
+        """The player dropped what it had handed over after ``stream_time`` (None: now)."""
+        mono = time.monotonic() if stream_time is None else self.clock.monotonic(stream_time)
+        self.far.cut(position(mono))
+        self._anchor = None
