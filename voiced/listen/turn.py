@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
@@ -30,7 +33,9 @@ class TurnJudge:
     ) -> None:
         self._model = model if model is not None else SmartTurn()
         self._worker = (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="voiced-turn")
+            ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="voiced-turn", initializer=_yield_cpu
+            )
             if background
             else None
         )
@@ -64,3 +69,14 @@ class TurnJudge:
     def wait(self, verdict: TurnVerdict) -> int:
         """Silence (samples) after which an utterance with this verdict ends."""
         return self._waits[verdict.verdict]
+
+
+WORKER_NICE = 10
+"""How much lower the worker thread's CPU priority is than the rest of voiced's."""
+
+
+def _yield_cpu() -> None:
+    """Lower the calling (worker) thread's priority: on a busy machine the input and the
+    reply must not wait for the turn model (Linux threads have their own nice value)."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICE)
