@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,6 @@ from tests.daemon.helpers import next_of
 from tests.daemon.replaying import LONG_REPLY, replay, settings_for, transcript
 from tests.groqsim import ChatReply, GroqSim, ToolCall
 from tests.listen.scenes import lay_out
-from voiced.config import Settings
 from voiced.converse.heard import heard_shares
 from voiced.converse.history import HistoryStore
 from voiced.converse.records import MessageRecord
@@ -36,14 +34,6 @@ from voiced.protocol import (
 pytestmark = pytest.mark.realtime
 
 
-def fixed_timing(settings: Settings) -> Settings:
-    """Without the turn model, for the scenes whose scripted transcripts are one per pause of
-    200 ms: the turn model may also speculate at a shorter pause it hears as finished (the
-    comma of "Hey computer, …"), and on a worker thread whether that request leaves depends
-    on the machine's load, which would shift the scripted queue."""
-    return replace(settings, listen=replace(settings.listen, turn_model=False))
-
-
 async def test_only_requests_with_the_wake_phrase_are_answered(
     groqsim: GroqSim, home: Path
 ) -> None:
@@ -51,7 +41,7 @@ async def test_only_requests_with_the_wake_phrase_are_answered(
     scene = lay_out("wake", [0.8, [speak(plain)], 1.2, [speak(woken)], 3.0])
     groqsim.enqueue("transcriptions", transcript(plain), transcript(woken))
     groqsim.enqueue("chat", ChatReply(content="Noon.", ttft=0.1))
-    settings = fixed_timing(settings_for(groqsim, home, wake_phrase="hey computer"))
+    settings = settings_for(groqsim, home, wake_phrase="hey computer")
     run = await replay(scene, settings, home)
     first, second = run.of("transcript")
     assert not first["accepted"] and "no wake phrase" in first["reason"]
@@ -98,7 +88,7 @@ async def test_without_echo_cancellation_voiceds_own_words_are_not_taken_as_a_re
     scene = lay_out("echo", [0.8, [speak("What is the weather?")], 2.2, [speak(echo)], 3.0])
     groqsim.enqueue("transcriptions", transcript("What is the weather?"), transcript(echo))
     groqsim.enqueue("chat", ChatReply(content=reply, ttft=0.1))
-    run = await replay(scene, fixed_timing(settings_for(groqsim, home, echo_cancelled=False)), home)
+    run = await replay(scene, settings_for(groqsim, home, echo_cancelled=False), home)
     heard = run.of("transcript")
     assert len(heard) == 2, [e for e in run.events if e["type"] not in ("level", "usage")]
     assert heard[0]["accepted"] and not heard[1]["accepted"]
