@@ -72,12 +72,15 @@ def transcript(text: str) -> Transcript:
     return Transcript(text=" " + text, segments=[Segment(0.0, 1.5, " " + text)])
 
 
-def settings_for(sim: GroqSim, home: Path, **daemon: Any) -> Settings:
+def settings_for(sim: GroqSim, home: Path, *, turn_model: bool = False, **daemon: Any) -> Settings:
     """Settings pointing at the simulator, no retries, with ``[daemon]`` overrides.
 
     The mode is "always" unless ``mode`` says otherwise: these scenes are questions without a
     wake word, answered as every utterance is in that mode (the wake word's tests ask for
-    "wake").
+    "wake"). The turn model is off unless ``turn_model``: the scenes script one transcript per
+    pause of fixed timing, and the model, on its worker thread, may speculate at a shorter
+    pause it hears as finished depending on the machine's load (it has its own tests in
+    tests/listen and tests/daemon/test_turn_model.py).
     """
     daemon.setdefault("mode", "always")
     loaded = load_settings(
@@ -85,6 +88,7 @@ def settings_for(sim: GroqSim, home: Path, **daemon: Any) -> Settings:
     )
     return replace(
         loaded,
+        listen=replace(loaded.listen, turn_model=turn_model),
         daemon=replace(loaded.daemon, **daemon),
         network=replace(loaded.network, max_retries=0),
         speech=replace(loaded.speech, earcons=False),
