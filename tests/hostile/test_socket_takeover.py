@@ -124,7 +124,15 @@ import json, os, pathlib, subprocess, sys, tempfile, time
 root, other_python, squatter = sys.argv[1:4]
 def stage(what):  # where a run that overstays its time was (the test prints stderr)
     print(f"{time.monotonic():.1f} {what}", file=sys.stderr, flush=True)
+# A checkout under /tmp (a CI clone, say) must stay reachable under the fresh /tmp: keep a
+# handle on its top directory and bind it back once the tmpfs covers the old /tmp.
+top = "/tmp/" + root.split("/")[2] if root.startswith("/tmp/") else None
+kept = os.open(top, os.O_RDONLY | os.O_DIRECTORY) if top else None
 subprocess.run(["mount", "-t", "tmpfs", "tmpfs", "/tmp"], check=True)  # this namespace only
+if top:
+    os.mkdir(top)
+    subprocess.run(["mount", "--no-canonicalize", "--bind", f"/proc/self/fd/{kept}", top],
+                   check=True, pass_fds=[kept])  # mount must not resolve the link to the new /tmp
 squat = pathlib.Path(f"/tmp/voiced-{os.getuid()}")
 squat.mkdir()
 squat.chmod(0o777)
