@@ -67,6 +67,7 @@ def fetch() -> Path:
                     f"apt-get download {' '.join(PACKAGES)} failed (are Debian's or Ubuntu's "
                     "package sources reachable, with 'universe' enabled on Ubuntu?)"
                 )
+        CACHE.parent.mkdir(parents=True, exist_ok=True)  # a fresh clone has no tests/.cache
         staging = Path(tempfile.mkdtemp(prefix=".asterisk-", dir=CACHE.parent))
         for deb in sorted(Path(tmp).glob("*.deb")):
             _run(["dpkg-deb", "-x", str(deb), str(staging)], Path(tmp))
