@@ -56,7 +56,10 @@ async def test_the_echo_window_counts_the_skipped_quiet_on_the_input_clock(
     groqsim.enqueue("chat", ChatReply(content=reply, ttft=0.1))
     groqsim.enqueue("chat", ChatReply(content="Yes, sunny and warm.", ttft=0.1))
     began = time.monotonic()
-    run = await replay(scene, settings_for(groqsim, home, echo_cancelled=False), home)
+    # Without speculation: the scripted chat queue holds one reply per turn, and a prefetch
+    # started at a pause (load-dependent) would take the second turn's reply.
+    settings = settings_for(groqsim, home, echo_cancelled=False, speculative=False)
+    run = await replay(scene, settings, home)
 
     assert time.monotonic() - began < scene.audio.size / RATE - 10
     heard = run.of("transcript")
