@@ -32,7 +32,10 @@ def run(args: argparse.Namespace) -> int:
 
         source = _source(args, loaded)
         try:
-            segmenter = await asyncio.to_thread(Segmenter, loaded.listen)
+            # A live microphone must never wait for the turn model (over 100 ms a judgement on
+            # a busy small machine); a file is judged inline, so its events never depend on load.
+            live = args.input is None
+            segmenter = await asyncio.to_thread(Segmenter, loaded.listen, turn_in_background=live)
         except BaseException:
             await source.aclose()
             raise
