@@ -80,13 +80,10 @@ def check_model(
     return None
 
 
-def check_chat(
-    body: bytes,
-    strict_fields: bool,
-    models: Collection[Mapping[str, Any]],
-    decommissioned: Collection[str],
+def parse_json_request(
+    body: bytes, strict_fields: bool, fields: Collection[str]
 ) -> tuple[ErrorReply | None, dict[str, Any]]:
-    """Parse and check a chat request; returns (error or None, the request object)."""
+    """Parse a JSON request body as Groq does: an object, and (strict) only known ``fields``."""
     try:
         obj = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -94,9 +91,22 @@ def check_chat(
     if not isinstance(obj, dict):
         return ErrorReply(400, "request body must be a JSON object"), {}
     if strict_fields:
-        unknown = sorted(set(obj) - CHAT_REQUEST_FIELDS)
+        unknown = sorted(set(obj) - set(fields))
         if unknown:
             return ErrorReply(400, f"property '{unknown[0]}' is unsupported", param=unknown[0]), obj
+    return None, obj
+
+
+def check_chat(
+    body: bytes,
+    strict_fields: bool,
+    models: Collection[Mapping[str, Any]],
+    decommissioned: Collection[str],
+) -> tuple[ErrorReply | None, dict[str, Any]]:
+    """Parse and check a chat request; returns (error or None, the request object)."""
+    error, obj = parse_json_request(body, strict_fields, CHAT_REQUEST_FIELDS)
+    if error is not None:
+        return error, obj
     error = check_model(obj.get("model"), models, decommissioned)
     if error is not None:
         return error, obj
@@ -113,16 +123,9 @@ def check_speech(
     decommissioned: Collection[str],
 ) -> tuple[ErrorReply | None, dict[str, Any]]:
     """Parse and check a text-to-speech request; returns (error or None, the request)."""
-    try:
-        obj = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        return ErrorReply(400, f"failed to parse request body as JSON: {exc}"), {}
-    if not isinstance(obj, dict):
-        return ErrorReply(400, "request body must be a JSON object"), {}
-    if strict_fields:
-        unknown = sorted(set(obj) - SPEECH_REQUEST_FIELDS)
-        if unknown:
-            return ErrorReply(400, f"property '{unknown[0]}' is unsupported", param=unknown[0]), obj
+    error, obj = parse_json_request(body, strict_fields, SPEECH_REQUEST_FIELDS)
+    if error is not None:
+        return error, obj
     model = obj.get("model")
     error = check_model(model, models, decommissioned)
     if error is not None:
