@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from tests.converse.conftest import Heard, conversation
 from tests.groqsim import ChatReply, GroqSim
@@ -38,3 +38,20 @@ async def test_preparing_stores_nothing(
     again = await c.prepare("What time is it?")
     assert prepared == again
     assert groqsim.requests_for("chat") == []
+
+
+async def test_a_turn_asked_at_the_prepared_moment_sends_the_prepared_request_after_the_minute(
+    groqsim: GroqSim, client: GroqClient, history: HistoryWriter
+) -> None:
+    c = conversation(client, history)
+    moments = iter([NOON - timedelta(seconds=1), NOON])
+    c._now = lambda: next(moments)  # speculation at 11:59:59, the turn at 12:00:00
+    groqsim.enqueue("chat", ChatReply(content="Noon."))
+    prepared = await c.prepare("What time is it?")
+    ahead = c.request(prepared.messages).to_body(stream=True)
+    assert "11:59" in ahead["messages"][0]["content"]
+
+    await c.ask("What time is it?", Heard(), at=prepared.at)
+
+    assert groqsim.requests_for("chat")[-1].json == ahead
+    assert next(moments) == NOON  # the turn did not read the clock again

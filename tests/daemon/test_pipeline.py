@@ -3,6 +3,7 @@ events checked on the input's clock."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,14 @@ from tests.audio.speech import speak
 from tests.daemon.replaying import LONG_REPLY, RATE, Replayed, replay, settings_for, transcript
 from tests.groqsim import ChatReply, ErrorReply, GroqSim, ToolCall, Transcript
 from tests.listen.scenes import lay_out
+from voiced.converse.conversation import Conversation
+from voiced.daemon.app import Daemon
+from voiced.pipeline.assemble import AssembledEngine
 
 pytestmark = pytest.mark.realtime
 
 QUESTION = "What time is it?"
+NOON = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
 
 def assert_well_formed(run: Replayed) -> None:
@@ -101,6 +106,33 @@ async def test_speech_that_resumes_discards_the_speculative_work(
     assert len(chats) == 1
     assert chats[0].json["messages"][-1]["content"] == full
     assert run.one("assistant_text", turn=1)["text"] == "Done."
+
+
+async def test_a_minute_turning_over_between_speculation_and_turn_asks_the_reply_once(
+    groqsim: GroqSim, home: Path
+) -> None:
+    # The system prompt states the time to the minute. The early request is prepared at
+    # 11:59:59 and the turn starts at 12:00:00: the turn states its speculation's moment,
+    # so its request is the prefetched one and the reply is not asked for twice.
+    scene = lay_out("minute", [0.8, [speak(QUESTION)], 3.0])
+    groqsim.enqueue("transcriptions", transcript(QUESTION))
+    groqsim.enqueue("chat", ChatReply(content="Noon.", ttft=0.1))
+    moments = iter([NOON - timedelta(seconds=1), NOON])
+
+    async def turning_clock(daemon: Daemon) -> None:
+        engine = daemon.engine
+        assert isinstance(engine, AssembledEngine)
+        await engine.ready.wait()
+        assert engine.pipeline is not None
+        conversation = engine.pipeline.parts.turns.answerer
+        assert isinstance(conversation, Conversation)
+        conversation._now = lambda: next(moments, NOON)
+
+    run = await replay(scene, settings_for(groqsim, home), home, during=turning_clock)
+    (chat,) = groqsim.requests_for("chat")
+    assert "11:59" in chat.json["messages"][0]["content"]
+    assert run.one("assistant_text", turn=1)["text"] == "Noon."
+    assert run.one("timeline", turn=1)["speculative"] is True
 
 
 async def test_speaking_over_the_reply_stops_it_and_starts_a_new_turn(

@@ -88,6 +88,8 @@ class PreparedTurn:
     text: str
     messages: tuple[Message, ...]
     """The context: system prompt, (summarised) history, the question."""
+    at: datetime
+    """The moment the system prompt states (to the minute)."""
 
 
 class Conversation:
@@ -123,7 +125,13 @@ class Conversation:
         """(conversation id, turn id) of the turn answered last, or being answered."""
 
     async def ask(
-        self, text: str, sink: ReplySink, *, new: bool = False, system: str | None = None
+        self,
+        text: str,
+        sink: ReplySink,
+        *,
+        new: bool = False,
+        system: str | None = None,
+        at: datetime | None = None,
     ) -> TurnResult:
         """Answer ``text``, streaming the reply to ``sink``.
 
@@ -133,6 +141,9 @@ class Conversation:
             new: Start a new conversation whatever the idle gap.
             system: A system prompt for this turn alone, replacing the configured one and
                 the date/time context.
+            at: The moment to state in the system prompt; the turn's speculation passes the
+                one it prepared with, so a minute turning over between the two does not make
+                the early request differ. Now when None.
 
         Raises:
             ApiError: A request failed (the turn is stored as failed).
@@ -140,7 +151,7 @@ class Conversation:
         """
         async with self._one_at_a_time:
             self._latest = None
-            prepared = await self.prepare(text, new=new, system=system)
+            prepared = await self.prepare(text, new=new, system=system, at=at)
             conversation_id = prepared.conversation_id
             turn_id, _ = await self.history.call(HistoryStore.start_turn, conversation_id, text)
             self._latest = (conversation_id, turn_id)
@@ -199,7 +210,12 @@ class Conversation:
                 await self.mark_spoken(stored.id, share, True)
 
     async def prepare(
-        self, text: str, *, new: bool = False, system: str | None = None
+        self,
+        text: str,
+        *,
+        new: bool = False,
+        system: str | None = None,
+        at: datetime | None = None,
     ) -> PreparedTurn:
         """Choose the conversation ``text`` belongs to and build its context, changing
         nothing but summaries: what :meth:`ask` does first, and what speculation does early.
@@ -210,24 +226,24 @@ class Conversation:
             text: The question.
             new: Start a new conversation whatever the idle gap.
             system: A system prompt for this turn alone.
+            at: The moment the system prompt states; now when None.
 
         Raises:
             StorageError: The history cannot be read or written.
         """
+        moment = at if at is not None else self._now()
         gap = self.options.idle_gap_s
         conversation_id = await self.history.call(HistoryStore.conversation_for, gap, new)
-        messages = await self.messages_for(conversation_id, text, system)
-        return PreparedTurn(conversation_id, text, tuple(messages))
+        messages = await self.messages_for(conversation_id, text, system, moment)
+        return PreparedTurn(conversation_id, text, tuple(messages), moment)
 
     async def messages_for(
-        self, conversation_id: int, text: str, system: str | None
+        self, conversation_id: int, text: str, system: str | None, now: datetime
     ) -> list[Message]:
         """Build the request context for ``text``, summarising older turns when over budget."""
         record = await self.history.call(HistoryStore.conversation, conversation_id, True)
         turns = [t for t in record.turns if t.status != "open"]
-        prompt = (
-            system if system is not None else system_prompt(self.options.system_prompt, self._now())
-        )
+        prompt = system if system is not None else system_prompt(self.options.system_prompt, now)
         fixed = estimate_tokens([Message.system(prompt), Message.user(text)])
         fixed += tools_tokens(self.runner.registry.schemas())
         window = await self._catalog.context_window(self.options.model)

@@ -340,10 +340,14 @@ class Pipeline:
             await self.turns.stop("barge_in" if over else "cancelled")
             self.turn_count += 1
             timeline.turn = self.turn_count
-            timeline.speculative = speculation is not None and speculation.asked == question.text
+            asked = speculation.asked if speculation is not None else None
+            # the moment the early request stated: a minute turning over between the two
+            # would make the turn's request differ from it, and the reply be asked again
+            at = asked.at if asked is not None and asked.text == question.text else None
+            timeline.speculative = at is not None
             transcript = ev.Transcript(turn=self.turn_count, text=question.text, accepted=True)
             self.daemon.publish(transcript)
-            self.turns.start(question.text, timeline)
+            self.turns.start(question.text, timeline, at)
 
     def _cancelled(self) -> bool:
         """Whether the microphone hears none of voiced now."""

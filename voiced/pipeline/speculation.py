@@ -8,8 +8,8 @@ import logging
 from collections.abc import Callable
 
 from voiced.audio.frames import Int16Array
-from voiced.converse.conversation import Conversation
-from voiced.groq.models import ChatRequest, Transcription
+from voiced.converse.conversation import Conversation, PreparedTurn
+from voiced.groq.models import Transcription
 from voiced.pipeline.clock import InputClock
 from voiced.pipeline.metered import PipelineClient
 from voiced.pipeline.speech import CachingTTS, foresee
@@ -33,14 +33,13 @@ class ConversationPrefetcher:
         self.conversation, self.client, self.tts = conversation, client, tts
         self._foresight: asyncio.Task[None] | None = None
 
-    async def prepare(self, text: str) -> ChatRequest | None:
-        """Start the request for ``text``; return it."""
+    async def prepare(self, text: str) -> PreparedTurn:
+        """Start the request for ``text``; return the turn it was prepared as."""
         prepared = await self.conversation.prepare(text)
-        request = self.conversation.request(prepared.messages)
-        prefetch = self.client.prefetch(request)
+        prefetch = self.client.prefetch(self.conversation.request(prepared.messages))
         if self.tts is not None:
             self._foresight = asyncio.create_task(foresee(prefetch.replay(), self.tts))
-        return request
+        return prepared
 
     def discard(self) -> None:
         """Drop the prefetched reply and anything rendered from it."""
@@ -81,8 +80,8 @@ class Speculation:
         )
         self.ready_at: int | None = None
         """Input-clock sample when the transcript arrived."""
-        self.asked: str | None = None
-        """The text whose reply was requested, if any."""
+        self.asked: PreparedTurn | None = None
+        """The turn whose reply was requested, if any."""
         self._task = asyncio.create_task(self._run(audio), name="voiced-speculation")
 
     def matches(self, audio: Int16Array) -> bool:
@@ -109,8 +108,7 @@ class Speculation:
         text = self.admit(transcription)
         if text and self.prefetcher is not None:
             try:
-                await self.prefetcher.prepare(text)
-                self.asked = text
+                self.asked = await self.prefetcher.prepare(text)
             except Exception as exc:  # the turn will simply ask again
                 log.info("speculative request not started: %s", exc)
         return transcription

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from voiced.audio.frames import SAMPLE_RATE, Int16Array
 from voiced.audio.wav import encode_flac
 from voiced.config import SttSettings
-from voiced.converse.conversation import TurnResult
+from voiced.converse.conversation import PreparedTurn, TurnResult
 from voiced.converse.turn import ReplySink
 from voiced.groq.client import GroqClient
-from voiced.groq.models import ChatRequest, Transcription, TranscriptionRequest
+from voiced.groq.models import Transcription, TranscriptionRequest
 from voiced.pipeline.costs import Meter
 from voiced.speak.speaker import SpokenReply
 
@@ -31,8 +32,9 @@ class Transcriber(Protocol):
 class Answerer(Protocol):
     """The conversation: answers a question through the tool loop, remembering it."""
 
-    async def ask(self, text: str, sink: ReplySink) -> TurnResult:
-        """Answer ``text``, streaming the reply to ``sink``."""
+    async def ask(self, text: str, sink: ReplySink, *, at: datetime | None = None) -> TurnResult:
+        """Answer ``text``, streaming the reply to ``sink``; ``at`` is the moment its
+        speculation prepared the request with (None: now)."""
 
     async def mark_heard(self, heard: str) -> None:
         """Store what of the latest turn's replies was heard (speech was cut short)."""
@@ -41,9 +43,9 @@ class Answerer(Protocol):
 class Prefetcher(Protocol):
     """Starts the chat request of a speculative turn before the turn is confirmed."""
 
-    async def prepare(self, text: str) -> ChatRequest | None:
-        """Build and start the request the conversation would send for ``text``; None when
-        it cannot be predicted."""
+    async def prepare(self, text: str) -> PreparedTurn:
+        """Build and start the request the conversation would send for ``text``; return
+        the turn it was prepared as."""
 
     def discard(self) -> None:
         """Drop the prepared request (speech resumed)."""

@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from voiced.errors import (
     AuthenticationError,
@@ -115,11 +116,15 @@ class TurnRunner:
             self.mouth.release()
         return True
 
-    def start(self, text: str, timeline: TurnTimeline) -> asyncio.Task[None]:
-        """Answer ``text`` in the background (the caller stops any turn in progress first)."""
+    def start(
+        self, text: str, timeline: TurnTimeline, at: datetime | None = None
+    ) -> asyncio.Task[None]:
+        """Answer ``text`` in the background (the caller stops any turn in progress first);
+        ``at`` is the moment its speculation prepared the request with."""
         self.release()  # a hold belongs to the turn before
         self._reason = "cancelled"
-        self._task = asyncio.create_task(self._run(text, timeline), name=f"turn-{timeline.turn}")
+        run = self._run(text, timeline, at)
+        self._task = asyncio.create_task(run, name=f"turn-{timeline.turn}")
         return self._task
 
     async def stop(self, reason: StopReason = "cancelled") -> bool:
@@ -142,7 +147,7 @@ class TurnRunner:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    async def _run(self, text: str, timeline: TurnTimeline) -> None:
+    async def _run(self, text: str, timeline: TurnTimeline, at: datetime | None) -> None:
         h, turn = self.hooks, timeline.turn
         h.states.answering()
         reply = self.mouth.reply() if self.mouth is not None else None
@@ -153,7 +158,7 @@ class TurnRunner:
         interrupted = False
         reason: StopReason = "done"
         try:
-            await self.answerer.ask(text, sink)
+            await self.answerer.ask(text, sink, at=at)
             spoken = await self._finish(reply)
             interrupted = spoken is not None and spoken.interrupted
             if spoken is not None and interrupted:
