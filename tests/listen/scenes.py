@@ -144,6 +144,15 @@ def speech_over_music() -> Scene:
 
 
 @cache
+def distant_at_start(lead_s: float) -> Scene:
+    """The quiet distant speaker over a fan (``distant_fan``), speaking ``lead_s`` after the
+    stream starts: before the noise floor has been learned from any quiet."""
+    far = [distant(speak(t, "en-us", 150), 7) for t in (LIGHTS, REMIND)]
+    parts = [lead_s, [far[0]], 2.0, [far[1]], 1.5]
+    return lay_out(f"distant_at_{lead_s:g}s", parts, fan(12, 15), 15, SPEECH_DB - 30, seed=9)
+
+
+@cache
 def speech_scenes() -> dict[str, Scene]:
     """Scenes holding speech, by name."""
     return {s.name: s for s in _speech()}
