@@ -185,7 +185,8 @@ def main() -> int:
     print("simulated Groq: transcription 300 ms, first token 200 ms, 500 tokens/s")
     with contextlib.ExitStack() as stack:
         script = _wake_script if args.wake else _script
-        urls = {name: stack.enter_context(sim_process(script)) for name in configs}
+        counts: dict[str, dict[str, int]] = {name: {} for name in configs}
+        urls = {name: stack.enter_context(sim_process(script, counts[name])) for name in configs}
         began = time.monotonic()
         procs = {name: run_daemon(source, urls[name], name, work, configs) for name in configs}
         for name, proc in procs.items():
@@ -194,7 +195,10 @@ def main() -> int:
                 return 1
         print(f"the replays took {time.monotonic() - began:.0f} s (run side by side)")
     header = f"{'mode' if args.wake else 'config':<22} {'answered':>8} {'p50 ms':>7} {'p95 ms':>7}"
-    print(f"\n{header} {'p50-hang':>8} {'p95-hang':>8} {'voiced p50':>10} {'STT billed':>10}")
+    print(
+        f"\n{header} {'p50-hang':>8} {'p95-hang':>8} {'voiced p50':>10} {'STT billed':>10}"
+        f" {'uploads':>7} {'chats':>5}"
+    )
     results = {}
     once: dict[str, bool] = {}
     for name in configs:
@@ -212,7 +216,8 @@ def main() -> int:
         print(
             f"{name:<22} {len(found):>5}/{len(utterances):<2} {p50 * 1000:>7.0f} "
             f"{p95 * 1000:>7.0f} {(p50 - hangover) * 1000:>8.0f} {(p95 - hangover) * 1000:>8.0f} "
-            f"{statistics.median(own):>10.0f} {stt:>10}"
+            f"{statistics.median(own):>10.0f} {stt:>10} {counts[name].get('transcriptions', 0):>7}"
+            f" {counts[name].get('chat', 0):>5}"
         )
     if args.wake:
         (a50, a95), (w50, w95) = results["always"], results["wake"]

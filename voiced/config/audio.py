@@ -119,6 +119,13 @@ class ListenSettings:
     that sounds finished is sent for transcription at once. Shorter than a pause between
     words, longer than a dip inside one; judged much later it hears any long silence as a
     finished turn."""
+    turn_send_at_check: bool = True
+    """With the turn model: send the utterance so far for transcription (the tentative end,
+    and in the daemon the speculative turn) at the first short silence, while the model
+    judges it, rather than once it says "finished" or after tentative_end_ms; the judgement
+    (30–100 ms on a small machine) is then off the reply's critical path. Costs an upload
+    at each pause of turn_check_ms inside a sentence (about 0.3 a question), dropped when
+    the speaker goes on."""
     turn_complete: float = setting(0.5, between(0, 1))
     """Turn-model probability (0–1) at or above which the turn is finished."""
     turn_incomplete: float = setting(0.2, between(0, 1))

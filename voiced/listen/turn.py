@@ -48,6 +48,8 @@ class TurnJudge:
         }
         self.check = samples_in(settings.turn_check_ms)
         """Silence after which a pause is first judged, in samples."""
+        self.send_at_check = settings.turn_send_at_check
+        """Whether the utterance so far is sent (a tentative end) when the judgement starts."""
 
     def start(self, audio: np.ndarray) -> Future[TurnVerdict]:
         """Judge int16 ``audio`` (the utterance so far), at once or on the worker thread."""
