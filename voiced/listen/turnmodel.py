@@ -172,10 +172,12 @@ def _mel_filters() -> np.ndarray:
 
 
 def _sparse(filters: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each filter's bins and weights, one after another, and where each filter's begin.
+    """Each filter's bins and weights, one filter after another, and where each one begins.
 
     Every Slaney filter is one triangle: its non-zero weights are contiguous bins."""
-    bins, weights, starts = [], [], []
+    bins: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
+    starts: list[int] = []
     for m in range(filters.shape[1]):
         (used,) = np.nonzero(filters[:, m])
         starts.append(sum(b.size for b in bins))
