@@ -67,7 +67,7 @@ def test_an_unfinished_turn_waits_through_a_thinking_pause_up_to_turn_incomplete
     first, rest = espeak_halves()[0]
     scene = prompt_scene("thinking", [with_pause(first, rest, 1.2)], "clean")
     # Sent only on a "finished" verdict: the thinking pause is the one pause announced.
-    events = story(scene, 0.05, replace(DEFAULTS, turn_send_at_check=False))
+    events = story(scene, 0.01, replace(DEFAULTS, turn_send_at_check=False))
     (done,) = [e for e in events if isinstance(e, SpeechEnded)]
     (onset, offset) = scene.utterances[0]
 
@@ -83,7 +83,7 @@ def test_sent_at_every_judged_pause_an_unfinished_turn_is_withdrawn_each_time_an
 ):
     first, rest = espeak_halves()[0]
     scene = prompt_scene("thinking", [with_pause(first, rest, 1.2)], "clean")
-    model = Scripted(0.05)
+    model = Scripted(0.01)
     events = [
         e
         for e in run(Segmenter(DEFAULTS, turn_model=model), scene.audio)
@@ -98,6 +98,23 @@ def test_sent_at_every_judged_pause_an_unfinished_turn_is_withdrawn_each_time_an
     assert kinds.count(SpeechResumed) == len(model.judged) - 1, "withdrawn but the last"
     last = [e for e in events if isinstance(e, TentativeEnd)][-1]
     np.testing.assert_array_equal(done.audio, last.audio)
+
+
+@pytest.mark.parametrize("p", [0.7, 0.55])
+def test_a_finished_turn_the_model_is_less_sure_of_waits_longer_up_to_the_hangover(
+    p: float,
+) -> None:
+    scene = speech_scenes()["us_160"]
+    finished = [e for e in story(scene, p) if isinstance(e, SpeechEnded)]
+    doubt = (DEFAULTS.turn_sure - p) / (DEFAULTS.turn_sure - DEFAULTS.turn_complete)
+    extra = doubt * (DEFAULTS.hangover_ms - DEFAULTS.turn_complete_ms)
+    wait = round((DEFAULTS.turn_complete_ms + extra) * MS)
+
+    assert len(finished) == 2
+    assert DEFAULTS.turn_complete_ms * MS < wait < DEFAULTS.hangover_ms * MS
+    for done, (_, offset) in zip(finished, scene.utterances, strict=True):
+        assert done.turn is not None and done.turn.verdict == "complete"
+        assert done.offset + wait <= done.at <= offset + wait + SILERO_LAG
 
 
 def test_an_unsure_turn_ends_after_the_hangover() -> None:
@@ -152,8 +169,9 @@ def test_without_the_turn_model_every_utterance_ends_after_the_fixed_hangover() 
         ({"turn_incomplete": 0.6, "turn_complete": 0.5}, "turn_incomplete must not exceed"),
         ({"turn_check_ms": 500, "turn_complete_ms": 400}, "turn_check_ms < turn_complete_ms"),
         ({"turn_incomplete_ms": 300}, "turn_complete_ms <= turn_incomplete_ms"),
+        ({"turn_sure": 0.4, "turn_complete": 0.5}, "turn_sure must not be below"),
     ],
-    ids=["thresholds", "check-after-complete", "incomplete-shorter"],
+    ids=["thresholds", "check-after-complete", "incomplete-shorter", "sure-below-complete"],
 )
 def test_turn_settings_that_contradict_each_other_are_refused(
     change: dict[str, float], words: str
@@ -206,7 +224,7 @@ def test_in_the_background_the_model_never_holds_up_the_input_and_its_verdict_en
 def test_a_turn_model_too_slow_to_answer_leaves_the_fixed_hangover_in_force() -> None:
     scene = speech_scenes()["us_160"]
     onset, offset = scene.utterances[0]
-    model = Gated(0.05)  # it would say "unfinished", but never answers in time
+    model = Gated(0.01)  # it would say "unfinished", but never answers in time
     segmenter = Segmenter(DEFAULTS, turn_model=model, turn_in_background=True)
     try:
         events = [e for f in frames(scene.audio[: offset + 1500 * MS]) for e in segmenter.feed(f)]

@@ -40,6 +40,7 @@ class TurnJudge:
             else None
         )
         self._complete = settings.turn_complete
+        self._sure = settings.turn_sure
         self._incomplete = settings.turn_incomplete
         self._waits = {
             "complete": samples_in(settings.turn_complete_ms),
@@ -69,8 +70,15 @@ class TurnJudge:
         return TurnVerdict("unsure", p)
 
     def wait(self, verdict: TurnVerdict) -> int:
-        """Silence (samples) after which an utterance with this verdict ends."""
-        return self._waits[verdict.verdict]
+        """Silence (samples) after which an utterance with this verdict ends.
+
+        A finished turn waits turn_complete_ms once the model is sure of it (turn_sure), and
+        longer the less sure it is, up to the hangover at turn_complete."""
+        wait = self._waits[verdict.verdict]
+        if verdict.verdict != "complete" or verdict.probability >= self._sure:
+            return wait
+        doubt = (self._sure - verdict.probability) / (self._sure - self._complete)
+        return wait + round(doubt * max(self._waits["unsure"] - wait, 0))
 
 
 WORKER_NICE = 10
