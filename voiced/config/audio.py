@@ -132,7 +132,7 @@ class ListenSettings:
     """Turn-model probability at or above which a finished turn ends after turn_complete_ms;
     below it, the less sure the model, the longer the wait, up to hangover_ms at
     turn_complete (set it to turn_complete for one wait)."""
-    turn_incomplete: float = setting(0.1, between(0, 1))
+    turn_incomplete: float = setting(0.2, between(0, 1))
     """Turn-model probability below which the turn is unfinished (between the two: unsure,
     ended after hangover_ms)."""
     turn_complete_ms: int = setting(400, above(0, at_most=10_000, unit="ms"))
