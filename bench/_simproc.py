@@ -21,14 +21,19 @@ def _serve(conn: Connection, script: Callable[[GroqSim], None]) -> None:
         script(sim)
         conn.send(sim.base_url)
         conn.recv()  # wait for the parent to finish
+        routes = [r.route for r in sim.requests]
+        conn.send({route: routes.count(route) for route in set(routes) if route})
 
 
 @contextmanager
-def sim_process(script: Callable[[GroqSim], None]) -> Iterator[str]:
+def sim_process(
+    script: Callable[[GroqSim], None], counts: dict[str, int] | None = None
+) -> Iterator[str]:
     """Start a GroqSim in a child process, let ``script`` enqueue replies, yield its base URL.
 
     Args:
         script: A module-level function (picklable) that scripts the simulator.
+        counts: Filled on exit with the requests the simulator received, by route.
     """
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
@@ -40,6 +45,8 @@ def sim_process(script: Callable[[GroqSim], None]) -> Iterator[str]:
         yield str(parent.recv())
     finally:
         parent.send("stop")
+        if counts is not None and parent.poll(5):
+            counts.update(parent.recv())
         proc.join(5)
         if proc.is_alive():
             proc.kill()

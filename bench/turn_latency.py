@@ -6,15 +6,20 @@ Replays one recording of N spoken questions (espeak-ng, several voices; with ``-
 Asterisk prompts' human voice, tests/audio/recordings.py) through
 ``voiced daemon --input … --output …`` twice at once, each against its own loopback
 Groq server with Groq-like delays (transcription 300 ms, first token 200 ms, 500 tokens/s):
-- "turn model": the defaults. Smart Turn v3.2 judges each pause once Silero hears no more
-  speech (and 30 ms of silence): a finished question is transcribed and asked at once and
-  ends after 400 ms; an unsure one after the 700 ms hangover, an unfinished one after 2 s;
+- "turn model": the defaults. At a pause's first 60 ms of silence the utterance is
+  transcribed and asked at once while Smart Turn v3.2 judges it: a question it is sure is
+  finished ends after 400 ms of quiet (less sure, up to the 700 ms hangover), an unsure one
+  after the hangover, an unfinished one after 1.2 s;
 - "fixed": today's timing (``[listen] turn_model = false``, ``confirm_end = false``):
   speculation after 200 ms of silence, the end after the 700 ms hangover.
 Latency is measured from the files alone: the end of each question is known from how the
 recording was made, the first reply audio is the first loud output sample after it. Targets
 with the turn model: p50 ≤ 650 ms, p95 ≤ 850 ms, and every question answered once (none cut
-short: a split question would be answered twice).
+short: a split question would be answered twice). "uploads" and "chats" are the requests each
+simulator received (uploads withdrawn when the speaker went on included).
+
+With ``--real`` the 20 questions are held out: the turn settings were calibrated on the other
+prompts (bench/turn_segments.py says which).
 
 With ``--wake`` each question starts with the wake word in one breath ("Okay Nabu, what time
 is it?", in voices okay_nabu hears) and the same recording is replayed in "wake" mode and in
@@ -185,7 +190,8 @@ def main() -> int:
     print("simulated Groq: transcription 300 ms, first token 200 ms, 500 tokens/s")
     with contextlib.ExitStack() as stack:
         script = _wake_script if args.wake else _script
-        urls = {name: stack.enter_context(sim_process(script)) for name in configs}
+        counts: dict[str, dict[str, int]] = {name: {} for name in configs}
+        urls = {name: stack.enter_context(sim_process(script, counts[name])) for name in configs}
         began = time.monotonic()
         procs = {name: run_daemon(source, urls[name], name, work, configs) for name in configs}
         for name, proc in procs.items():
@@ -194,7 +200,10 @@ def main() -> int:
                 return 1
         print(f"the replays took {time.monotonic() - began:.0f} s (run side by side)")
     header = f"{'mode' if args.wake else 'config':<22} {'answered':>8} {'p50 ms':>7} {'p95 ms':>7}"
-    print(f"\n{header} {'p50-hang':>8} {'p95-hang':>8} {'voiced p50':>10} {'STT billed':>10}")
+    print(
+        f"\n{header} {'p50-hang':>8} {'p95-hang':>8} {'voiced p50':>10} {'STT billed':>10}"
+        f" {'uploads':>7} {'chats':>5}"
+    )
     results = {}
     once: dict[str, bool] = {}
     for name in configs:
@@ -212,7 +221,8 @@ def main() -> int:
         print(
             f"{name:<22} {len(found):>5}/{len(utterances):<2} {p50 * 1000:>7.0f} "
             f"{p95 * 1000:>7.0f} {(p50 - hangover) * 1000:>8.0f} {(p95 - hangover) * 1000:>8.0f} "
-            f"{statistics.median(own):>10.0f} {stt:>10}"
+            f"{statistics.median(own):>10.0f} {stt:>10} {counts[name].get('transcriptions', 0):>7}"
+            f" {counts[name].get('chat', 0):>5}"
         )
     if args.wake:
         (a50, a95), (w50, w95) = results["always"], results["wake"]

@@ -7,7 +7,8 @@ configurations of the segmenter side by side:
 - "fixed": today's segmenter (turn_model = false, confirm_end = false: the end is 700 ms of
   silence measured by webrtcvad and the energy gate);
 - "turn model": the defaults (Silero decides where speech ends, Smart Turn v3.2 judges each
-  pause: a finished turn ends after 400 ms, an unfinished one waits up to 2 s).
+  pause: a turn it is sure is finished ends after 400 ms, less sure up to 700 ms, an
+  unfinished one waits up to 1.2 s).
 
 1. Real voices: the ≥ 50 Asterisk prompts (a human voice, tests/audio/recordings.py) in
    silence, over music on hold at 15 and 10 dB below the speech and over pink noise at 10 dB:
@@ -90,17 +91,28 @@ def cutoffs() -> None:
         f"\n2. Cut-offs: sentences split by a thinking pause ({len(real)} real, {len(fake)}"
         " espeak-ng)"
     )
-    print(f"  {'config':12} {'voice':8} " + " ".join(f"{p:>6.1f}s" for p in PAUSES))
+    print(
+        "  The turn settings were calibrated on the even-numbered real sentences (and on "
+        "prompts not in turn_latency.py's questions); the odd-numbered ones are held out."
+    )
+    print(f"  {'config':12} {'voice':12} " + " ".join(f"{p:>6.1f}s" for p in PAUSES))
+    numbered = [(i, a, b) for i, (_, a, b) in enumerate(real)]
+    voices = {
+        "real": numbered,
+        "real held": numbered[1::2],
+        "real calib": numbered[0::2],
+        "espeak": [(i, a, b) for i, (a, b) in enumerate(fake)],
+    }
     for config, settings in CONFIGS.items():
-        for voice, halves in (("real", [(a, b) for _, a, b in real]), ("espeak", fake)):
+        for voice, halves in voices.items():
             cells = []
             for pause in PAUSES:
                 split = 0
-                for i, (a, b) in enumerate(halves):
+                for i, a, b in halves:
                     scene = prompt_scene("cut", [with_pause(a, b, pause)], "clean", seed=i)
                     split += tally(scene, settings).split
                 cells.append(f"{split:>3}/{len(halves):<3}")
-            print(f"  {config:12} {voice:8} " + " ".join(cells))
+            print(f"  {config:12} {voice:12} " + " ".join(cells))
 
 
 def over_music() -> None:

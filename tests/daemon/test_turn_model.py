@@ -31,3 +31,23 @@ async def test_a_finished_real_question_is_answered_once_and_before_the_fixed_ha
     # Smart Turn hears it as finished: it ends after turn_complete_ms (400 ms) of quiet, not
     # the fixed 700 ms hangover.
     assert timeline["end_confirmed_ms"] < 650, timeline
+
+
+async def test_in_wake_mode_speech_sent_at_every_short_silence_still_never_leaves_unaddressed(
+    groqsim: GroqSim, home: Path
+) -> None:
+    # The turn model sends the utterance so far at each pause's first 60 ms of silence; the
+    # privacy rule (only what was addressed to voiced may leave) applies to those sends too.
+    chatter = [prompt("priv-introsaved"), prompt("vm-rec-name")]  # sentences with pauses
+    parts: list[object] = [0.8]
+    for said in chatter:
+        parts += [[said.audio[: said.audio.size // 160 * 160]], 2.0]
+    scene = lay_out("chatter", parts)  # type: ignore[arg-type]
+    settings = settings_for(groqsim, home, turn_model=True, mode="wake")
+    run = await replay(scene, settings, home)
+
+    assert run.code == 0
+    assert len(run.of("speech_paused")) >= 2, "it paused (and would have sent) in each"
+    assert len(groqsim.requests_for("transcriptions")) == 0, "no audio left the machine"
+    assert len(groqsim.requests_for("chat")) == 0
+    assert not run.of("transcript")

@@ -66,7 +66,8 @@ def test_a_turn_that_sounds_finished_is_sent_at_once_and_ends_after_turn_complet
 def test_an_unfinished_turn_waits_through_a_thinking_pause_up_to_turn_incomplete_ms() -> None:
     first, rest = espeak_halves()[0]
     scene = prompt_scene("thinking", [with_pause(first, rest, 1.2)], "clean")
-    events = story(scene, 0.05)
+    # Sent only on a "finished" verdict: the thinking pause is the one pause announced.
+    events = story(scene, 0.01, replace(DEFAULTS, turn_send_at_check=False))
     (done,) = [e for e in events if isinstance(e, SpeechEnded)]
     (onset, offset) = scene.utterances[0]
 
@@ -75,6 +76,45 @@ def test_an_unfinished_turn_waits_through_a_thinking_pause_up_to_turn_incomplete
     wait = DEFAULTS.turn_incomplete_ms * MS
     assert done.offset + wait <= done.at <= offset + wait + SILERO_LAG
     assert [type(e) for e in events].count(SpeechResumed) == 1
+
+
+def test_sent_at_every_judged_pause_an_unfinished_turn_is_withdrawn_each_time_and_stays_one() -> (
+    None
+):
+    first, rest = espeak_halves()[0]
+    scene = prompt_scene("thinking", [with_pause(first, rest, 1.2)], "clean")
+    model = Scripted(0.01)
+    events = [
+        e
+        for e in run(Segmenter(DEFAULTS, turn_model=model), scene.audio)
+        if not isinstance(e, Level)
+    ]
+    (done,) = [e for e in events if isinstance(e, SpeechEnded)]
+    (onset, offset) = scene.utterances[0]
+    kinds = [type(e) for e in events]
+
+    assert done.start <= onset and done.end >= offset, "the pause did not split it"
+    assert kinds.count(TentativeEnd) == len(model.judged), "sent at every judged pause"
+    assert kinds.count(SpeechResumed) == len(model.judged) - 1, "withdrawn but the last"
+    last = [e for e in events if isinstance(e, TentativeEnd)][-1]
+    np.testing.assert_array_equal(done.audio, last.audio)
+
+
+@pytest.mark.parametrize("p", [0.7, 0.55])
+def test_a_finished_turn_the_model_is_less_sure_of_waits_longer_up_to_the_hangover(
+    p: float,
+) -> None:
+    scene = speech_scenes()["us_160"]
+    finished = [e for e in story(scene, p) if isinstance(e, SpeechEnded)]
+    doubt = (DEFAULTS.turn_sure - p) / (DEFAULTS.turn_sure - DEFAULTS.turn_complete)
+    extra = doubt * (DEFAULTS.hangover_ms - DEFAULTS.turn_complete_ms)
+    wait = round((DEFAULTS.turn_complete_ms + extra) * MS)
+
+    assert len(finished) == 2
+    assert DEFAULTS.turn_complete_ms * MS < wait < DEFAULTS.hangover_ms * MS
+    for done, (_, offset) in zip(finished, scene.utterances, strict=True):
+        assert done.turn is not None and done.turn.verdict == "complete"
+        assert done.offset + wait <= done.at <= offset + wait + SILERO_LAG
 
 
 def test_an_unsure_turn_ends_after_the_hangover() -> None:
@@ -129,8 +169,9 @@ def test_without_the_turn_model_every_utterance_ends_after_the_fixed_hangover() 
         ({"turn_incomplete": 0.6, "turn_complete": 0.5}, "turn_incomplete must not exceed"),
         ({"turn_check_ms": 500, "turn_complete_ms": 400}, "turn_check_ms < turn_complete_ms"),
         ({"turn_incomplete_ms": 300}, "turn_complete_ms <= turn_incomplete_ms"),
+        ({"turn_sure": 0.4, "turn_complete": 0.5}, "turn_sure must not be below"),
     ],
-    ids=["thresholds", "check-after-complete", "incomplete-shorter"],
+    ids=["thresholds", "check-after-complete", "incomplete-shorter", "sure-below-complete"],
 )
 def test_turn_settings_that_contradict_each_other_are_refused(
     change: dict[str, float], words: str
@@ -183,7 +224,7 @@ def test_in_the_background_the_model_never_holds_up_the_input_and_its_verdict_en
 def test_a_turn_model_too_slow_to_answer_leaves_the_fixed_hangover_in_force() -> None:
     scene = speech_scenes()["us_160"]
     onset, offset = scene.utterances[0]
-    model = Gated(0.05)  # it would say "unfinished", but never answers in time
+    model = Gated(0.01)  # it would say "unfinished", but never answers in time
     segmenter = Segmenter(DEFAULTS, turn_model=model, turn_in_background=True)
     try:
         events = [e for f in frames(scene.audio[: offset + 1500 * MS]) for e in segmenter.feed(f)]
@@ -195,3 +236,35 @@ def test_a_turn_model_too_slow_to_answer_leaves_the_fixed_hangover_in_force() ->
     hangover = DEFAULTS.hangover_ms * MS
     assert done.offset + hangover <= done.at <= offset + hangover + SILERO_LAG
     assert done.start <= onset and done.end >= offset
+
+
+def test_the_utterance_is_sent_at_the_first_short_silence_while_the_model_still_judges() -> None:
+    scene = speech_scenes()["us_160"]
+    onset, offset = scene.utterances[0]
+    model = Gated(0.9)  # judging, and it will not answer before the test lets it
+    segmenter = Segmenter(DEFAULTS, turn_model=model, turn_in_background=True)
+    try:
+        events = [e for f in frames(scene.audio[: offset + 150 * MS]) for e in segmenter.feed(f)]
+    finally:
+        model.gate.set()
+    (early,) = [e for e in events if isinstance(e, TentativeEnd)]
+
+    assert len(model.judged) == 1 and early.turn is None, "sent before the verdict came"
+    assert offset < early.at <= offset + DEFAULTS.turn_check_ms * MS + 2 * FRAME_SAMPLES
+    assert early.audio.size == model.judged[0], "the audio the model judges is the audio sent"
+    assert early.start <= onset
+
+
+def test_without_sending_at_the_check_nothing_is_sent_before_the_verdict_or_tentative_end() -> None:
+    scene = speech_scenes()["us_160"]
+    _, offset = scene.utterances[0]
+    model = Gated(0.9)
+    settings = replace(DEFAULTS, turn_send_at_check=False)
+    segmenter = Segmenter(settings, turn_model=model, turn_in_background=True)
+    try:
+        events = [e for f in frames(scene.audio[: offset + 150 * MS]) for e in segmenter.feed(f)]
+    finally:
+        model.gate.set()
+
+    assert len(model.judged) == 1
+    assert not [e for e in events if isinstance(e, TentativeEnd)]

@@ -16,6 +16,7 @@ from tests.audio.speech import RATE
 from tests.listen.realscenes import espeak_halves
 from voiced.errors import ConfigError
 from voiced.listen.turnmodel import (
+    _MEL,
     FRAMES,
     MODEL_SHA256,
     N_MELS,
@@ -52,6 +53,29 @@ def test_features_are_eight_seconds_of_whisper_log_mels_with_the_audio_at_the_en
     assert padded.size == 8 * RATE and not padded[: 7 * RATE].any() and padded[-1] != 0
     assert features.shape == (N_MELS, FRAMES) and features.dtype == np.float32
     assert window(np.zeros(9 * RATE, dtype=np.int16)).size == 8 * RATE
+
+
+def _dense_log_mel(x: np.ndarray) -> np.ndarray:
+    """The features as first written: every frame, a dense 201 × 80 mel matrix product."""
+    x = x.astype(np.float32)
+    x = (x - x.mean()) / np.sqrt(x.var() + 1e-7)
+    padded = np.pad(x.astype(np.float64), 200, mode="reflect")
+    frames = np.lib.stride_tricks.sliding_window_view(padded, 400)[::160]
+    power = np.abs(np.fft.rfft(frames * np.hanning(401)[:-1], axis=-1)) ** 2
+    mel = np.log10(np.maximum(power @ _MEL, 1e-10)).T[:, :-1]
+    mel = np.maximum(mel, mel.max() - 8.0)
+    return ((mel + 4.0) / 4.0).astype(np.float32)
+
+
+@pytest.mark.parametrize("seconds", [0.005, 0.05, 1.0, 2.5, 7.98, 8.0, 12.0])
+def test_features_that_skip_the_padding_equal_those_of_every_frame(seconds: float) -> None:
+    rng = np.random.default_rng(7)
+    audio = (rng.standard_normal(int(seconds * RATE)) * 3000).astype(np.int16)
+    padding = 8 * RATE - audio.size
+
+    quick = log_mel(window(audio), padding=padding)
+    np.testing.assert_allclose(quick, _dense_log_mel(window(audio)), atol=1e-5)
+    np.testing.assert_array_equal(quick, log_mel(window(audio)))
 
 
 def test_a_model_file_that_does_not_load_gives_a_clear_error(tmp_path: Path) -> None:

@@ -119,14 +119,25 @@ class ListenSettings:
     that sounds finished is sent for transcription at once. Shorter than a pause between
     words, longer than a dip inside one; judged much later it hears any long silence as a
     finished turn."""
+    turn_send_at_check: bool = True
+    """With the turn model: send the utterance so far for transcription (the tentative end,
+    and in the daemon the speculative turn) at the first short silence, while the model
+    judges it, rather than once it says "finished" or after tentative_end_ms; the judgement
+    (30–100 ms on a small machine) is then off the reply's critical path. Costs an upload
+    at each pause of turn_check_ms inside a sentence (about 0.3 a question), dropped when
+    the speaker goes on."""
     turn_complete: float = setting(0.5, between(0, 1))
     """Turn-model probability (0–1) at or above which the turn is finished."""
+    turn_sure: float = setting(0.9, between(0, 1))
+    """Turn-model probability at or above which a finished turn ends after turn_complete_ms;
+    below it, the less sure the model, the longer the wait, up to hangover_ms at
+    turn_complete (set it to turn_complete for one wait)."""
     turn_incomplete: float = setting(0.2, between(0, 1))
     """Turn-model probability below which the turn is unfinished (between the two: unsure,
     ended after hangover_ms)."""
     turn_complete_ms: int = setting(400, above(0, at_most=10_000, unit="ms"))
     """Silence that ends a finished turn (it was sent for transcription at once)."""
-    turn_incomplete_ms: int = setting(2000, above(0, at_most=10_000, unit="ms"))
+    turn_incomplete_ms: int = setting(1200, above(0, at_most=10_000, unit="ms"))
     """Silence that ends an unfinished turn: a thinking pause shorter than this is not cut."""
     preroll_ms: int = setting(600, between(0, 10_000, "ms"))
     """Audio kept from before the detected onset, so the first word is never clipped."""
@@ -189,6 +200,11 @@ class ListenSettings:
             raise ConfigError(
                 "[listen] tentative_end_ms must be shorter than hangover_ms "
                 f"({self.tentative_end_ms} >= {self.hangover_ms})"
+            )
+        if not self.turn_complete <= self.turn_sure:
+            raise ConfigError(
+                "[listen] turn_sure must not be below turn_complete "
+                f"({self.turn_sure} < {self.turn_complete})"
             )
         if self.turn_incomplete > self.turn_complete:
             raise ConfigError(

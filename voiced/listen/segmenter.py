@@ -310,19 +310,31 @@ class Segmenter:
         The short silence is the level's (turn_check_ms after the last loud frame Silero
         heard as speech), not Silero's own, which lags the words by about 100 ms: every
         millisecond before the judgement delays the reply. A dip inside a word is shorter.
+        With turn_send_at_check the utterance so far is also sent then (a tentative end),
+        whatever the verdict will be.
         """
         utterance = self._utterance
         assert utterance is not None
         if not self._checks and silence >= turn.check:
             self._checks = 1
             self._pending = turn.start(utterance.audio(at))
+            if turn.send_at_check and not self._tentative:
+                # Sent now, beside the judgement: the model's 30–100 ms are off the reply's
+                # critical path. Withdrawn (SpeechResumed) if the speaker goes on.
+                self._take_verdict()
+                self._tentative_end(at, min(at, utterance.offset + self._tail), events)
+        if self._take_verdict() and self._turn_verdict is not None:
+            if self._turn_verdict.verdict == "complete" and not self._tentative:
+                self._tentative_end(at, min(at, utterance.offset + self._tail), events)
+
+    def _take_verdict(self) -> bool:
+        """Take the turn model's verdict on the pause if it is ready; True if it was."""
         pending = self._pending
         if pending is None or not pending.done():
-            return
+            return False
         self._pending = None
         self._turn_verdict = pending.result()
-        if self._turn_verdict.verdict == "complete" and not self._tentative:
-            self._tentative_end(at, min(at, utterance.offset + self._tail), events)
+        return True
 
     def _wait(self) -> int:
         """The quiet that ends the utterance now: with the turn model, the one its verdict

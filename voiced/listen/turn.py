@@ -40,6 +40,7 @@ class TurnJudge:
             else None
         )
         self._complete = settings.turn_complete
+        self._sure = settings.turn_sure
         self._incomplete = settings.turn_incomplete
         self._waits = {
             "complete": samples_in(settings.turn_complete_ms),
@@ -48,6 +49,8 @@ class TurnJudge:
         }
         self.check = samples_in(settings.turn_check_ms)
         """Silence after which a pause is first judged, in samples."""
+        self.send_at_check = settings.turn_send_at_check
+        """Whether the utterance so far is sent (a tentative end) when the judgement starts."""
 
     def start(self, audio: np.ndarray) -> Future[TurnVerdict]:
         """Judge int16 ``audio`` (the utterance so far), at once or on the worker thread."""
@@ -67,8 +70,15 @@ class TurnJudge:
         return TurnVerdict("unsure", p)
 
     def wait(self, verdict: TurnVerdict) -> int:
-        """Silence (samples) after which an utterance with this verdict ends."""
-        return self._waits[verdict.verdict]
+        """Silence (samples) after which an utterance with this verdict ends.
+
+        A finished turn waits turn_complete_ms once the model is sure of it (turn_sure), and
+        longer the less sure it is, up to the hangover at turn_complete."""
+        wait = self._waits[verdict.verdict]
+        if verdict.verdict != "complete" or verdict.probability >= self._sure:
+            return wait
+        doubt = (self._sure - verdict.probability) / (self._sure - self._complete)
+        return wait + round(doubt * max(self._waits["unsure"] - wait, 0))
 
 
 WORKER_NICE = 10
