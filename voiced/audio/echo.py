@@ -5,9 +5,10 @@ The far end (the reference) is what the player handed to the speaker, placed on 
 a file). The capture hands each block of frames to :meth:`EchoCanceller.process` with the
 position of its first sample on that timeline. While nothing was played around them, frames
 pass through; while something was (and for ``TAIL_S`` after, the room's echo dying away),
-AEC3 cleans them. Either way the frames come out ``LAG`` samples (8 ms) later than they went in
-and are labelled with the time their audio was heard: AEC3's output lags its input by a fixed
-128 samples, and the pass-through keeps the same lag so the two join without a seam.
+AEC3 cleans them, having first heard the room as it was just before (``PRIME_S``). Either way
+the frames come out ``LAG`` samples (8 ms) later than they went in and are labelled with the
+time their audio was heard: AEC3's output lags its input by a fixed 128 samples, and the
+pass-through keeps the same lag so the two join without a seam.
 """
 
 from __future__ import annotations
