@@ -10,7 +10,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from tests.audio.pulse import PulseServer
 from tests.audio.speech import speak
@@ -218,14 +217,6 @@ async def test_voiced_cancels_its_own_echo_through_the_room_without_the_echo_can
     assert status.echo_erle_db == timeline.echo_erle_db
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known failure, issue 13 kept open: on the live PulseAudio echo path (echo at full "
-    "level) the reply falls silent 310-450 ms after the user's onset at the microphone (300 ms "
-    "of speech, 15-90 ms of capture, and AEC3 holds back the first ~60 ms of double talk); "
-    "with paplay's start that is past the test's 550 ms in about 1 run in 6. Rarer: AEC3 lets "
-    "the echo through for ~100 ms when the loopback's delay shifts, and the reply stops itself",
-)
 async def test_with_its_own_echo_cancelled_the_user_over_the_reply_stops_it_at_once(
     pulse: PulseServer, groqsim: GroqSim, home: Path, sock: Path
 ) -> None:
