@@ -223,7 +223,7 @@ class EchoCanceller:
         return result
 
     def _keep_before(self, raw: Int16Array) -> None:
-        """Keep ``raw`` (copied: the capture's buffer is reused) among the latest ``PRIME_S``
+        """Keep a copy of ``raw`` (its frames go on downstream) among the latest ``PRIME_S``
         heard while nothing played."""
         self._before.append(raw.copy())
         self._before_size += raw.size
