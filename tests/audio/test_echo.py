@@ -31,12 +31,13 @@ def pcm(floats: np.ndarray, gain: float = 1.0) -> Int16Array:
 
 
 class Played:
-    """A reference: ``samples`` played from position 0, nothing before or after."""
+    """A reference: ``samples`` played from position ``start``, nothing before or after."""
 
-    def __init__(self, samples: Int16Array) -> None:
-        self.samples = samples
+    def __init__(self, samples: Int16Array, start: int = 0) -> None:
+        self.samples, self.start = samples, start
 
     def read(self, at: int, count: int) -> Int16Array | None:
+        at -= self.start
         if at >= self.samples.size or at + count <= 0:
             return None
         out: Int16Array = np.zeros(count, dtype=np.int16)
@@ -76,6 +77,27 @@ def test_voiceds_echo_is_taken_out_of_the_microphone_by_at_least_25_db() -> None
     assert level_db(heard[:n]) - level_db(left[:n]) >= 25.0
     assert canceller.cleaned > 0
     assert (canceller.meter.reply_db() or 0.0) >= 25.0
+
+
+@pytest.mark.parametrize("room_db", [-96.0, -76.0])
+def test_over_a_reply_in_a_quiet_room_the_canceller_adds_no_sound_of_its_own(
+    room_db: float,
+) -> None:
+    """AEC3 hears the room from before voiced began to play, so through the reply it leaves
+    no more than the room's own level; started cold it added comfort noise at about -60 dBFS
+    all through the reply, which the segmenter took for a would-be utterance."""
+    begins = SAMPLE_RATE  # a second of the room alone, then the reply
+    far = pcm(speak(REPLY), 0.7)
+    delay = round(0.06 * SAMPLE_RATE)
+    rms = 32768 * 10 ** (room_db / 20)
+    mic = np.random.default_rng(2).normal(0, rms, begins + far.size + delay)
+    mic[begins + delay :] += far * 0.5
+    canceller = EchoCanceller(Played(far, start=begins))
+    cleaned = cancel(canceller, np.clip(np.rint(mic), -32768, 32767).astype(np.int16))
+    assert canceller.cleaned > 0
+    ends = begins + far.size  # (its last echo, 60 ms later, passes through: nothing plays)
+    reply = np.concatenate([f.samples for f in cleaned if begins + SAMPLE_RATE <= f.start < ends])
+    assert level_db(reply) <= max(room_db, -90.0) + 6.0
 
 
 def test_while_nothing_plays_frames_pass_through_untouched_and_aec3_never_runs() -> None:

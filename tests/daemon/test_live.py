@@ -10,7 +10,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from tests.audio.pulse import PulseServer
 from tests.audio.speech import speak
@@ -218,12 +217,6 @@ async def test_voiced_cancels_its_own_echo_through_the_room_without_the_echo_can
     assert status.echo_erle_db == timeline.echo_erle_db
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known failure, issue 13 kept open: on the live PulseAudio echo path (echo at full "
-    "level) AEC3 sometimes takes the user's voice out during double talk, or the stop comes "
-    "about 1.4 s after the onset; it passed 3 of 5 runs alone",
-)
 async def test_with_its_own_echo_cancelled_the_user_over_the_reply_stops_it_at_once(
     pulse: PulseServer, groqsim: GroqSim, home: Path, sock: Path
 ) -> None:

@@ -5,9 +5,10 @@ The far end (the reference) is what the player handed to the speaker, placed on 
 a file). The capture hands each block of frames to :meth:`EchoCanceller.process` with the
 position of its first sample on that timeline. While nothing was played around them, frames
 pass through; while something was (and for ``TAIL_S`` after, the room's echo dying away),
-AEC3 cleans them. Either way the frames come out ``LAG`` samples (8 ms) later than they went in
-and are labelled with the time their audio was heard: AEC3's output lags its input by a fixed
-128 samples, and the pass-through keeps the same lag so the two join without a seam.
+AEC3 cleans them, having first heard the room as it was just before (``PRIME_S``). Either way
+the frames come out ``LAG`` samples (8 ms) later than they went in and are labelled with the
+time their audio was heard: AEC3's output lags its input by a fixed 128 samples, and the
+pass-through keeps the same lag so the two join without a seam.
 """
 
 from __future__ import annotations
@@ -49,10 +50,19 @@ minimum. The loud leftovers the segmenter could take for speech are caught where
 when speech over a reply would stop it (``EchoMeter.removed_db``): in the benchmark's
 reverberant room the 25th percentile stayed under 20 dB through quiet stretches of the reply
 while AEC3 was working well."""
+PRIME_S = 0.5
+"""AEC3 first hears this much of what the microphone heard just before voiced began to play,
+with a silent reference: from it, it learns how loud the room itself is. Started cold, it
+takes the room to be about -60 dBFS and, the echo masking the room from then on, adds comfort
+noise at that level all through the reply, sound of its own making above a quieter room's
+(which the segmenter took for a would-be utterance, and Silero, resting on it, then missed
+the user's first words). A quarter second is enough for it; this costs about 5 ms once."""
 REMOVED_DB = 10.0
 """Speech heard over a reply from which the canceller took at least this much (over the last
 frames) is voiced's own echo, less: the user's voice is not voiced's, so while the user speaks
 the canceller takes out little of what the microphone hears."""
+BLOCK = 160
+"""AEC3 works on 10 ms blocks."""
 LEVELS_KEPT = 100
 """Frames (3 s) whose energy before and after the canceller is kept."""
 NEVER_HEARD = math.inf
@@ -166,6 +176,9 @@ class EchoCanceller:
         """Input position the next frame must start at to follow on (else the lag restarts)."""
         self._engaged = False
         self._started = False
+        self._before: deque[Int16Array] = deque()
+        """What the microphone heard while frames passed through, the latest ``PRIME_S``."""
+        self._before_size = 0
 
     def process(self, frames: list[Frame], at: int) -> list[Frame]:
         """Clean a run of contiguous frames (in the owning thread).
@@ -185,11 +198,14 @@ class EchoCanceller:
         if start != self._next or not self._started:
             self._held = np.zeros(LAG, dtype=np.int16)  # a gap: what was held is not next
             self._engaged = False
+            self._before.clear()
+            self._before_size = 0
         raw = frames[0].samples if len(frames) == 1 else np.concatenate([f.samples for f in frames])
         self._next = start + raw.size
         far = self.reference.read(at, raw.size)
         if far is None:
             self._engaged = False
+            self._keep_before(raw)
             out = np.concatenate((self._held, raw[:-LAG]))
             for i in range(0, out.size, FRAME_SAMPLES):
                 energy = _energy(out[i : i + FRAME_SAMPLES])
@@ -206,8 +222,29 @@ class EchoCanceller:
         self._started = True
         return result
 
+    def _keep_before(self, raw: Int16Array) -> None:
+        """Keep a copy of ``raw`` (its frames go on downstream) among the latest ``PRIME_S``
+        heard while nothing played."""
+        self._before.append(raw.copy())
+        self._before_size += raw.size
+        while self._before_size - self._before[0].size >= PRIME_S * SAMPLE_RATE:
+            self._before_size -= self._before.popleft().size
+
+    def _prime(self, aec: Aec3) -> None:
+        """Let AEC3 hear the room as it was just before voiced played (whole 10 ms blocks)."""
+        if not self._before:
+            return
+        heard = np.concatenate(self._before)
+        heard = heard[heard.size % BLOCK :]
+        self._before.clear()
+        self._before_size = 0
+        if heard.size:
+            aec.process(heard, np.zeros(heard.size, dtype=np.int16))
+
     def _cancel(self, raw: Int16Array, far: Int16Array, at: int) -> Int16Array:
         aec = self._instance()
+        if not self._engaged:
+            self._prime(aec)
         cleaned: Int16Array = aec.process(raw, far)
         if not self._engaged:  # its first LAG samples are from before: use what was held
             cleaned = cleaned.copy()
