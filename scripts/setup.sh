@@ -56,7 +56,11 @@ make_venv() {
 #     the CPU the timed tests leave;
 #  2. the tests marked audio (real sound through the private PulseAudio server) alone and one
 #     at a time, as in a plain pytest run: any load beside them, even a second audio test on
-#     a server of its own, makes played and recorded sound stutter.
+#     a server of its own, makes played and recorded sound stutter. Even alone, a few of them
+#     fail now and then (an ALSA underrun at a stream's restart, a shift in the module-loopback
+#     echo path's delay: docs/development.md lists them), so a failed one runs once more, at
+#     most two in the phase; the summary shows every rerun, and a test that fails twice, or a
+#     third failure, fails the phase.
 realtime_workers=3
 rest_workers=3
 
@@ -77,7 +81,7 @@ run_suite() {
     cat "$dir/realtime"
     rm -rf "$dir"
     echo "== pytest: audio tests, alone" >&2
-    "$venv/bin/python" -m pytest -m audio || status=1
+    "$venv/bin/python" -m pytest -m audio --reruns 1 --max-suite-reruns 2 || status=1
     return "$status"
 }
 
