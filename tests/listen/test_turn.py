@@ -221,15 +221,23 @@ def test_in_the_background_the_model_never_holds_up_the_input_and_its_verdict_en
     assert done.start <= onset and done.end >= offset
 
 
+def while_unanswered(
+    model: Gated, audio: np.ndarray, settings: ListenSettings = DEFAULTS
+) -> list[object]:
+    """Feed ``audio`` through a segmenter judging in the background while ``model`` holds back
+    its verdict (let go at the end, so its worker thread finishes); return the events."""
+    segmenter = Segmenter(settings, turn_model=model, turn_in_background=True)
+    try:
+        return [e for f in frames(audio) for e in segmenter.feed(f)]
+    finally:
+        model.gate.set()
+
+
 def test_a_turn_model_too_slow_to_answer_leaves_the_fixed_hangover_in_force() -> None:
     scene = speech_scenes()["us_160"]
     onset, offset = scene.utterances[0]
     model = Gated(0.01)  # it would say "unfinished", but never answers in time
-    segmenter = Segmenter(DEFAULTS, turn_model=model, turn_in_background=True)
-    try:
-        events = [e for f in frames(scene.audio[: offset + 1500 * MS]) for e in segmenter.feed(f)]
-    finally:
-        model.gate.set()
+    events = while_unanswered(model, scene.audio[: offset + 1500 * MS])
     (done,) = [e for e in events if isinstance(e, SpeechEnded)]
 
     assert done.turn is None, "no verdict came"
@@ -242,11 +250,7 @@ def test_the_utterance_is_sent_at_the_first_short_silence_while_the_model_still_
     scene = speech_scenes()["us_160"]
     onset, offset = scene.utterances[0]
     model = Gated(0.9)  # judging, and it will not answer before the test lets it
-    segmenter = Segmenter(DEFAULTS, turn_model=model, turn_in_background=True)
-    try:
-        events = [e for f in frames(scene.audio[: offset + 150 * MS]) for e in segmenter.feed(f)]
-    finally:
-        model.gate.set()
+    events = while_unanswered(model, scene.audio[: offset + 150 * MS])
     (early,) = [e for e in events if isinstance(e, TentativeEnd)]
 
     assert len(model.judged) == 1 and early.turn is None, "sent before the verdict came"
@@ -260,11 +264,7 @@ def test_without_sending_at_the_check_nothing_is_sent_before_the_verdict_or_tent
     _, offset = scene.utterances[0]
     model = Gated(0.9)
     settings = replace(DEFAULTS, turn_send_at_check=False)
-    segmenter = Segmenter(settings, turn_model=model, turn_in_background=True)
-    try:
-        events = [e for f in frames(scene.audio[: offset + 150 * MS]) for e in segmenter.feed(f)]
-    finally:
-        model.gate.set()
+    events = while_unanswered(model, scene.audio[: offset + 150 * MS], settings)
 
     assert len(model.judged) == 1
     assert not [e for e in events if isinstance(e, TentativeEnd)]
