@@ -51,6 +51,10 @@ class TurnJudge:
         """Silence after which a pause is first judged, in samples."""
         self.send_at_check = settings.turn_send_at_check
         """Whether the utterance so far is sent (a tentative end) when the judgement starts."""
+        self.text = settings.turn_text
+        """Whether an early transcript ending in "?" ends a pause the model held open."""
+        self.finished = self._waits["complete"]
+        """Silence (samples) after which a turn sure to be finished ends."""
 
     def start(self, audio: np.ndarray) -> Future[TurnVerdict]:
         """Judge int16 ``audio`` (the utterance so far), at once or on the worker thread."""
@@ -90,3 +94,14 @@ def _yield_cpu() -> None:
     reply must not wait for the turn model (Linux threads have their own nice value)."""
     with contextlib.suppress(OSError, AttributeError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICE)
+
+
+QUOTES = "\"'»«“”‘’"
+"""Closing quotes a transcript may put after its last punctuation."""
+
+
+def asks(text: str) -> bool:
+    """Whether a transcript is a formed question: it ends in a question mark ("?", or the
+    full-width one of Chinese and Japanese), before closing quotes and space. Conservative:
+    the mark only, never a question guessed from the words."""
+    return text.rstrip().rstrip(QUOTES).rstrip().endswith(("?", "？"))

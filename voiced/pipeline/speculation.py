@@ -61,6 +61,8 @@ class Speculation:
             not addressed to voiced): only then is the reply requested.
         prefetcher: Starts the reply's request; None transcribes only.
         clock: The input clock, for when the transcript was ready.
+        heard: Told the transcript as soon as it arrives (before it is admitted), so the
+            segmenter can end a question the turn model held open.
     """
 
     def __init__(
@@ -70,8 +72,10 @@ class Speculation:
         admit: Callable[[Transcription], str | None],
         prefetcher: Prefetcher | None,
         clock: InputClock,
+        heard: Callable[[Transcription], None] = lambda transcription: None,
     ) -> None:
         self.size = audio.size
+        self.heard = heard
         self.transcriber, self.admit, self.prefetcher, self.clock = (
             transcriber,
             admit,
@@ -105,6 +109,7 @@ class Speculation:
     async def _run(self, audio: Int16Array) -> Transcription:
         transcription = await self.transcriber.transcribe(audio)
         self.ready_at = self.clock.now()
+        self.heard(transcription)
         text = self.admit(transcription)
         if text and self.prefetcher is not None:
             try:

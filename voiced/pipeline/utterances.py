@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -18,6 +19,8 @@ from voiced.wake.detector import WakeDetection
 
 if TYPE_CHECKING:
     from voiced.pipeline.host import Host as Daemon
+
+log = logging.getLogger(__name__)
 
 LEVEL_INTERVAL = SAMPLE_RATE // 10
 """Input levels go out at most ten times a second."""
@@ -113,6 +116,9 @@ class Utterances:
         self.residual = residual
         self.current: Utterance | None = None
         self.count = 0
+        self.transcribed: Callable[[heard.TentativeEnd, str], None] = lambda pause, text: None
+        """Told each speculative transcript with the tentative end it transcribed (set by the
+        pipeline: the segmenter may end a question the turn model held open)."""
         self._last_level = -LEVEL_INTERVAL
 
     def handle(self, events: list[heard.Event]) -> list[Outcome]:
@@ -199,6 +205,7 @@ class Utterances:
                 lambda t: self.hearing.guess(t, onset, audio, start, overlapped, woke),
                 prefetcher,
                 self.hearing.clock,
+                lambda t: self.transcribed(event, t.text),
             )
 
     def _resumed(self, event: heard.SpeechResumed) -> None:
@@ -213,6 +220,9 @@ class Utterances:
 
     def _ended(self, event: heard.SpeechEnded) -> list[Outcome]:
         current, self.current = self.current, None
+        if event.asked:
+            verdict = event.turn.verdict if event.turn is not None else "none yet"
+            log.info("the early transcript asked a question: the turn ended (model: %s)", verdict)
         self.daemon.publish(
             ev.SpeechEnded(
                 utterance=current.number if current else self.count,
