@@ -205,6 +205,10 @@ def test_the_transcript_of_another_utterance_never_ends_this_one() -> None:
         (" Is it? No, it is not.", False),
         (" ?!", False),
         ("", False),
+        (" Who did you talk to?", True),
+        (" Can you tell me about the?", False),
+        (" I was wondering whether?", False),
+        (" Is it this or?", False),
     ],
 )
 def test_a_transcript_asks_only_when_it_ends_in_a_question_mark(text: str, question: bool) -> None:

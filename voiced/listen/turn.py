@@ -98,10 +98,19 @@ def _yield_cpu() -> None:
 
 QUOTES = "\"'»«“”‘’"
 """Closing quotes a transcript may put after its last punctuation."""
+DANGLING = frozenset("a an the my your our their his its and or but nor because whether".split())
+"""English words no formed question ends on (articles, possessives, conjunctions): before a
+question mark they say Whisper punctuated half a sentence ("Can you tell me about the?").
+Prepositions are not here: "Who did you talk to?" is a question."""
 
 
 def asks(text: str) -> bool:
     """Whether a transcript is a formed question: it ends in a question mark ("?", or the
-    full-width one of Chinese and Japanese), before closing quotes and space. Conservative:
-    the mark only, never a question guessed from the words."""
-    return text.rstrip().rstrip(QUOTES).rstrip().endswith(("?", "？"))
+    full-width one of Chinese and Japanese), before closing quotes and space, and not on a
+    word no question ends on (``DANGLING``). Conservative: the mark only, never a question
+    guessed from the words."""
+    text = text.rstrip().rstrip(QUOTES).rstrip()
+    if not text.endswith(("?", "？")):
+        return False
+    words = text[:-1].split()
+    return bool(words) and words[-1].strip(QUOTES + ",.;:!?-–—…").lower() not in DANGLING
