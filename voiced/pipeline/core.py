@@ -96,7 +96,6 @@ class Pipeline:
             residual=parts.echo.residual if parts.echo is not None else lambda ms: False,
         )
         parts.hearing.alone = self._alone
-        self.utterances.transcribed = self._transcribed
         self.gate = True
         self.turn_count = 0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -236,6 +235,8 @@ class Pipeline:
             self._listen_for_wake_word(frame, None)  # but for the wake word, which stops it
             return
         self._deaf = False
+        if (early := self.utterances.early_transcript()) is not None:
+            self.segmenter.transcribed(*early)  # the pause's transcript may end a question
         self._act(self.utterances.handle(self.segmenter.feed(frame)))
         self._listen_for_wake_word(frame, self.segmenter.quiet_below_db)
         barge = self.utterances.check_barge_in(frame)
@@ -267,11 +268,6 @@ class Pipeline:
         if self.turns.active and not self.hearing.broker.pending:
             self.over.was_the_user()
             self._spawn(self._barge_in())
-
-    def _transcribed(self, pause: heard.TentativeEnd, text: str) -> None:
-        """A speculative transcript arrived: the segmenter (the one now, which ignores another's
-        pause) may end the utterance on it at its next frame."""
-        self.segmenter.transcribed(pause, text)
 
     def _alone(self) -> None:
         """The wake word alone: listen for the question for ``[wake] wait_s``."""

@@ -61,8 +61,6 @@ class Speculation:
             not addressed to voiced): only then is the reply requested.
         prefetcher: Starts the reply's request; None transcribes only.
         clock: The input clock, for when the transcript was ready.
-        heard: Told the transcript as soon as it arrives (before it is admitted), so the
-            segmenter can end a question the turn model held open.
     """
 
     def __init__(
@@ -72,10 +70,8 @@ class Speculation:
         admit: Callable[[Transcription], str | None],
         prefetcher: Prefetcher | None,
         clock: InputClock,
-        heard: Callable[[Transcription], None] = lambda transcription: None,
     ) -> None:
         self.size = audio.size
-        self.heard = heard
         self.transcriber, self.admit, self.prefetcher, self.clock = (
             transcriber,
             admit,
@@ -84,6 +80,9 @@ class Speculation:
         )
         self.ready_at: int | None = None
         """Input-clock sample when the transcript arrived."""
+        self.text: str | None = None
+        """The transcript's text once it arrived (before it is admitted): the segmenter may
+        end a question the turn model held open on it."""
         self.asked: PreparedTurn | None = None
         """The turn whose reply was requested, if any."""
         self._task = asyncio.create_task(self._run(audio), name="voiced-speculation")
@@ -109,7 +108,7 @@ class Speculation:
     async def _run(self, audio: Int16Array) -> Transcription:
         transcription = await self.transcriber.transcribe(audio)
         self.ready_at = self.clock.now()
-        self.heard(transcription)
+        self.text = transcription.text
         text = self.admit(transcription)
         if text and self.prefetcher is not None:
             try:

@@ -46,6 +46,8 @@ class Utterance:
     paused: bool = False
     interrupted: bool = False
     speculation: Speculation | None = field(default=None, repr=False)
+    pause: heard.TentativeEnd | None = field(default=None, repr=False)
+    """The tentative end its speculation transcribes (None once its transcript was told)."""
 
     def woke(self, phrase: str) -> WakeHeard | None:
         """The wake word in it, for taking it off the transcript."""
@@ -116,9 +118,6 @@ class Utterances:
         self.residual = residual
         self.current: Utterance | None = None
         self.count = 0
-        self.transcribed: Callable[[heard.TentativeEnd, str], None] = lambda pause, text: None
-        """Told each speculative transcript with the tentative end it transcribed (set by the
-        pipeline: the segmenter may end a question the turn model held open)."""
         self._last_level = -LEVEL_INTERVAL
 
     def handle(self, events: list[heard.Event]) -> list[Outcome]:
@@ -154,6 +153,18 @@ class Utterances:
             current.interrupted = True
             return BargeIn(current, at_once=cancelled)
         return None
+
+    def early_transcript(self) -> tuple[heard.TentativeEnd, str] | None:
+        """Once, when the speculation of the pause now being waited on has its transcript:
+        the pause and the text (the segmenter may end a question the turn model held open)."""
+        current = self.current
+        if current is None or current.pause is None or current.speculation is None:
+            return None
+        text = current.speculation.text
+        if text is None:
+            return None
+        pause, current.pause = current.pause, None
+        return pause, text
 
     def drop(self) -> bool:
         """Forget the utterance being heard (and its speculation); True when there was one."""
@@ -205,8 +216,8 @@ class Utterances:
                 lambda t: self.hearing.guess(t, onset, audio, start, overlapped, woke),
                 prefetcher,
                 self.hearing.clock,
-                lambda t: self.transcribed(event, t.text),
             )
+            current.pause = event
 
     def _resumed(self, event: heard.SpeechResumed) -> None:
         current = self.current
@@ -216,7 +227,7 @@ class Utterances:
         self.daemon.publish(ev.SpeechResumed(utterance=current.number, at_s=event.at / SAMPLE_RATE))
         if current.speculation is not None:
             current.speculation.cancel()
-            current.speculation = None
+            current.speculation, current.pause = None, None
 
     def _ended(self, event: heard.SpeechEnded) -> list[Outcome]:
         current, self.current = self.current, None
