@@ -1,6 +1,7 @@
 """Benchmark: end of speech → first reply audio, the turn model against fixed timing.
 
-Run: .venv/bin/python bench/turn_latency.py [--questions N] [--real] [--wake]
+Run: .venv/bin/python bench/turn_latency.py [--questions N] [--real] [--wake] [--partial-asks]
+    [--text-off]
 
 Replays one recording of N spoken questions (espeak-ng, several voices; with ``--real`` the
 Asterisk prompts' human voice, tests/audio/recordings.py) through
@@ -12,6 +13,14 @@ Groq server with Groq-like delays (transcription 300 ms, first token 200 ms, 500
   after the hangover, an unfinished one after 1.2 s;
 - "fixed": today's timing (``[listen] turn_model = false``, ``confirm_end = false``):
   speculation after 200 ms of silence, the end after the 700 ms hangover.
+The simulator answers each upload with the words said in it (it finds the upload in the
+recording): a whole question as written, with its "?" or "." (what Whisper returns for a
+clearly spoken sentence), half a question (sent at a pause inside it) as the words so far
+without a final mark, or with ``--partial-asks`` ending in "?" too, the worst case for
+``[listen] turn_text`` (a question mark that ends a turn the model held open). ``--text-off``
+adds a third replay, the turn model with ``turn_text = false``. "by ?" counts the turns ended
+by their early transcript's question mark, "cut" the accepted transcripts that are not a
+whole question (cut short).
 Latency is measured from the files alone: the end of each question is known from how the
 recording was made, the first reply audio is the first loud output sample after it. Targets
 with the turn model: p50 ≤ 650 ms, p95 ≤ 850 ms, and every question answered once (none cut
@@ -30,6 +39,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
+import io
 import json
 import os
 import statistics
@@ -41,12 +52,13 @@ import wave
 from pathlib import Path
 
 import numpy as np
+import soundfile  # type: ignore[import-untyped]
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _simproc import ROOT, sim_process  # noqa: E402
 
 from tests.audio.recordings import sentences  # noqa: E402
-from tests.audio.speech import speak  # noqa: E402
+from tests.audio.speech import RATE, speak  # noqa: E402
 from tests.groqsim import ChatReply, GroqSim, Segment, Transcript  # noqa: E402
 from tests.listen.scenes import lay_out  # noqa: E402
 from voiced.config import ListenSettings  # noqa: E402
@@ -84,6 +96,8 @@ GAP_S = 3.5
 REPLY = "Sure, here it is."
 LOUD = 300
 FIXED = "[listen]\nturn_model = false\nconfirm_end = false\n"
+TEXT_OFF = '[daemon]\nmode = "always"\nspeculative = true\n[listen]\nturn_text = false\n'
+"""With --text-off: the turn model alone, its early transcripts not asked about the end."""
 """Today's timing: no turn model, the end measured by webrtcvad and the energy gate."""
 CONFIGS = {
     "turn model": '[daemon]\nmode = "always"\nspeculative = true\n',
@@ -97,26 +111,82 @@ WAKE_CONFIGS = {
 """With --wake: the one-breath wake questions in each mode (speculation on in both)."""
 
 
-def _script(sim: GroqSim, text: str = " What is the answer?") -> None:
+FULL_S = 0.1
+"""An upload that reaches this close to the end of a question's last loud sample holds all of
+it (an upload at a pause inside it ends a word or more before)."""
+
+
+class Heard:
+    """What Whisper would return for each upload of the recording: the words said in it.
+
+    The upload is found in the recording by its samples (replay feeds the file's samples
+    unchanged), so its start and end say which question it holds and how much of it. One
+    that holds the whole question gets its text as written, with its final "." or "?" (what
+    Whisper returns for a clearly spoken sentence); one cut at a pause inside it gets the
+    words said so far (placed by their share of the letters), without a final mark, or with
+    the question's "?" when ``partial_asks`` (the worst case: Whisper punctuating half a
+    question as a question).
+    """
+
+    def __init__(
+        self, wav: Path, spans: list[tuple[int, int]], texts: list[str], partial_asks: bool
+    ) -> None:
+        with wave.open(str(wav)) as f:
+            self.recording = np.frombuffer(f.readframes(f.getnframes()), dtype="<i2")
+        self.spans, self.texts, self.partial_asks = spans, texts, partial_asks
+        self.ends = [self._last_loud(a, b) for a, b in spans]
+
+    def _last_loud(self, start: int, end: int) -> int:
+        part = np.abs(self.recording[start:end].astype(np.int32))
+        return start + int(np.flatnonzero(part > 0.05 * part.max())[-1])
+
+    def __call__(self, upload: bytes) -> Transcript:
+        audio, _ = soundfile.read(io.BytesIO(upload), dtype="int16")
+        text = self.text(self.locate(np.asarray(audio, dtype=np.int16)))
+        return Transcript(text=text, segments=[Segment(0.0, 1.5, text)], delay=0.3)
+
+    def locate(self, audio: np.ndarray) -> tuple[int, int]:
+        """Where ``audio`` lies in the recording: (start, end) samples."""
+        loud = np.flatnonzero(np.abs(audio.astype(np.int32)) > 2000)
+        k = int(loud[0]) if loud.size else 0
+        needle = audio[k : k + 64]
+        for at in np.flatnonzero(self.recording == needle[0]):
+            if np.array_equal(self.recording[at : at + needle.size], needle):
+                return int(at) - k, int(at) - k + audio.size
+        raise RuntimeError("an upload that is not in the recording")
+
+    def text(self, span: tuple[int, int]) -> str:
+        start, end = span
+        for (onset, _), last, text in zip(self.spans, self.ends, self.texts, strict=True):
+            if not start <= onset < end and not onset <= start < last:
+                continue
+            if end >= last - FULL_S * RATE:
+                return " " + text
+            said = (end - onset) / (last - onset)
+            words, kept, letters = text.split(), [], 0
+            for word in words:
+                letters += len(word)
+                if letters > said * len(text.replace(" ", "")):
+                    break
+                kept.append(word)
+            half = " ".join(kept).rstrip(".,?!")
+            return " " + half + ("?" if self.partial_asks and text.endswith("?") else "")
+        return ""
+
+
+def _heard_script(heard: Heard, sim: GroqSim) -> None:
+    sim.transcriber = heard
     for _ in range(200):
-        sim.enqueue(
-            "transcriptions",
-            Transcript(text=text, segments=[Segment(0.0, 1.5, text)], delay=0.3),
-        )
         sim.enqueue("chat", ChatReply(content=REPLY, ttft=0.2, tokens_per_s=500))
-
-
-def _wake_script(sim: GroqSim) -> None:
-    """What Whisper hears in --wake's questions: the wake word, then the question."""
-    _script(sim, f" {WAKE_WORD}, what is the answer?")
 
 
 def recording(
     count: int, directory: Path, wake: bool = False, real: bool = False
-) -> tuple[Path, list[tuple[int, int]]]:
-    """The spoken questions with silence between them, and each one's (onset, offset); with
-    ``wake`` each begins with the wake word, in the same breath; with ``real`` they are the
-    Asterisk prompts' human voice."""
+) -> tuple[Path, list[tuple[int, int]], list[str]]:
+    """The spoken questions with silence between them, each one's (onset, offset) and text;
+    with ``wake`` each begins with the wake word, in the same breath; with ``real`` they are
+    the Asterisk prompts' human voice."""
+    texts: list[str] = []
     parts: list[object] = [1.0]
     voices = WAKE_VOICES if wake else VOICES
     prompts = sentences(max(count, 50)) if real else ()
@@ -124,14 +194,16 @@ def recording(
         if real:
             audio = prompts[i % len(prompts)].audio
             parts += [[audio[: audio.size // 160 * 160]], GAP_S]
+            texts.append(prompts[i % len(prompts)].text)
             continue
         voice, speed = voices[i % len(voices)]
         question = QUESTIONS[i % len(QUESTIONS)]
         if wake:
             question = f"{WAKE_WORD}, {question[0].lower()}{question[1:]}"
         parts += [[speak(question, voice, speed)], GAP_S]
+        texts.append(question)
     scene = lay_out("questions", parts)  # type: ignore[arg-type]
-    return scene.wav(directory), list(scene.utterances)
+    return scene.wav(directory), list(scene.utterances), texts
 
 
 def run_daemon(
@@ -178,18 +250,34 @@ def main() -> int:
     parser.add_argument("--questions", type=int, default=20)
     parser.add_argument("--wake", action="store_true", help="wake mode against always mode")
     parser.add_argument("--real", action="store_true", help="a human voice (Asterisk prompts)")
+    parser.add_argument(
+        "--partial-asks",
+        action="store_true",
+        help='transcripts of half a question end in "?" too (the worst case for turn_text)',
+    )
+    parser.add_argument(
+        "--text-off",
+        action="store_true",
+        help="also replay the turn model with [listen] turn_text = false (three side by side)",
+    )
     args = parser.parse_args()
-    configs = WAKE_CONFIGS if args.wake else CONFIGS
+    configs = WAKE_CONFIGS if args.wake else dict(CONFIGS)
+    if args.text_off and not args.wake:
+        configs = {"turn model": CONFIGS["turn model"], "model, no text": TEXT_OFF}
+        configs["fixed"] = CONFIGS["fixed"]
     hangover = ListenSettings().hangover_ms / 1000
     work = Path(tempfile.mkdtemp(prefix="voiced-bench-"))
-    source, utterances = recording(args.questions, work, args.wake, args.real)
+    source, utterances, texts = recording(args.questions, work, args.wake, args.real)
     print(
         f"{args.questions} questions, {sum(e - s for s, e in utterances) / 16000:.1f} s of speech"
     )
     print(f"hangover (end of speech confirmed after): {hangover * 1000:.0f} ms")
     print("simulated Groq: transcription 300 ms, first token 200 ms, 500 tokens/s")
+    half = 'end in "?" like the question' if args.partial_asks else "have no final mark"
+    print(f"transcripts: the words said in each upload; those of half a question {half}")
     with contextlib.ExitStack() as stack:
-        script = _wake_script if args.wake else _script
+        heard = Heard(source, utterances, texts, args.partial_asks)
+        script = functools.partial(_heard_script, heard)
         counts: dict[str, dict[str, int]] = {name: {} for name in configs}
         urls = {name: stack.enter_context(sim_process(script, counts[name])) for name in configs}
         began = time.monotonic()
@@ -202,7 +290,7 @@ def main() -> int:
     header = f"{'mode' if args.wake else 'config':<22} {'answered':>8} {'p50 ms':>7} {'p95 ms':>7}"
     print(
         f"\n{header} {'p50-hang':>8} {'p95-hang':>8} {'voiced p50':>10} {'STT billed':>10}"
-        f" {'uploads':>7} {'chats':>5}"
+        f" {'uploads':>7} {'chats':>5} {'by ?':>6} {'cut':>4}"
     )
     results = {}
     once: dict[str, bool] = {}
@@ -214,6 +302,11 @@ def main() -> int:
         if not once[name]:
             print(f"{name}: {len(answered)} answers to {len(utterances)}, errors: {errors[:2]}")
         own = [e["first_audio_ms"] for e in events if e["type"] == "timeline"]
+        said = [e["text"].strip() for e in events if e["type"] == "transcript" and e["accepted"]]
+        cut = sum(1 for text in said if text not in texts)
+        once[name] = once[name] and not cut
+        log = (work / f"log-{name}.txt").read_text(errors="replace")
+        asked = log.count("the early transcript asked a question")
         stt = sum(1 for e in events if e["type"] == "usage" and e["kind"] == "stt")
         found = latencies(work / f"out-{name}.wav", utterances)
         p50, p95 = percentile(found, 50), percentile(found, 95)
@@ -222,7 +315,7 @@ def main() -> int:
             f"{name:<22} {len(found):>5}/{len(utterances):<2} {p50 * 1000:>7.0f} "
             f"{p95 * 1000:>7.0f} {(p50 - hangover) * 1000:>8.0f} {(p95 - hangover) * 1000:>8.0f} "
             f"{statistics.median(own):>10.0f} {stt:>10} {counts[name].get('transcriptions', 0):>7}"
-            f" {counts[name].get('chat', 0):>5}"
+            f" {counts[name].get('chat', 0):>5} {asked:>6} {cut:>4}"
         )
     if args.wake:
         (a50, a95), (w50, w95) = results["always"], results["wake"]

@@ -512,6 +512,19 @@ def test_multipart_recording_and_json_format(sim: GroqSim, client: httpx.Client)
     assert rec.json is None
 
 
+def test_an_upload_with_no_queued_reply_is_answered_by_the_transcriber_from_its_bytes(
+    sim: GroqSim, client: httpx.Client
+) -> None:
+    heard: list[bytes] = []
+    sim.transcriber = lambda upload: heard.append(upload) or Transcript(text=f" {len(upload)}")
+    sim.enqueue("transcriptions", Transcript(text=" queued"))
+    first = transcribe(client, data=b"RIFF1234", response_format="text")
+    second = transcribe(client, data=b"RIFF123456", response_format="text")
+
+    assert (first.text, second.text) == (" queued", " 10"), "a queued reply comes first"
+    assert heard == [b"RIFF123456"]
+
+
 def test_transcription_formats(sim: GroqSim, client: httpx.Client) -> None:
     text = transcribe(client, response_format="text")
     assert text.headers["content-type"].startswith("text/plain")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from tests.audio.recordings import prompt
+from tests.audio.speech import speak
 from tests.daemon.replaying import replay, settings_for, transcript
 from tests.groqsim import ChatReply, GroqSim
 from tests.listen.scenes import lay_out
@@ -51,3 +53,30 @@ async def test_in_wake_mode_speech_sent_at_every_short_silence_still_never_leave
     assert len(groqsim.requests_for("transcriptions")) == 0, "no audio left the machine"
     assert len(groqsim.requests_for("chat")) == 0
     assert not run.of("transcript")
+
+
+@pytest.mark.parametrize("turn_text", [True, False], ids=["turn_text", "model-only"])
+async def test_a_question_the_model_holds_open_is_answered_once_its_early_transcript_asks_it(
+    groqsim: GroqSim, home: Path, turn_text: bool
+) -> None:
+    # Smart Turn hears this espeak-ng question as unfinished (p ≈ 0.01): on its own it waits
+    # turn_incomplete_ms (1.2 s). Its early transcript, back 300 ms after the first short
+    # silence, ends in "?": the turn ends after turn_complete_ms instead.
+    asked = "What is the square root of two?"
+    scene = lay_out("held", [0.8, [speak(asked, "en-gb", 150)], 3.0])
+    for _ in range(6):  # one per short silence inside the question, and the end
+        groqsim.enqueue("transcriptions", replace(transcript(asked), delay=0.3))
+    groqsim.enqueue("chat", ChatReply(content="About 1.414.", ttft=0.1))
+    settings = settings_for(groqsim, home, turn_model=True)
+    settings = replace(settings, listen=replace(settings.listen, turn_text=turn_text))
+    run = await replay(scene, settings, home)
+
+    assert [e["text"] for e in run.of("transcript")] == [asked]
+    assert run.one("assistant_text", turn=1)["text"] == "About 1.414."
+    timeline = run.one("timeline", turn=1)
+    incomplete = settings.listen.turn_incomplete_ms
+    if turn_text:
+        assert timeline["speculative"] is True
+        assert timeline["end_confirmed_ms"] < incomplete - 400, timeline
+    else:
+        assert timeline["end_confirmed_ms"] >= incomplete, "the model held it open"

@@ -174,6 +174,9 @@ class SimHandler(BaseHTTPRequestHandler):
         elif route == "speech":
             self._speech(request, sim.speech_default if reply is None else reply)
         else:
+            if reply is None and sim.transcriber is not None:
+                upload = self._files.get("file")
+                reply = sim.transcriber(upload[2] if upload else b"")
             self._audio(route, DEFAULT_TRANSCRIPT if reply is None else reply)
 
     # -- routes --------------------------------------------------------------------------

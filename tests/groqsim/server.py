@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import replace
 from http.server import ThreadingHTTPServer
 from types import TracebackType
@@ -131,6 +132,9 @@ class GroqSim:
         self.strict_fields = True
         self.speech_default = Speech()
         """How a speech request is answered when no reply is queued for it."""
+        self.transcriber: Callable[[bytes], Transcript] | None = None
+        """How a transcription is answered when no reply is queued for it, from the uploaded
+        file's bytes (a benchmark's transcripts of what was really said); None: a default."""
         self._host = host
         self._port = port
         self._lock = threading.Condition()

@@ -126,6 +126,12 @@ class ListenSettings:
     (30–100 ms on a small machine) is then off the reply's critical path. Costs an upload
     at each pause of turn_check_ms inside a sentence (about 0.3 a question), dropped when
     the speaker goes on."""
+    turn_text: bool = True
+    """With the turn model and speculation: when the model held a pause open (unfinished or
+    unsure) and the early transcript of the utterance so far comes back ending in a question
+    mark (not after an article, possessive or conjunction), the turn ends as a finished one
+    the model is sure of would (after turn_complete_ms of quiet, or at once if that has
+    passed). False: only the model decides."""
     turn_complete: float = setting(0.5, between(0, 1))
     """Turn-model probability (0–1) at or above which the turn is finished."""
     turn_sure: float = setting(0.9, between(0, 1))

@@ -104,6 +104,9 @@ class SpeechEnded:
     turn: TurnVerdict | None = None
     """The turn model's verdict on the final pause, which set the silence it ended after
     (turn_complete_ms, hangover_ms or turn_incomplete_ms); None when it is off."""
+    asked: bool = False
+    """The final pause's early transcript ended in a question mark (``turn_text``): it ended
+    after turn_complete_ms at most, whatever the verdict."""
 
     @property
     def duration(self) -> float:

@@ -28,7 +28,7 @@ from voiced.listen.events import (
     TurnVerdict,
 )
 from voiced.listen.levels import LevelMeter
-from voiced.listen.turn import TurnJudge
+from voiced.listen.turn import TurnJudge, asks
 from voiced.listen.turnmodel import TurnModel
 from voiced.listen.utterance import Heard, Utterance
 from voiced.listen.vad import EnergyGatedVad, FrameClassifier, Judgement, first_loud, last_loud
@@ -142,6 +142,10 @@ class Segmenter:
         """With speech evidence, the end of the last frame Silero heard as speech."""
         self._end: int | None = None
         """Where the audio of the last tentative end stops (the end the utterance keeps)."""
+        self._tentative_at: int | None = None
+        """When the pause's tentative end was announced (its ``at``: which one it was)."""
+        self._asked = False
+        """The early transcript of the pause's tentative end ended in a question mark."""
         self._voiced_end = 0
         self._last_end = 0
         self._next: int | None = None
@@ -252,6 +256,28 @@ class Segmenter:
         self._checks = 0
         self._pending = None
         self._end = None
+        self._tentative_at = None
+        self._asked = False
+
+    def transcribed(self, pause: TentativeEnd, text: str) -> None:
+        """The early transcript of a tentative end came back (in the daemon, its speculative
+        upload's): with the turn model and ``turn_text``, one ending in a question mark ends
+        the utterance as a finished turn the model is sure of would (after turn_complete_ms
+        of quiet, or at once if that has passed), at the next frame.
+
+        Only for the pause ``pause`` announced, while it lasts: a transcript of another
+        utterance, of an earlier pause, or one arriving after speech resumed is ignored.
+
+        Args:
+            pause: The tentative end whose audio was transcribed.
+            text: The transcript.
+        """
+        turn, utterance = self._turn, self._utterance
+        if turn is None or not turn.text or utterance is None or self._state is not _State.SPEECH:
+            return
+        if not self._tentative or pause.at != self._tentative_at or pause.start != utterance.start:
+            return
+        self._asked = asks(text)
 
     def _release(self, judged: Judgement) -> float:
         """The level (dBFS) speech must keep for its end to be placed after it."""
@@ -296,7 +322,8 @@ class Segmenter:
         if turn is not None:
             self._judge_pause(turn, heard.end, silence, events)
         if quiet >= self._wait():
-            events.append(self._finish(heard.end, self._kept_end(), turn=self._turn_verdict))
+            verdict, asked = self._turn_verdict, self._asked
+            events.append(self._finish(heard.end, self._kept_end(), turn=verdict, asked=asked))
         elif silence >= self._tail and not self._tentative:
             self._tentative_end(heard.end, utterance.offset + self._tail, events)
         elif heard.end - utterance.start >= self._max_length and not self._tentative:
@@ -339,10 +366,13 @@ class Segmenter:
     def _wait(self) -> int:
         """The quiet that ends the utterance now: with the turn model, the one its verdict
         asks for; the fixed hangover until there is one (a model too slow to answer on a busy
-        machine is never worse than fixed timing)."""
-        if self._turn is None or self._turn_verdict is None:
+        machine is never worse than fixed timing); an early transcript that asks a question
+        shortens it to a sure finished turn's."""
+        turn = self._turn
+        if turn is None:
             return self._hangover
-        return self._turn.wait(self._turn_verdict)
+        wait = self._hangover if self._turn_verdict is None else turn.wait(self._turn_verdict)
+        return min(wait, turn.finished) if self._asked else wait
 
     def _kept_end(self) -> int:
         """Where the utterance's audio ends: where its tentative end's did."""
@@ -354,6 +384,7 @@ class Segmenter:
         utterance = self._utterance
         assert utterance is not None
         self._tentative = True
+        self._tentative_at = at
         self._end = end
         audio = utterance.audio(end)
         verdict = self._turn_verdict
@@ -372,7 +403,12 @@ class Segmenter:
         events.append(SpeechStarted(at, cut, cut))
 
     def _finish(
-        self, at: int, end: int, reason: EndReason = "silence", turn: TurnVerdict | None = None
+        self,
+        at: int,
+        end: int,
+        reason: EndReason = "silence",
+        turn: TurnVerdict | None = None,
+        asked: bool = False,
     ) -> Event:
         utterance = self._utterance
         assert utterance is not None
@@ -380,4 +416,4 @@ class Segmenter:
         self._utterance = None
         self._window.clear()
         self._last_end = end
-        return utterance.close(at, end, reason, self._min_voiced, turn)
+        return utterance.close(at, end, reason, self._min_voiced, turn, asked)

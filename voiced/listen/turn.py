@@ -51,6 +51,10 @@ class TurnJudge:
         """Silence after which a pause is first judged, in samples."""
         self.send_at_check = settings.turn_send_at_check
         """Whether the utterance so far is sent (a tentative end) when the judgement starts."""
+        self.text = settings.turn_text
+        """Whether an early transcript ending in "?" ends a pause the model held open."""
+        self.finished = self._waits["complete"]
+        """Silence (samples) after which a turn sure to be finished ends."""
 
     def start(self, audio: np.ndarray) -> Future[TurnVerdict]:
         """Judge int16 ``audio`` (the utterance so far), at once or on the worker thread."""
@@ -90,3 +94,23 @@ def _yield_cpu() -> None:
     reply must not wait for the turn model (Linux threads have their own nice value)."""
     with contextlib.suppress(OSError, AttributeError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICE)
+
+
+QUOTES = "\"'»«“”‘’"
+"""Closing quotes a transcript may put after its last punctuation."""
+DANGLING = frozenset("a an the my your our their his its and or but nor because whether".split())
+"""English words no formed question ends on (articles, possessives, conjunctions): before a
+question mark they say Whisper punctuated half a sentence ("Can you tell me about the?").
+Prepositions are not here: "Who did you talk to?" is a question."""
+
+
+def asks(text: str) -> bool:
+    """Whether a transcript is a formed question: it ends in a question mark ("?", or the
+    full-width one of Chinese and Japanese), before closing quotes and space, and not on a
+    word no question ends on (``DANGLING``). Conservative: the mark only, never a question
+    guessed from the words."""
+    text = text.rstrip().rstrip(QUOTES).rstrip()
+    if not text.endswith(("?", "？")):
+        return False
+    words = text[:-1].split()
+    return bool(words) and words[-1].strip(QUOTES + ",.;:!?-–—…").lower() not in DANGLING

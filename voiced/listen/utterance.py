@@ -99,6 +99,7 @@ class Utterance:
         reason: EndReason,
         min_voiced: int,
         turn: TurnVerdict | None = None,
+        asked: bool = False,
     ) -> SpeechEnded | Dropped:
         """The event that ends this utterance at ``end``, decided at ``at``.
 
@@ -108,6 +109,7 @@ class Utterance:
             reason: Why it ended.
             min_voiced: Voiced samples it needs to count as speech; with fewer it is dropped.
             turn: The turn model's verdict on its last pause, if it judged one.
+            asked: Its last pause's early transcript ended in a question mark.
         """
         if self.voiced_samples < min_voiced:
             heard, needed = (n * 1000 // SAMPLE_RATE for n in (self.voiced_samples, min_voiced))
@@ -115,5 +117,5 @@ class Utterance:
             return Dropped(at, self.start, end, why, started=True)
         audio = self.audio(end)
         return SpeechEnded(
-            at, self.start, end, self.onset, self.offset, audio, self.level_db, reason, turn
+            at, self.start, end, self.onset, self.offset, audio, self.level_db, reason, turn, asked
         )

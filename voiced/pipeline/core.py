@@ -235,6 +235,8 @@ class Pipeline:
             self._listen_for_wake_word(frame, None)  # but for the wake word, which stops it
             return
         self._deaf = False
+        if (early := self.utterances.early_transcript()) is not None:
+            self.segmenter.transcribed(*early)  # the pause's transcript may end a question
         self._act(self.utterances.handle(self.segmenter.feed(frame)))
         self._listen_for_wake_word(frame, self.segmenter.quiet_below_db)
         barge = self.utterances.check_barge_in(frame)

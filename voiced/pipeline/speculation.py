@@ -80,6 +80,9 @@ class Speculation:
         )
         self.ready_at: int | None = None
         """Input-clock sample when the transcript arrived."""
+        self.text: str | None = None
+        """The transcript's text once it arrived (before it is admitted): the segmenter may
+        end a question the turn model held open on it."""
         self.asked: PreparedTurn | None = None
         """The turn whose reply was requested, if any."""
         self._task = asyncio.create_task(self._run(audio), name="voiced-speculation")
@@ -105,6 +108,7 @@ class Speculation:
     async def _run(self, audio: Int16Array) -> Transcription:
         transcription = await self.transcriber.transcribe(audio)
         self.ready_at = self.clock.now()
+        self.text = transcription.text
         text = self.admit(transcription)
         if text and self.prefetcher is not None:
             try:

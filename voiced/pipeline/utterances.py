@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -18,6 +19,8 @@ from voiced.wake.detector import WakeDetection
 
 if TYPE_CHECKING:
     from voiced.pipeline.host import Host as Daemon
+
+log = logging.getLogger(__name__)
 
 LEVEL_INTERVAL = SAMPLE_RATE // 10
 """Input levels go out at most ten times a second."""
@@ -43,6 +46,8 @@ class Utterance:
     paused: bool = False
     interrupted: bool = False
     speculation: Speculation | None = field(default=None, repr=False)
+    pause: heard.TentativeEnd | None = field(default=None, repr=False)
+    """The tentative end its speculation transcribes (None once its transcript was told)."""
 
     def woke(self, phrase: str) -> WakeHeard | None:
         """The wake word in it, for taking it off the transcript."""
@@ -149,6 +154,18 @@ class Utterances:
             return BargeIn(current, at_once=cancelled)
         return None
 
+    def early_transcript(self) -> tuple[heard.TentativeEnd, str] | None:
+        """Once, when the speculation of the pause now being waited on has its transcript:
+        the pause and the text (the segmenter may end a question the turn model held open)."""
+        current = self.current
+        if current is None or current.pause is None or current.speculation is None:
+            return None
+        text = current.speculation.text
+        if text is None:
+            return None
+        pause, current.pause = current.pause, None
+        return pause, text
+
     def drop(self) -> bool:
         """Forget the utterance being heard (and its speculation); True when there was one."""
         current, self.current = self.current, None
@@ -200,6 +217,7 @@ class Utterances:
                 prefetcher,
                 self.hearing.clock,
             )
+            current.pause = event
 
     def _resumed(self, event: heard.SpeechResumed) -> None:
         current = self.current
@@ -209,10 +227,13 @@ class Utterances:
         self.daemon.publish(ev.SpeechResumed(utterance=current.number, at_s=event.at / SAMPLE_RATE))
         if current.speculation is not None:
             current.speculation.cancel()
-            current.speculation = None
+            current.speculation, current.pause = None, None
 
     def _ended(self, event: heard.SpeechEnded) -> list[Outcome]:
         current, self.current = self.current, None
+        if event.asked:
+            verdict = event.turn.verdict if event.turn is not None else "none yet"
+            log.info("the early transcript asked a question: the turn ended (model: %s)", verdict)
         self.daemon.publish(
             ev.SpeechEnded(
                 utterance=current.number if current else self.count,
