@@ -103,6 +103,15 @@ class PulseServer:
         Raises:
             PulseError: The tools are missing, the server died, or it was not ready in time.
         """
+        self.launch()
+        self.wait_ready(timeout)
+
+    def launch(self) -> None:
+        """Start the server process without waiting for it (:meth:`wait_ready` does).
+
+        Raises:
+            PulseError: The tools are missing.
+        """
         if missing := missing_tools():
             raise PulseError(f"not installed: {', '.join(missing)}")
         for sub in ("pulse", "state"):
@@ -129,6 +138,14 @@ class PulseServer:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
+
+    def wait_ready(self, timeout: float = 10.0) -> None:
+        """Return once a launched server starts new streams promptly: at once if it was
+        launched a few seconds ago (the slow start is the server's first ~2 s).
+
+        Raises:
+            PulseError: The server died, or it was not ready in time (it is then stopped).
+        """
         deadline = time.monotonic() + timeout
         try:
             self._wait_until_prompt(deadline)
