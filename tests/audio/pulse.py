@@ -103,6 +103,15 @@ class PulseServer:
         Raises:
             PulseError: The tools are missing, the server died, or it was not ready in time.
         """
+        self.launch()
+        self.wait_ready(timeout)
+
+    def launch(self) -> None:
+        """Start the server process without waiting for it (:meth:`wait_ready` does).
+
+        Raises:
+            PulseError: The tools are missing.
+        """
         if missing := missing_tools():
             raise PulseError(f"not installed: {', '.join(missing)}")
         for sub in ("pulse", "state"):
@@ -129,6 +138,14 @@ class PulseServer:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
+
+    def wait_ready(self, timeout: float = 10.0) -> None:
+        """Return once a launched server starts new streams promptly: at once if it was
+        launched a few seconds ago (the slow start is the server's first ~2 s).
+
+        Raises:
+            PulseError: The server died, or it was not ready in time (it is then stopped).
+        """
         deadline = time.monotonic() + timeout
         try:
             self._wait_until_prompt(deadline)
@@ -210,6 +227,15 @@ class PulseServer:
         """
         return SpeakerRecording(self.client_env(), timeout)
 
+    def record_mic(self, timeout: float = 5.0) -> SpeakerRecording:
+        """Start recording what the microphone hears (``micfeed.monitor``, 16 kHz), stamped
+        like :meth:`record_speaker`; returns once the first data has arrived.
+
+        Raises:
+            PulseError: ``parec`` delivered nothing within ``timeout`` seconds.
+        """
+        return SpeakerRecording(self.client_env(), timeout, device="micfeed.monitor", rate=16000)
+
     def __enter__(self) -> PulseServer:
         self.start()
         return self
@@ -219,31 +245,40 @@ class PulseServer:
 
 
 class SpeakerRecording:
-    """A running ``parec`` on ``vspeaker.monitor`` (s16le mono 22050 Hz), read by a thread.
+    """A running ``parec`` on a sink's monitor (s16le mono; by default ``vspeaker.monitor`` at
+    22050 Hz), read by a thread.
 
     Each read is stamped on arrival, so samples can be placed on the ``time.monotonic()``
-    clock: the null sink renders at exactly 22050 Hz, so sample ``n`` reached the monitor at
-    ``t0 + n / 22050``; every read bounds ``t0`` from above (data arrives after it was
+    clock: the null sink renders at exactly its rate, so sample ``n`` reached the monitor at
+    ``t0 + n / rate``; every read bounds ``t0`` from above (data arrives after it was
     rendered) and the tightest bound is kept. Times mapped this way are at most a few ms late.
 
     Args:
         env: The environment of the private PulseAudio server.
         timeout: Seconds to wait for the first data.
         latency_ms: The latency ``parec`` asks the server for (smaller: tighter time stamps).
+        device: The monitor source to record.
+        rate: Its rate (the sink's own, so nothing is resampled).
     """
 
-    rate = SPEAKER_RATE
-
-    def __init__(self, env: dict[str, str], timeout: float, latency_ms: int = 20) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        timeout: float,
+        latency_ms: int = 20,
+        device: str = "vspeaker.monitor",
+        rate: int = SPEAKER_RATE,
+    ) -> None:
+        self.rate = rate
         self._proc = subprocess.Popen(
             [
                 "parec",
                 "-d",
-                "vspeaker.monitor",
+                device,
                 "--raw",
                 "--format=s16le",
                 "--channels=1",
-                f"--rate={SPEAKER_RATE}",
+                f"--rate={rate}",
                 f"--latency-msec={latency_ms}",
             ],
             env=env,
@@ -258,7 +293,7 @@ class SpeakerRecording:
         self._reader.start()
         if not self._started.wait(timeout):
             self.stop()
-            raise PulseError(f"parec on vspeaker.monitor delivered nothing in {timeout} s")
+            raise PulseError(f"parec on {device} delivered nothing in {timeout} s")
 
     def _read(self) -> None:
         assert self._proc.stdout is not None
@@ -267,7 +302,7 @@ class SpeakerRecording:
             arrived = time.monotonic()
             with self._lock:
                 self._data += chunk
-                self._t0 = min(self._t0, arrived - (len(self._data) // 2) / SPEAKER_RATE)
+                self._t0 = min(self._t0, arrived - (len(self._data) // 2) / self.rate)
             self._started.set()
 
     def samples(self) -> npt.NDArray[np.int16]:
@@ -279,12 +314,12 @@ class SpeakerRecording:
     def time_of(self, index: int) -> float:
         """time.monotonic() at which sample ``index`` reached the monitor (a few ms late)."""
         with self._lock:
-            return self._t0 + index / SPEAKER_RATE
+            return self._t0 + index / self.rate
 
     def index_at(self, moment: float) -> int:
         """The sample that reached the monitor at time.monotonic() ``moment``."""
         with self._lock:
-            return int((moment - self._t0) * SPEAKER_RATE)
+            return int((moment - self._t0) * self.rate)
 
     def stop(self) -> npt.NDArray[np.int16]:
         """End ``parec`` and return every sample it recorded."""

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+import wave
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.audio.pulse import PulseServer
+from tests.audio.pulse import PulseServer, SpeakerRecording
 from tests.audio.speech import speak
 from tests.daemon.helpers import next_of
 from tests.daemon.replaying import settings_for, transcript
@@ -58,6 +59,21 @@ async def live_daemon(
 
 def loud(samples: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.abs(samples.astype(np.int32)) > LOUD)
+
+
+def arrival(mic: SpeakerRecording, heard: np.ndarray, wav: Path, after: float) -> float:
+    """time.monotonic() at which the first loud sample of ``wav`` (played into the microphone
+    at ``after``) reached it: where the file's waveform lines up with what the microphone
+    recorded (it stands out by cross-correlation, however loud voiced's echo beside it)."""
+    with wave.open(str(wav)) as w:
+        assert w.getframerate() == mic.rate
+        sent = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64)
+    begin = max(0, mic.index_at(after))
+    span = heard[begin : begin + sent.size + mic.rate].astype(np.float64)
+    size = span.size + sent.size
+    lags = np.fft.irfft(np.fft.rfft(span, size) * np.conj(np.fft.rfft(sent, size)), size)
+    lag = int(np.argmax(lags[: span.size - sent.size + 1]))
+    return mic.time_of(begin + lag + int(loud(sent)[0]))
 
 
 async def test_a_question_into_the_microphone_is_answered_on_the_speaker(
@@ -218,20 +234,15 @@ async def test_voiced_cancels_its_own_echo_through_the_room_without_the_echo_can
     assert status.echo_erle_db == timeline.echo_erle_db
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known intermittent failure, issue 13 kept open: with the primed canceller it passed "
-    "55 of 59 runs; on the live PulseAudio echo path (echo at full level) the reply falls "
-    "silent 310-500 ms after the user's onset at the microphone (300 ms of speech, 15-90 ms of "
-    "capture blocks, AEC3 holding back the first ~60 ms of double talk), past the test's "
-    "budget (400 ms, and 150 ms for paplay's start) by 25-30 ms in the failing runs",
-)
 async def test_with_its_own_echo_cancelled_the_user_over_the_reply_stops_it_at_once(
     pulse: PulseServer, groqsim: GroqSim, home: Path, sock: Path
 ) -> None:
     """The real echo path again, voiced's canceller on: the user's speech over the reply stops
-    it within 400 ms of their onset, with no hold and no wait for the transcript, and their
-    words are answered."""
+    it, with no hold and no wait for the transcript, and their words are answered. Issue 13
+    asks for silence within 400 ms of their onset at the microphone; that is measured here
+    exactly (where the file reached the microphone, against the speaker's recording) and is
+    not met yet on this path, so a later silence is reported as an expected failure with
+    its figure, while everything else must hold."""
     question = lay_out("live_q5", [0.3, [speak("Tell me a long story.")], 0.5]).wav(home)
     over = lay_out("live_over5", [0.1, [speak("Stop, that is enough, thank you very much.")], 0.5])
     long_reply = " ".join(["This story goes on and on, sentence after sentence."] * 6)
@@ -256,22 +267,22 @@ async def test_with_its_own_echo_cancelled_the_user_over_the_reply_stops_it_at_o
             "latency_msec=40",
         )
         speaker = pulse.record_speaker()
-        began = time.monotonic()
+        mic = pulse.record_mic()
         await asyncio.to_thread(pulse.play_to_mic(question).wait, 10)
         await next_of(client, SpeakingStarted, within=30, seen=seen)
         await asyncio.sleep(2.0)  # long enough for the canceller to have learnt the room
-        onset = time.monotonic() - began + 0.1  # the interruption's speech starts 0.1 s in
+        interrupted_at = time.monotonic()
         interrupter = pulse.play_to_mic(over.wav(home))
         try:
             stopped = await next_of(client, SpeakingStopped, within=20, seen=seen)
             await asyncio.to_thread(interrupter.wait, 10)
             second = await next_of(client, SpeakingStarted, within=20, seen=seen)
-            second_at = time.monotonic() - began
+            second_at = time.monotonic()
             await next_of(client, SpeakingStopped, within=20, seen=seen)
         except TimeoutError:
             story = [e for e in seen if type(e).__name__ not in ("InputLevel", "AssistantDelta")]
             raise AssertionError(f"timed out; the events: {story}") from None
-        recorded = speaker.stop()
+        recorded, heard = speaker.stop(), mic.stop()
     finally:
         if loopback:
             pactl(pulse, "unload-module", loopback)
@@ -281,6 +292,17 @@ async def test_with_its_own_echo_cancelled_the_user_over_the_reply_stops_it_at_o
     assert not [e for e in seen if isinstance(e, StateChanged) and "holding" in e.reason]
     (asked,) = [e for e in seen if isinstance(e, Transcript) and e.turn == 2]
     assert asked.text == "Stop, that is enough, thank you very much."
-    # Silent within 400 ms of the onset (and 150 ms for paplay and the sound server to start).
-    quiet = recorded[round((onset + 0.55) * RATE) : round((second_at - 0.1) * RATE)]
-    assert quiet.size > RATE // 2 and loud(quiet).size == 0
+    onset = arrival(mic, heard, over.wav(home), interrupted_at)
+    assert interrupted_at < onset < interrupted_at + 1.0
+    # From the onset at the microphone, the reply is silent until the second one begins.
+    first, last = speaker.index_at(onset), speaker.index_at(second_at - 0.1)
+    still = loud(recorded[first:last])
+    assert last - first > RATE and still.size < last - first
+    silent_ms = (speaker.time_of(first + int(still[-1])) - onset) * 1000 if still.size else 0.0
+    assert silent_ms < 1000, f"the reply went on {silent_ms:.0f} ms over the user"
+    if silent_ms > 400:
+        pytest.xfail(
+            f"issue 13 kept open: the reply fell silent {silent_ms:.0f} ms after the user's "
+            "onset at the microphone (target 400): AEC3 hides the first ~140 ms of the user's "
+            "speech over a full-level echo, then 300 ms of speech and 30-60 ms of capture"
+        )
