@@ -54,13 +54,15 @@ make_venv() {
 #     (replays and files paced in real time, measured waits) at normal priority, and the rest
 #     (the fast core, voiced run as a process, long computations) at nice 10, so they take
 #     the CPU the timed tests leave;
-#  2. the tests marked audio (real sound through the private PulseAudio server) alone and one
-#     at a time, as in a plain pytest run: any load beside them, even a second audio test on
-#     a server of its own, makes played and recorded sound stutter. Even alone, a few of them
-#     fail now and then (an ALSA underrun at a stream's restart, a shift in the module-loopback
-#     echo path's delay: docs/development.md lists them), so a failed one runs once more, at
-#     most two in the phase; the summary shows every rerun, and a test that fails twice, or a
-#     third failure, fails the phase.
+#  2. the tests marked audio (real sound through private PulseAudio servers) with nothing else
+#     running: load beside them makes played and recorded sound stutter. Where the kernel
+#     allows it (root, or CAP_SYS_NICE), they run at real-time priority (chrt -r), and then two
+#     modules at a time, each on a server of its own, except the speaker module, whose
+#     sample-exact checks of played clips run alone afterwards; without real-time priority all
+#     run one at a time. Even so, a few fail now and then (an ALSA underrun at a stream's
+#     restart, a shift in the module-loopback echo path's delay: docs/development.md lists
+#     them), so a failed one runs once more, at most two in each part; the summary shows every
+#     rerun, and a test that fails twice, or a third failure in a part, fails the phase.
 realtime_workers=3
 rest_workers=3
 
@@ -80,8 +82,17 @@ run_suite() {
     echo "== pytest: realtime tests" >&2
     cat "$dir/realtime"
     rm -rf "$dir"
-    echo "== pytest: audio tests, alone" >&2
-    "$venv/bin/python" -m pytest -m audio --reruns 1 --max-suite-reruns 2 || status=1
+    local reruns=(--reruns 1 --max-suite-reruns 2) speaker=tests/speak/test_speaker_audio.py
+    if chrt -r 20 true 2>/dev/null; then
+        echo "== pytest: audio tests at real-time priority, two modules at a time" >&2
+        chrt -r 20 "$venv/bin/python" -m pytest -m audio -n 2 --dist loadfile "${reruns[@]}" \
+            --ignore="$speaker" || status=1
+        echo "== pytest: the speaker's audio tests at real-time priority, alone" >&2
+        chrt -r 20 "$venv/bin/python" -m pytest -m audio "${reruns[@]}" "$speaker" || status=1
+    else
+        echo "== pytest: audio tests, alone (no real-time priority here)" >&2
+        "$venv/bin/python" -m pytest -m audio "${reruns[@]}" || status=1
+    fi
     return "$status"
 }
 
