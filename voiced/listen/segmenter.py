@@ -39,11 +39,15 @@ END_THRESHOLD_DROP = 0.15
 """With confirm_end, speech goes on while Silero's probability stays above the threshold less
 this (Silero's own hysteresis)."""
 RESUME_CHUNKS = 3
-"""With confirm_end, once Silero's probability fell below the end threshold, speech resumes
-only after this many of its 32 ms chunks in a row reach confirm_threshold (96 ms). Music after
-the words scores a chunk or two that high now and then, real speech that goes on a run of them
-(bench/turn_segments.py: with 1 or 2, music still ran uploads on 540-640 ms past the words; with
-3 none past 370 ms, and no more sentences split at thinking pauses)."""
+"""With confirm_end, once Silero's probability stayed below the end threshold for ``GAP_MS``,
+speech resumes only after this many of its 32 ms chunks in a row reach confirm_threshold
+(96 ms). Music after the words scores a chunk or two that high now and then, real speech that
+goes on a run of them (bench/turn_segments.py: with 1 or 2 chunks, lone chunks of music still
+ran uploads on 540-640 ms past the words; no sentence more is split at a thinking pause)."""
+GAP_MS = 100
+"""With confirm_end, a dip below the end threshold shorter than this is inside the speech (Silero's
+own min_silence_duration_ms): any chunk above the threshold resumes it, as before; a weak last
+syllable after a short dip is kept."""
 MAYBE_MS = 2 * RESUME_CHUNKS * 32
 """How long chunks above the end threshold that do not confirm speech resuming may hold an
 utterance's end (twice the run that confirms it): background that hovers there cannot keep an
@@ -102,6 +106,7 @@ class Segmenter:
         """Judges pauses with the turn model; None ends every utterance after hangover_ms."""
         self._end_threshold = s.confirm_threshold - END_THRESHOLD_DROP
         self._maybe_limit = samples_in(MAYBE_MS)
+        self._gap = samples_in(GAP_MS)
         self._preroll = samples_in(s.preroll_ms)
         self._release_margin = s.energy_margin_db / 2
         self._max_trail = samples_in(MAX_TRAIL_MS)
@@ -153,6 +158,8 @@ class Segmenter:
         """With speech evidence, the end of the last frame Silero heard as speech."""
         self._maybe = False
         self._maybe_from: int | None = None
+        self._fell = 0
+        """With speech evidence, where Silero's probability last fell below the end threshold."""
         """With speech evidence, whether Silero's latest chunk may be speech resuming (above
         the end threshold, not yet confirmed): the utterance waits for the verdict."""
         self._hearing = True
@@ -214,7 +221,8 @@ class Segmenter:
     def _evidence(self, samples: np.ndarray, at: int) -> bool:
         """Whether Silero hears speech in an open utterance, with hysteresis both ways:
         speech goes on while its probability stays above the end threshold; once it fell
-        below, speech resumes only after ``RESUME_CHUNKS`` chunks in a row at confirm_threshold.
+        below for longer than ``GAP_MS``, speech resumes only after ``RESUME_CHUNKS`` chunks in
+        a row at confirm_threshold.
         Music after the words scores a lone chunk or two that high now and then; taken for
         speech, it moved the utterance's end into the music and ran the upload on.
 
@@ -232,6 +240,10 @@ class Segmenter:
         above = confirmer.latest >= self._end_threshold
         if self._hearing:
             self._hearing = above
+            if not above:
+                self._fell = at - FRAME_SAMPLES
+        elif above and at - self._fell <= self._gap:
+            self._hearing = True  # a dip inside the words, not yet a pause
         else:
             self._hearing = confirmer.streak >= RESUME_CHUNKS
         if not above or self._hearing:
