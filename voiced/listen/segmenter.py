@@ -157,11 +157,12 @@ class Segmenter:
         self._speech_end = 0
         """With speech evidence, the end of the last frame Silero heard as speech."""
         self._maybe = False
-        self._maybe_from: int | None = None
-        self._fell = 0
-        """With speech evidence, where Silero's probability last fell below the end threshold."""
         """With speech evidence, whether Silero's latest chunk may be speech resuming (above
         the end threshold, not yet confirmed): the utterance waits for the verdict."""
+        self._maybe_from: int | None = None
+        """Where the chunks that may be speech resuming began (None: there are none now)."""
+        self._fell = 0
+        """With speech evidence, where Silero's probability last fell below the end threshold."""
         self._hearing = True
         """With speech evidence, whether Silero's speech goes on (it has not yet fallen below
         the end threshold since the last confirmed speech)."""
