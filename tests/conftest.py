@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.groqsim import GroqSim
 from voiced.credentials import Secret
 from voiced.groq.client import ClientOptions, GroqClient
+from voiced.listen import turn
+from voiced.listen.turnmodel import SmartTurn
 from voiced.logs import RedactSecrets, redaction
 
 pytest_plugins = ["tests.audio.fixture", "tests.groqsim.fixture"]
@@ -36,6 +39,27 @@ def protected_secrets_stay_with_their_test() -> Iterator[None]:
     before = list(protected.secrets)
     yield
     protected.secrets[:] = before
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_shipped_turn_model_per_worker() -> Iterator[None]:
+    """Every segmenter built with the default turn model gets the same loaded Smart Turn, not
+    a new one each (loading it costs about 0.1 s of CPU, and the listen and wake tests build
+    about 150 segmenters). The model keeps no state between predictions, so sharing it changes
+    no verdict; a model given a path (a broken file, say) still loads on its own, and the
+    model's own tests build theirs."""
+    shared: list[SmartTurn] = []
+
+    def shipped(path: Path | None = None) -> SmartTurn:
+        if path is not None:
+            return SmartTurn(path)
+        if not shared:
+            shared.append(SmartTurn())
+        return shared[0]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(turn, "SmartTurn", shipped)
+        yield
 
 
 class SleepRecorder:

@@ -55,6 +55,22 @@ def test_the_protocol_alone_loads_neither_audio_nor_http() -> None:
     assert loaded_after_import(["voiced.protocol"], heavy) == []
 
 
+def test_the_commands_that_only_talk_to_groq_load_neither_numpy_nor_the_speech_engine() -> None:
+    """``voiced ask``, ``history``, ``models`` and the like start on about a quarter less CPU: the
+    conversation cleans its replies' text with ``voiced.speak.cleaner`` only, and
+    ``voiced.speak`` loads its Speaker (NumPy, the espeak-ng worker) on first use."""
+    text_only = [
+        "voiced.commands.ask",
+        "voiced.commands.history",
+        "voiced.commands.models",
+        "voiced.commands.tools",
+        "voiced.commands.show_config",
+        "voiced.converse",
+        "voiced.speak",
+    ]
+    assert loaded_after_import(text_only, {"numpy", "pyttsx3", "sounddevice"}) == []
+
+
 def test_the_pipeline_moves_the_state_only_through_pipeline_states() -> None:
     """One owner of the pipeline's state: no other pipeline module calls ``state.to``."""
     package = Path(voiced.__file__).parent / "pipeline"

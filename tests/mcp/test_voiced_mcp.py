@@ -12,12 +12,9 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from mcp import ClientSession, StdioServerParameters
-from mcp.client.stdio import stdio_client
-from mcp.types import CallToolResult, TextContent
 
 from tests.audio.speech import speak
 from tests.daemon.replaying import replay, settings_for, transcript
@@ -25,6 +22,12 @@ from tests.groqsim import GroqSim
 from tests.listen.scenes import lay_out
 from tests.procs import voiced_command
 from voiced.daemon.app import Daemon
+
+if TYPE_CHECKING:
+    # The SDK takes about half a second to import: loaded by the tests that use it, not by
+    # every xdist worker when it collects this file.
+    from mcp import ClientSession
+    from mcp.types import CallToolResult
 
 pytestmark = [pytest.mark.realtime, pytest.mark.subprocess]
 
@@ -34,6 +37,9 @@ ANSWER = "Go ahead and push it."  # no comma: its pause would start a speculativ
 @asynccontextmanager
 async def voiced_mcp(sock: Path) -> AsyncIterator[ClientSession]:
     """``python -m voiced mcp --socket SOCK`` as an agent would start it, initialized."""
+    from mcp import ClientSession, StdioServerParameters
+    from mcp.client.stdio import stdio_client
+
     command, *args = map(str, voiced_command("mcp", "--socket", str(sock)))
     params = StdioServerParameters(
         command=command,
@@ -47,6 +53,8 @@ async def voiced_mcp(sock: Path) -> AsyncIterator[ClientSession]:
 
 
 def text(result: CallToolResult) -> str:
+    from mcp.types import TextContent
+
     (block,) = result.content
     assert isinstance(block, TextContent)
     return block.text
