@@ -104,7 +104,8 @@ class Verifier:
     """Confirms or refuses the first model's detections (see the module's docstring).
 
     Building one loads nothing: each check loads the second model afresh (about 1 ms, after
-    TensorFlow Lite has verified it) and hears the kept audio again (about 25 ms of one core).
+    TensorFlow Lite has verified it) and hears the kept audio again: about 12 ms of CPU a
+    detection on this machine.
 
     Args:
         model: The second model (``verifier_model()``).
