@@ -151,7 +151,9 @@ def listen(
     with its verifier, as the daemon runs it by default."""
     segmenter = Segmenter()
     found_model = model(model_name)
-    detector = WakeDetector(found_model, cutoff, refractory_s, verifier_for(found_model, verify))
+    detector = WakeDetector(
+        found_model, cutoff, refractory_s, verifier_for(found_model, verify, cutoff)
+    )
     found: list[WakeDetection] = []
     trace = []
     for frame in frames(clip.audio):

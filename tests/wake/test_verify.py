@@ -102,3 +102,8 @@ def test_a_changed_verifier_model_is_refused_with_a_one_line_error(
     assert "not the model voiced shipped" in str(caught.value)
     assert "[wake] verify = false" in str(caught.value)
     assert WakeDetector.from_settings(WakeSettings(verify=False)).verifier is None
+
+
+def test_a_cutoff_below_the_models_own_turns_the_verifier_off_and_a_higher_one_keeps_it() -> None:
+    assert WakeDetector.from_settings(WakeSettings(cutoff=0.5)).verifier is None
+    assert WakeDetector.from_settings(WakeSettings(cutoff=0.92)).verifier is not None

@@ -127,7 +127,10 @@ class WakeDetector:
         """
         model = settings.model
         return cls(
-            model, settings.cutoff, settings.refractory_s, verifier_for(model, settings.verify)
+            model,
+            settings.cutoff,
+            settings.refractory_s,
+            verifier_for(model, settings.verify, settings.cutoff),
         )
 
     def _reset_stream(self) -> None:
@@ -254,13 +257,19 @@ class WakeDetector:
         return aligned
 
 
-def verifier_for(model: WakeModel, verify: bool) -> Verifier | None:
+def verifier_for(model: WakeModel, verify: bool, cutoff: float | None = None) -> Verifier | None:
     """The verifier for ``model`` when ``verify`` asks for one and one exists (only the
     bundled okay_nabu has one), else None.
+
+    A ``cutoff`` below the model's own turns it off: the verifier was measured with the first
+    model at its own cut-off, and a lower one is set to hear a voice the first model scores
+    low, which the second model, that must agree, would refuse again. A higher one keeps it.
 
     Raises:
         ConfigError: The verifier's model is missing or not the one voiced shipped.
     """
     if not verify or not model.bundled or model.name != VERIFIES:
+        return None
+    if cutoff is not None and cutoff < model.cutoff:
         return None
     return Verifier(verifier_model())
