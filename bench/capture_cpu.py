@@ -9,8 +9,9 @@ device with the same block size and latency (the floor that PortAudio and the AL
 cost by themselves); capture's own cost is its excess over that floor. The figure held to the
 target (< 1 %) is capture feeding the real Segmenter with default ListenSettings, letting quiet
 frames wait as the daemon and ``voiced listen`` do. Beside it, the same with the wake-word
-detector (okay_nabu with its verifier, behind the segmenter's quiet gate, as the daemon runs it) fed every frame
-after the segmenter: capture + segmentation + wake word, held to the same target.
+detector (okay_nabu with its verifier, behind the segmenter's quiet gate, as the daemon runs
+it) fed every frame after the segmenter: capture + segmentation + wake word, held to the same
+target.
 
 It runs on two server layouts, because the server decides how often this process wakes up:
 - desktop: the server hands the microphone over at the latency voiced asks for, as a desktop
