@@ -507,12 +507,19 @@ def main() -> int:
     parser.add_argument(
         "--held-out", action="store_true", help="false wakes on another corpus (seeds +4000)"
     )
+    parser.add_argument(
+        "--seed-offset",
+        type=int,
+        default=None,
+        help="false wakes on the corpus whose seeds are offset by this (another held-out one)",
+    )
     args = parser.parse_args()
     silent_cpu(10.0)
     if not args.skip_rate:
         detection_rate(args.models.split(","))
     if not args.skip_false:
-        false_wakes(args.hours, HELD_OUT if args.held_out else 0)
+        offset = args.seed_offset if args.seed_offset is not None else 0
+        false_wakes(args.hours, HELD_OUT if args.held_out else offset)
     return 0
 
 
