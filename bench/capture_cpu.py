@@ -9,8 +9,9 @@ device with the same block size and latency (the floor that PortAudio and the AL
 cost by themselves); capture's own cost is its excess over that floor. The figure held to the
 target (< 1 %) is capture feeding the real Segmenter with default ListenSettings, letting quiet
 frames wait as the daemon and ``voiced listen`` do. Beside it, the same with the wake-word
-detector (okay_nabu, behind the segmenter's quiet gate, as the daemon runs it) fed every frame
-after the segmenter: capture + segmentation + wake word, held to the same target.
+detector (okay_nabu with its verifier, behind the segmenter's quiet gate, as the daemon runs
+it) fed every frame after the segmenter: capture + segmentation + wake word, held to the same
+target.
 
 It runs on two server layouts, because the server decides how often this process wakes up:
 - desktop: the server hands the microphone over at the latency voiced asks for, as a desktop
@@ -42,7 +43,7 @@ from tests.audio.pulse import PulseServer  # noqa: E402
 from voiced.audio.capture import CaptureOptions, MicrophoneCapture  # noqa: E402
 from voiced.audio.frames import SAMPLE_RATE  # noqa: E402
 from voiced.config import ListenSettings  # noqa: E402
-from voiced.config.wakemodel import find_model  # noqa: E402
+from voiced.config.wake import WakeSettings  # noqa: E402
 from voiced.listen import Segmenter  # noqa: E402
 from voiced.wake.detector import WakeDetector  # noqa: E402
 
@@ -140,7 +141,7 @@ async def listen(
     a Segmenter with the default settings (built beforehand: it loads the Silero model), and
     if ``wake`` then to the okay_nabu WakeDetector with the segmenter's quiet level."""
     segmenter = await asyncio.to_thread(Segmenter, ListenSettings()) if segment else None
-    detector = WakeDetector(find_model("okay_nabu")) if wake else None
+    detector = WakeDetector.from_settings(WakeSettings()) if wake else None  # as shipped
     mic = MicrophoneCapture(options)
     await mic.start()
     count = 0

@@ -12,6 +12,11 @@ and cached under the temp dir (voiced-wake-bench/): conversation in many espeak-
 It reports detections per hour for each model, split by kind of audio. Beside it, in the same
 run, the CPU the detector used with the gate and without it (okay_nabu on every frame).
 
+okay_nabu is reported twice: as shipped (with the second model that must agree,
+``voiced.wake.verify``; "okay_nabu") and by its first model alone ("okay_nabu (1st only)").
+``--held-out`` plays another corpus made the same way (seeds + 4000): the verifier's cut-off
+was chosen on the default one.
+
 Detection rate: each wake word said by espeak-ng voices at 140, 175 and 210 words a minute,
 alone (then a pause and a question) and in one breath with the question, clean and over pink
 noise 10 dB below the speech. The main voices are held to the targets (≥ 95 % clean,
@@ -54,7 +59,7 @@ from tests.listen.scenes import noise_bursts  # noqa: E402
 from tests.wake.clips import FEMALE_VOICES, MALE_VOICES, MORE_MALE_VOICES, lay_out  # noqa: E402
 from voiced.config.wakemodel import bundled_names, find_model  # noqa: E402
 from voiced.listen import Segmenter  # noqa: E402
-from voiced.wake.detector import WakeDetector  # noqa: E402
+from voiced.wake.detector import WakeDetector, verifier_for  # noqa: E402
 
 FALSE_TARGET = 0.5
 """False wakes per hour (openWakeWord's target; microWakeWord reports 0.2 for hey_jarvis)."""
@@ -70,6 +75,10 @@ PHRASES = {
     "hey_mycroft": "Hey Mycroft",
 }
 MAIN_VOICES = MALE_VOICES + MORE_MALE_VOICES
+ALONE = "okay_nabu (1st only)"
+"""okay_nabu without its verifier, as reported."""
+HELD_OUT = 4000
+"""Added to the corpus's seeds by ``--held-out``."""
 RATES = (140, 175, 210)
 
 # ---------------------------------------------------------------------------------------------
@@ -259,13 +268,13 @@ SHARES = {"conversation": 0.40, "tv": 0.25, "music": 0.13, "typing": 0.11, "nois
 CHUNK_S = 60.0
 
 
-def plan(hours: float) -> list[tuple[str, int]]:
-    """(kind, seed) of each minute, kinds interleaved."""
+def plan(hours: float, offset: int = 0) -> list[tuple[str, int]]:
+    """(kind, seed) of each minute, kinds interleaved; ``offset`` makes another corpus."""
     minutes = round(hours * 60)
     counts = {k: max(1, round(share * minutes)) for k, share in SHARES.items()}
     order = [k for k in SHARES for _ in range(counts[k])]
     np.random.default_rng(1234).shuffle(order)
-    return [(kind, 1000 + i) for i, kind in enumerate(order)]
+    return [(kind, 1000 + offset + i) for i, kind in enumerate(order)]
 
 
 def said_at(kind: str, seed: int, offset: int) -> str:
@@ -293,20 +302,31 @@ def cached(kind: str, seed: int) -> Chunk:
     return made
 
 
-def false_wakes(hours: float) -> None:
+def detector(name: str) -> WakeDetector:
+    """The detector voiced runs for a bundled word (okay_nabu with its verifier), or, for
+    ``ALONE``, okay_nabu's first model alone."""
+    if name == ALONE:
+        return WakeDetector(find_model("okay_nabu"))
+    model = find_model(name)
+    return WakeDetector(model, verifier=verifier_for(model, True))
+
+
+def false_wakes(hours: float, offset: int = 0) -> None:
     """Play the hour through the segmenter and every bundled model, gated as shipped."""
     check_corpus()
     names = bundled_names()
-    detectors = {name: WakeDetector(find_model(name)) for name in names}
+    names.insert(names.index("okay_nabu") + 1, ALONE)
+    detectors = {name: detector(name) for name in names}
     ungated = WakeDetector(find_model("okay_nabu"))
     segmenter = Segmenter()
     woke: dict[str, Counter[str]] = {name: Counter() for name in names}
     heard_kind: Counter[str] = Counter()
     examples: dict[str, list[str]] = {name: [] for name in names}
     cpu = {"gated": 0.0, "ungated": 0.0, "segmenter": 0.0}
+    each = dict.fromkeys(names, 0.0)
     began = time.monotonic()
     at = 0
-    for kind, seed in plan(hours):
+    for kind, seed in plan(hours, offset):
         piece = cached(kind, seed)
         heard_kind[kind] += piece.audio.size
         for frame in frames(piece.audio, at):
@@ -314,11 +334,13 @@ def false_wakes(hours: float) -> None:
             segmenter.feed(frame)
             quiet = segmenter.quiet_below_db
             t1 = time.process_time()
-            for name, detector in detectors.items():
-                for found in detector.feed(frame, quiet):
+            for name, hearing in detectors.items():
+                t = time.process_time()
+                for found in hearing.feed(frame, quiet):
                     woke[name][kind] += 1
                     what = said_at(kind, seed, found.end - at)
                     examples[name].append(f"{found.end / RATE / 60:.1f} min, {what}")
+                each[name] += time.process_time() - t
             t2 = time.process_time()
             ungated.feed(frame)
             t3 = time.process_time()
@@ -327,20 +349,21 @@ def false_wakes(hours: float) -> None:
             cpu["ungated"] += t3 - t2
         at += piece.audio.size
     total_h = at / RATE / 3600
-    print(f"false wakes: {total_h:.2f} h of audio without a wake word ({_mix(heard_kind)}),")
+    corpus = f"held-out corpus (seeds +{offset})" if offset else "corpus"
+    print(f"false wakes, {corpus}: {total_h:.2f} h without a wake word ({_mix(heard_kind)}),")
     print(
         f"  played through the segmenter and the gated detector in {time.monotonic() - began:.0f} s"
     )
     kinds = list(SHARES)
     print(
-        f"  {'model':<12} {'cut-off':>7} {'per hour':>9}  " + "  ".join(f"{k:>12}" for k in kinds)
+        f"  {'model':<20} {'cut-off':>7} {'per hour':>9}  " + "  ".join(f"{k:>12}" for k in kinds)
     )
     for name in names:
         count = sum(woke[name].values())
         cells = "  ".join(f"{woke[name][k]:>12}" for k in kinds)
         mark = "" if count / total_h < FALSE_TARGET else "  (over the target)"
         cutoff = detectors[name].cutoff
-        print(f"  {name:<12} {cutoff:>7g} {count / total_h:>9.2f}  {cells}{mark}")
+        print(f"  {name:<20} {cutoff:>7g} {count / total_h:>9.2f}  {cells}{mark}")
     shipped = sum(woke["okay_nabu"].values()) / total_h
     verdict = "meets" if shipped < FALSE_TARGET else "MISSES"
     print(
@@ -350,38 +373,52 @@ def false_wakes(hours: float) -> None:
     for name in names:
         if examples[name]:
             print(f"  {name} woke at " + "; ".join(examples[name][:12]))
+    verifier = detectors["okay_nabu"].verifier
+    if verifier is not None:
+        print(
+            f"  okay_nabu's verifier (cut-off {verifier.cutoff:g}) refused {verifier.refused}: "
+            + "; ".join(
+                f"{d.end / RATE / 60:.1f} min, 1st {d.score:.3f}, 2nd {best:.3f}"
+                for d, best in verifier.refusals
+            )
+        )
     audio_s = at / RATE
-    print("detector CPU on this hour (process time / audio time, % of one core):")
+    print("detector CPU on this audio (process time / audio time, % of one core):")
     print(f"  okay_nabu on every frame (no gate): {100 * cpu['ungated'] / audio_s:.3f} %")
     print(
         f"  one model behind the quiet gate:   {100 * cpu['gated'] / audio_s:.3f} % "
         f"(frames it ran on: {detectors['okay_nabu'].inferred / detectors['okay_nabu'].heard:.0%})"
     )
+    print(
+        f"  okay_nabu with its verifier:       {100 * each['okay_nabu'] / audio_s:.3f} % "
+        f"(first model alone {100 * each[ALONE] / audio_s:.3f} %)"
+    )
     print(f"  the segmenter, for comparison:     {100 * cpu['segmenter'] / audio_s:.3f} %")
 
 
 def silent_cpu(minutes: float) -> None:
-    """The detector's own CPU on a quiet room (faint noise), behind the gate and without it;
-    the segmenter runs for the gate's level but is not counted."""
+    """The detector's own CPU on a quiet room (faint noise), behind the gate (as shipped, and
+    without okay_nabu's verifier) and without it; the segmenter runs for the gate's level but
+    is not counted."""
     audio = lay_out("room", [minutes * 60]).audio
     segmenter = Segmenter()
-    gated, ungated = WakeDetector(find_model("okay_nabu")), WakeDetector(find_model("okay_nabu"))
-    spent = [0.0, 0.0]
+    runs = {"shipped": detector("okay_nabu"), "alone": detector(ALONE), "ungated": detector(ALONE)}
+    spent = dict.fromkeys(runs, 0.0)
     for frame in frames(audio):
         segmenter.feed(frame)
         quiet = segmenter.quiet_below_db
-        t0 = time.process_time()
-        gated.feed(frame, quiet)
-        t1 = time.process_time()
-        ungated.feed(frame)
-        spent[0] += t1 - t0
-        spent[1] += time.process_time() - t1
+        for name, hearing in runs.items():
+            t0 = time.process_time()
+            hearing.feed(frame, None if name == "ungated" else quiet)
+            spent[name] += time.process_time() - t0
     seconds = audio.size / RATE
+    gated = runs["shipped"]
     print(f"detector CPU on {minutes:g} min of a quiet room (% of one core):")
-    print(f"  okay_nabu on every frame (no gate): {100 * spent[1] / seconds:.4f} %")
+    print(f"  okay_nabu on every frame (no gate): {100 * spent['ungated'] / seconds:.4f} %")
     print(
-        f"  behind the quiet gate (as shipped): {100 * spent[0] / seconds:.4f} % "
-        f"(model ran on {gated.inferred} of {gated.heard} frames)"
+        f"  behind the quiet gate (as shipped): {100 * spent['shipped'] / seconds:.4f} % "
+        f"(model ran on {gated.inferred} of {gated.heard} frames; without the verifier "
+        f"{100 * spent['alone'] / seconds:.4f} %)"
     )
 
 
@@ -395,7 +432,7 @@ def _mix(heard: Counter[str]) -> str:
 
 def trials(model: str, voice: str, rate: int) -> Iterator[tuple[bool, np.ndarray]]:
     """(noisy, audio) of each way the word is said by one voice at one rate."""
-    phrase = PHRASES[model]
+    phrase = PHRASES["okay_nabu" if model == ALONE else model]
     alone = [3.0, ("word", speak(phrase, voice, rate)), 1.2]
     alone += [("speech", speak("What time is it?", voice, rate)), 1.5]
     breath = [3.0, ("word", speak(f"{phrase}, what time is it?", voice, rate)), 1.5]
@@ -406,14 +443,15 @@ def trials(model: str, voice: str, rate: int) -> Iterator[tuple[bool, np.ndarray
 
 
 def detected(model: str, audio: np.ndarray) -> tuple[bool, float]:
-    """Whether the gated detector heard the word exactly once, and the best score."""
+    """Whether the gated detector heard the word exactly once, and the best score (of its
+    first model)."""
     segmenter = Segmenter()
-    detector = WakeDetector(find_model(model))
+    hearing = detector(model)
     found, best = 0, 0.0
     for frame in frames(audio):
         segmenter.feed(frame)
-        found += len(detector.feed(frame, segmenter.quiet_below_db))
-        best = max(best, detector.probability)
+        found += len(hearing.feed(frame, segmenter.quiet_below_db))
+        best = max(best, hearing.probability)
     return found == 1, best
 
 
@@ -423,7 +461,9 @@ def detection_rate(models: list[str]) -> None:
         f"rates {', '.join(map(str, RATES))}; clean and over pink noise 10 dB below"
     )
     for model in models:
-        print(f"{model} (cut-off {find_model(model).cutoff:g}):")
+        shown = detector(model)
+        also = f", verifier {shown.verifier.cutoff:g}" if shown.verifier else ""
+        print(f"{model} (cut-off {shown.cutoff:g}{also}):")
         print(f"  {'voice':<16} {'clean':>7} {'10 dB':>7}  lowest best score")
         sums: dict[str, list[int]] = {"main": [0, 0, 0, 0], "female": [0, 0, 0, 0]}
         for group, voices_ in (("main", MAIN_VOICES), ("female", FEMALE_VOICES)):
@@ -459,15 +499,27 @@ def detection_rate(models: list[str]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hours", type=float, default=1.5, help="false-wake audio, in hours")
-    parser.add_argument("--models", default="okay_nabu,hey_mycroft", help="detection-rate models")
+    parser.add_argument(
+        "--models", default=f"okay_nabu,{ALONE},hey_mycroft", help="detection-rate models"
+    )
     parser.add_argument("--skip-false", action="store_true", help="skip the false-wake hour")
     parser.add_argument("--skip-rate", action="store_true", help="skip the detection rate")
+    parser.add_argument(
+        "--held-out", action="store_true", help="false wakes on another corpus (seeds +4000)"
+    )
+    parser.add_argument(
+        "--seed-offset",
+        type=int,
+        default=None,
+        help="false wakes on the corpus whose seeds are offset by this (another held-out one)",
+    )
     args = parser.parse_args()
     silent_cpu(10.0)
     if not args.skip_rate:
         detection_rate(args.models.split(","))
     if not args.skip_false:
-        false_wakes(args.hours)
+        offset = args.seed_offset if args.seed_offset is not None else 0
+        false_wakes(args.hours, HELD_OUT if args.held_out else offset)
     return 0
 
 

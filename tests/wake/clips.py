@@ -14,7 +14,7 @@ from tests.audio.speech import RATE, ROOM_DB, SPEECH_DB, Floats, pink, speak, wh
 from tests.listen.harness import frames
 from voiced.config.wakemodel import WakeModel, find_model
 from voiced.listen import Segmenter
-from voiced.wake.detector import WakeDetection, WakeDetector
+from voiced.wake.detector import WakeDetection, WakeDetector, verifier_for
 
 PHRASES = {"okay_nabu": "Okay Nabu", "hey_mycroft": "Hey Mycroft", "alexa": "Alexa"}
 """What espeak-ng says for each bundled model used in the tests."""
@@ -144,11 +144,16 @@ def listen(
     gated: bool = True,
     cutoff: float | None = None,
     refractory_s: float = 2.0,
+    verify: bool = False,
 ) -> Heard:
     """Feed ``clip`` frame by frame as the daemon does: the segmenter first, then the detector
-    with the segmenter's quiet level (or None when not ``gated``)."""
+    with the segmenter's quiet level (or None when not ``gated``); with ``verify``, okay_nabu
+    with its verifier, as the daemon runs it by default."""
     segmenter = Segmenter()
-    detector = WakeDetector(model(model_name), cutoff, refractory_s)
+    found_model = model(model_name)
+    detector = WakeDetector(
+        found_model, cutoff, refractory_s, verifier_for(found_model, verify, cutoff)
+    )
     found: list[WakeDetection] = []
     trace = []
     for frame in frames(clip.audio):

@@ -64,6 +64,25 @@ def test_test_reports_where_the_word_is_and_its_score(tmp_path: Path) -> None:
     assert lines[1].startswith("1 detection of okay_nabu at cut-off 0.85; best score")
 
 
+def test_test_shows_a_detection_the_verifier_refused_and_does_not_count_it(
+    tmp_path: Path,
+) -> None:
+    clip = lay_out("near", [3.0, ("speech", speak("Okay, go ahead.", "en-029+m6", 182)), 1.5])
+    wav = write_wav(tmp_path / "near.wav", clip.audio, RATE)
+    result = voiced(tmp_path, "wake", "--test", str(wav))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert re.fullmatch(
+        r"0:0\d\.\d\d–0:0\d\.\d\d  'Okay Nabu' score 0\.\d{3} refused: the second model "
+        r"scored 0\.\d{3}, below 0\.9 \(\[wake\] verify = false would count it\)",
+        lines[0],
+    ), lines
+    assert lines[-1].startswith("no detection of okay_nabu at cut-off 0.85")
+    assert lines[-1].endswith(", 1 refused by the second model")
+    counted = voiced(tmp_path, "wake", "--test", str(wav), config="[wake]\nverify = false\n")
+    assert counted.stdout.splitlines()[-1].startswith("1 detection of okay_nabu")
+
+
 def test_test_without_the_word_reports_the_best_score_seen(tmp_path: Path) -> None:
     clip = lay_out("other", [1.0, ("speech", speak(OTHER_SPEECH[0], "en-gb", 175)), 1.0])
     wav = write_wav(tmp_path / "other.wav", clip.audio, RATE)

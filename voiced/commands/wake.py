@@ -63,10 +63,12 @@ def test_file(path: Path, wake: WakeSettings) -> None:
     """
     from voiced.audio.filesource import open_reader
     from voiced.audio.frames import SAMPLE_RATE, Framer
-    from voiced.wake.detector import WakeDetector
+    from voiced.wake.detector import WakeDetector, verifier_for
 
     model = wake.model
-    detector = WakeDetector(model, wake.cutoff, wake.refractory_s)
+    verifier = verifier_for(model, wake.verify, wake.cutoff)
+    detector = WakeDetector(model, wake.cutoff, wake.refractory_s, verifier)
+    refused = 0
     reader = open_reader(path)
     framer = Framer()
     best, best_at, found = 0.0, 0, 0
@@ -85,6 +87,9 @@ def test_file(path: Path, wake: WakeSettings) -> None:
                     shown = (detection, detection.score)
                 if shown is not None:
                     shown = (shown[0], max(shown[1], detector.probability))
+                if verifier is not None and verifier.refused > refused:
+                    refused = verifier.refused
+                    _refused(model, *verifier.refusals[-1], verifier.cutoff)
                 if detector.probability > best:
                     best, best_at = detector.probability, frame.end
             if block is None:
@@ -93,7 +98,7 @@ def test_file(path: Path, wake: WakeSettings) -> None:
         reader.close()
     if shown is not None:
         _show(model, *shown)
-    print(_summary(model, detector.cutoff, found, best, best_at / SAMPLE_RATE))
+    print(_summary(model, detector.cutoff, found, best, best_at / SAMPLE_RATE, refused))
 
 
 def _show(model: WakeModel, detection: WakeDetection, peak: float) -> None:
@@ -104,10 +109,23 @@ def _show(model: WakeModel, detection: WakeDetection, peak: float) -> None:
     )
 
 
-def _summary(model: WakeModel, cutoff: float, found: int, best: float, at: float) -> str:
+def _refused(model: WakeModel, detection: WakeDetection, second: float, cutoff: float) -> None:
+    start, end = detection.seconds
+    print(
+        f"{_clock(start)}–{_clock(end)}  {model.phrase!r} score {detection.score:.3f} refused: "
+        f"the second model scored {second:.3f}, below {cutoff:g} ([wake] verify = false "
+        "would count it)"
+    )
+
+
+def _summary(
+    model: WakeModel, cutoff: float, found: int, best: float, at: float, refused: int = 0
+) -> str:
     said = f"{found} detection{'s' if found != 1 else ''}" if found else "no detection"
     line = f"{said} of {model.name} at cut-off {cutoff:g}; best score {best:.3f} at {_clock(at)}"
-    if not found and best > 0.05:
+    if refused:
+        line += f", {refused} refused by the second model"
+    elif not found and best > 0.05:
         line += f" (a cut-off below {best:.2f} would hear it: --cutoff {best - 0.02:.2f})"
     return line
 

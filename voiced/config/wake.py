@@ -24,6 +24,12 @@ class WakeSettings:
     """After a detection, the word is not detected again for this many seconds, so one
     utterance never wakes voiced twice."""
 
+    verify: bool = True
+    """For okay_nabu: a detection counts only if a second, differently trained okay_nabu
+    model (shipped with voiced) agrees, which refuses most near misses ("okay, go ahead");
+    false turns it off. Other words have no second model, and a ``cutoff`` below the model's
+    own turns it off too (set to hear a voice the first model scores low)."""
+
     def __post_init__(self) -> None:
         check_fields(self, "wake")
         find_model(self.word)

@@ -13,6 +13,7 @@ from voiced.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, Frame
 from voiced.config.wakemodel import WakeModel
 from voiced.listen.vad import level_db
 from voiced.wake import engine
+from voiced.wake.verify import VERIFIES, Verifier, verifier_model
 
 if TYPE_CHECKING:
     from voiced.config.wake import WakeSettings
@@ -84,15 +85,22 @@ class WakeDetector:
         model: The wake-word model (``voiced.config.wakemodel.find_model``).
         cutoff: The detection cut-off; None uses the model's own.
         refractory_s: After a detection, no other for this long.
+        verifier: A second model that must agree before a detection counts
+            (``voiced.wake.verify``); None counts the first model's alone.
 
     Raises:
         ConfigError: The model fails verification (the message names the file).
     """
 
     def __init__(
-        self, model: WakeModel, cutoff: float | None = None, refractory_s: float = 2.0
+        self,
+        model: WakeModel,
+        cutoff: float | None = None,
+        refractory_s: float = 2.0,
+        verifier: Verifier | None = None,
     ) -> None:
         self.model = model
+        self.verifier = verifier
         self.cutoff = model.cutoff if cutoff is None else cutoff
         """Windowed probabilities above this are detections."""
         self.refractory = round(refractory_s * SAMPLE_RATE)
@@ -114,9 +122,16 @@ class WakeDetector:
         """A detector for the ``[wake]`` settings.
 
         Raises:
-            ConfigError: The model is missing, malformed or fails verification.
+            ConfigError: The model (or the verifier's) is missing, malformed or fails
+                verification.
         """
-        return cls(settings.model, settings.cutoff, settings.refractory_s)
+        model = settings.model
+        return cls(
+            model,
+            settings.cutoff,
+            settings.refractory_s,
+            verifier_for(model, settings.verify, settings.cutoff),
+        )
 
     def _reset_stream(self) -> None:
         self._kept.clear()
@@ -142,6 +157,8 @@ class WakeDetector:
         self._features.reset()
         self._mww = engine.load(self.model)
         self._reset_stream()
+        if self.verifier is not None:
+            self.verifier.reset()
 
     def feed(self, frame: Frame, quiet_below_db: float | None = None) -> list[WakeDetection]:
         """Hear one frame; return the detections it completed (at most one unless the
@@ -155,10 +172,20 @@ class WakeDetector:
             quiet_below_db: The level (dBFS) below which the frame cannot be speech
                 (``Segmenter.quiet_below_db``); None runs the model on it whatever its level.
 
+        With a verifier, a detection is returned once the second model agrees, up to
+        ``verify.AFTER_S`` later than without one, and not at all when it does not.
+
         Raises:
             ValueError: The frame is not ``FRAME_SAMPLES`` int16 samples, or it starts
                 before the end of the previous frame.
+            ConfigError: The verifier's model no longer passes verification.
         """
+        found = self._feed(frame, quiet_below_db)
+        if self.verifier is None:
+            return found
+        return self.verifier.feed(frame, found)
+
+    def _feed(self, frame: Frame, quiet_below_db: float | None) -> list[WakeDetection]:
         samples = frame.samples
         if samples.shape != (FRAME_SAMPLES,) or samples.dtype != _INT16:
             raise ValueError(f"a frame must be {FRAME_SAMPLES} int16 samples")
@@ -228,3 +255,21 @@ class WakeDetector:
                 self._mww.process_streaming_prob(aligned[0])
                 self._fed += 1
         return aligned
+
+
+def verifier_for(model: WakeModel, verify: bool, cutoff: float | None = None) -> Verifier | None:
+    """The verifier for ``model`` when ``verify`` asks for one and one exists (only the
+    bundled okay_nabu has one), else None.
+
+    A ``cutoff`` below the model's own turns it off: the verifier was measured with the first
+    model at its own cut-off, and a lower one is set to hear a voice the first model scores
+    low, which the second model, that must agree, would refuse again. A higher one keeps it.
+
+    Raises:
+        ConfigError: The verifier's model is missing or not the one voiced shipped.
+    """
+    if not verify or not model.bundled or model.name != VERIFIES:
+        return None
+    if cutoff is not None and cutoff < model.cutoff:
+        return None
+    return Verifier(verifier_model())
