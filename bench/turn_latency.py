@@ -303,7 +303,9 @@ def main() -> int:
             print(f"{name}: {len(answered)} answers to {len(utterances)}, errors: {errors[:2]}")
         own = [e["first_audio_ms"] for e in events if e["type"] == "timeline"]
         said = [e["text"].strip() for e in events if e["type"] == "transcript" and e["accepted"]]
-        cut = sum(1 for text in said if text not in texts)
+        # In wake mode the model is asked the question without the wake word before it.
+        whole = set(texts) | {t.removeprefix(f"{WAKE_WORD}, ") for t in texts}
+        cut = sum(1 for text in said if text not in whole)
         once[name] = once[name] and not cut
         log = (work / f"log-{name}.txt").read_text(errors="replace")
         asked = log.count("the early transcript asked a question")
