@@ -82,7 +82,7 @@ run_suite() {
     echo "== pytest: realtime tests" >&2
     cat "$dir/realtime"
     rm -rf "$dir"
-    local reruns=(--reruns 1 --max-suite-reruns 2) speaker=tests/speak/test_speaker_audio.py
+    local reruns=(--reruns 1 --max-suite-reruns 2 -rR) speaker=tests/speak/test_speaker_audio.py
     if chrt -r 20 true 2>/dev/null; then
         echo "== pytest: audio tests at real-time priority, two modules at a time" >&2
         chrt -r 20 "$venv/bin/python" -m pytest -m audio -n 2 --dist loadfile "${reruns[@]}" \
