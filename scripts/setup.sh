@@ -57,9 +57,9 @@ make_venv() {
 #  2. the tests marked audio (real sound through private PulseAudio servers) with nothing else
 #     running: load beside them makes played and recorded sound stutter. Where the kernel
 #     allows it (root, or CAP_SYS_NICE), they run at real-time priority (chrt -r), and then two
-#     modules at a time, each on a server of its own, except the speaker module, whose
-#     sample-exact checks of played clips run alone afterwards; without real-time priority all
-#     run one at a time. Even so, a few fail now and then (an ALSA underrun at a stream's
+#     modules at a time, each on a server of its own, except the modules that check played
+#     sound sample by sample or through the live echo path, which run alone afterwards;
+#     without real-time priority all run one at a time. Even so, a few fail now and then (an ALSA underrun at a stream's
 #     restart, a shift in the module-loopback echo path's delay: docs/development.md lists
 #     them), so a failed one runs once more, at most two in each part; the summary shows every
 #     rerun, and a test that fails twice, or a third failure in a part, fails the phase.
@@ -82,13 +82,17 @@ run_suite() {
     echo "== pytest: realtime tests" >&2
     cat "$dir/realtime"
     rm -rf "$dir"
-    local reruns=(--reruns 1 --max-suite-reruns 2 -rR) speaker=tests/speak/test_speaker_audio.py
+    local reruns=(--reruns 1 --max-suite-reruns 2 -rR) module ignore=()
+    # Played sound checked sample by sample, and the live echo path: alone, not beside another.
+    local alone=(tests/speak/test_speaker_audio.py tests/daemon/test_live.py
+        tests/speak/test_say_groq.py)
+    for module in "${alone[@]}"; do ignore+=(--ignore="$module"); done
     if chrt -r 20 true 2>/dev/null; then
         echo "== pytest: audio tests at real-time priority, two modules at a time" >&2
         chrt -r 20 "$venv/bin/python" -m pytest -m audio -n 2 --dist loadfile "${reruns[@]}" \
-            --ignore="$speaker" || status=1
-        echo "== pytest: the speaker's audio tests at real-time priority, alone" >&2
-        chrt -r 20 "$venv/bin/python" -m pytest -m audio "${reruns[@]}" "$speaker" || status=1
+            "${ignore[@]}" || status=1
+        echo "== pytest: the speaker and live-echo audio tests at real-time priority, alone" >&2
+        chrt -r 20 "$venv/bin/python" -m pytest -m audio "${reruns[@]}" "${alone[@]}" || status=1
     else
         echo "== pytest: audio tests, alone (no real-time priority here)" >&2
         "$venv/bin/python" -m pytest -m audio "${reruns[@]}" || status=1
