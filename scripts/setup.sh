@@ -82,7 +82,7 @@ run_suite() {
     echo "== pytest: realtime tests" >&2
     cat "$dir/realtime"
     rm -rf "$dir"
-    local reruns=(--reruns 1 --max-suite-reruns 2 -rR) module ignore=()
+    local reruns=(--reruns 1 --max-suite-reruns 2 -raR) module ignore=()
     # Played sound checked sample by sample, and the live echo path: alone, not beside another.
     local alone=(tests/speak/test_speaker_audio.py tests/daemon/test_live.py
         tests/speak/test_say_groq.py)
