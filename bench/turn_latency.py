@@ -96,14 +96,14 @@ GAP_S = 3.5
 REPLY = "Sure, here it is."
 LOUD = 300
 FIXED = "[listen]\nturn_model = false\nconfirm_end = false\n"
-TEXT_OFF = '[daemon]\nmode = "always"\nspeculative = true\n[listen]\nturn_text = false\n'
-"""With --text-off: the turn model alone, its early transcripts not asked about the end."""
 """Today's timing: no turn model, the end measured by webrtcvad and the energy gate."""
 CONFIGS = {
     "turn model": '[daemon]\nmode = "always"\nspeculative = true\n',
     "fixed": '[daemon]\nmode = "always"\nspeculative = true\n' + FIXED,
 }
 """The configurations replayed side by side."""
+TEXT_OFF = CONFIGS["turn model"] + "[listen]\nturn_text = false\n"
+"""With --text-off: the turn model alone, its early transcripts not asked about the end."""
 WAKE_CONFIGS = {
     "always": '[daemon]\nmode = "always"\nspeculative = true\n',
     "wake": '[daemon]\nmode = "wake"\nspeculative = true\n',
@@ -261,10 +261,9 @@ def main() -> int:
         help="also replay the turn model with [listen] turn_text = false (three side by side)",
     )
     args = parser.parse_args()
-    configs = WAKE_CONFIGS if args.wake else dict(CONFIGS)
+    configs = WAKE_CONFIGS if args.wake else CONFIGS
     if args.text_off and not args.wake:
-        configs = {"turn model": CONFIGS["turn model"], "model, no text": TEXT_OFF}
-        configs["fixed"] = CONFIGS["fixed"]
+        configs = {"turn model": CONFIGS["turn model"], "model, no text": TEXT_OFF, **CONFIGS}
     hangover = ListenSettings().hangover_ms / 1000
     work = Path(tempfile.mkdtemp(prefix="voiced-bench-"))
     source, utterances, texts = recording(args.questions, work, args.wake, args.real)

@@ -504,13 +504,18 @@ def main() -> int:
     )
     parser.add_argument("--skip-false", action="store_true", help="skip the false-wake hour")
     parser.add_argument("--skip-rate", action="store_true", help="skip the detection rate")
-    parser.add_argument(
-        "--held-out", action="store_true", help="false wakes on another corpus (seeds +4000)"
+    corpus = parser.add_mutually_exclusive_group()
+    corpus.add_argument(
+        "--held-out",
+        action="store_const",
+        const=HELD_OUT,
+        dest="seed_offset",
+        help=f"false wakes on another corpus (seeds +{HELD_OUT})",
     )
-    parser.add_argument(
+    corpus.add_argument(
         "--seed-offset",
         type=int,
-        default=None,
+        default=0,
         help="false wakes on the corpus whose seeds are offset by this (another held-out one)",
     )
     args = parser.parse_args()
@@ -518,8 +523,7 @@ def main() -> int:
     if not args.skip_rate:
         detection_rate(args.models.split(","))
     if not args.skip_false:
-        offset = args.seed_offset if args.seed_offset is not None else 0
-        false_wakes(args.hours, HELD_OUT if args.held_out else offset)
+        false_wakes(args.hours, args.seed_offset)
     return 0
 
 

@@ -58,11 +58,12 @@ make_venv() {
 #     running: load beside them makes played and recorded sound stutter. Where the kernel
 #     allows it (root, or CAP_SYS_NICE), they run at real-time priority (chrt -r), and then two
 #     modules at a time, each on a server of its own, except the modules that check played
-#     sound sample by sample or through the live echo path, which run alone afterwards;
-#     without real-time priority all run one at a time. Even so, a few fail now and then (an ALSA underrun at a stream's
-#     restart, a shift in the module-loopback echo path's delay: docs/development.md lists
-#     them), so a failed one runs once more, at most two in each part; the summary shows every
-#     rerun, and a test that fails twice, or a third failure in a part, fails the phase.
+#     sound sample by sample or through the live echo path (and the Groq voice's, which needed
+#     reruns beside another), which run alone afterwards; without real-time priority all run
+#     one at a time. Even so, a few fail now and then (an ALSA underrun at a stream's restart,
+#     a shift in the module-loopback echo path's delay: docs/development.md lists them), so
+#     a failed one runs once more, at most two in each part; the summary shows every rerun,
+#     and a test that fails twice, or a third failure in a part, fails the phase.
 realtime_workers=3
 rest_workers=3
 
@@ -83,7 +84,8 @@ run_suite() {
     cat "$dir/realtime"
     rm -rf "$dir"
     local reruns=(--reruns 1 --max-suite-reruns 2 -raR) module ignore=()
-    # Played sound checked sample by sample, and the live echo path: alone, not beside another.
+    # Played sound checked sample by sample, the live echo path, and the Groq voice on the
+    # speaker (it needed reruns beside another module): alone, not beside another.
     local alone=(tests/speak/test_speaker_audio.py tests/daemon/test_live.py
         tests/speak/test_say_groq.py)
     for module in "${alone[@]}"; do ignore+=(--ignore="$module"); done

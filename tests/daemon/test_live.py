@@ -245,6 +245,7 @@ async def test_with_its_own_echo_cancelled_the_user_over_the_reply_stops_it_at_o
     its figure, while everything else must hold."""
     question = lay_out("live_q5", [0.3, [speak("Tell me a long story.")], 0.5]).wav(home)
     over = lay_out("live_over5", [0.1, [speak("Stop, that is enough, thank you very much.")], 0.5])
+    over_wav = over.wav(home)
     long_reply = " ".join(["This story goes on and on, sentence after sentence."] * 6)
     groqsim.enqueue("transcriptions", transcript("Tell me a long story."))
     # Whatever part of the interruption is sent (speculatively, at a pause, or whole), Whisper
@@ -272,7 +273,7 @@ async def test_with_its_own_echo_cancelled_the_user_over_the_reply_stops_it_at_o
         await next_of(client, SpeakingStarted, within=30, seen=seen)
         await asyncio.sleep(2.0)  # long enough for the canceller to have learnt the room
         interrupted_at = time.monotonic()
-        interrupter = pulse.play_to_mic(over.wav(home))
+        interrupter = pulse.play_to_mic(over_wav)
         try:
             stopped = await next_of(client, SpeakingStopped, within=20, seen=seen)
             await asyncio.to_thread(interrupter.wait, 10)
@@ -292,7 +293,7 @@ async def test_with_its_own_echo_cancelled_the_user_over_the_reply_stops_it_at_o
     assert not [e for e in seen if isinstance(e, StateChanged) and "holding" in e.reason]
     (asked,) = [e for e in seen if isinstance(e, Transcript) and e.turn == 2]
     assert asked.text == "Stop, that is enough, thank you very much."
-    onset = arrival(mic, heard, over.wav(home), interrupted_at)
+    onset = arrival(mic, heard, over_wav, interrupted_at)
     assert interrupted_at < onset < interrupted_at + 1.0
     # From the onset at the microphone, the reply is silent until the second one begins.
     first, last = speaker.index_at(onset), speaker.index_at(second_at - 0.1)

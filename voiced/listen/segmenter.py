@@ -131,7 +131,6 @@ class Segmenter:
         self._window.clear()
         self._history.clear()
         self._utterance: Utterance | None = None
-        self._tentative = False
         self._turn_verdict: TurnVerdict | None = None
         """The turn model's latest verdict on the current pause."""
         self._checks = 0
@@ -143,7 +142,8 @@ class Segmenter:
         self._end: int | None = None
         """Where the audio of the last tentative end stops (the end the utterance keeps)."""
         self._tentative_at: int | None = None
-        """When the pause's tentative end was announced (its ``at``: which one it was)."""
+        """When the pause's tentative end was announced (its ``at``: which one it was); None
+        while the pause has none."""
         self._asked = False
         """The early transcript of the pause's tentative end ended in a question mark."""
         self._voiced_end = 0
@@ -251,13 +251,17 @@ class Segmenter:
 
     def _pause_over(self) -> None:
         """Speech goes on: forget the pause's tentative end and verdicts."""
-        self._tentative = False
         self._turn_verdict = None
         self._checks = 0
         self._pending = None
         self._end = None
         self._tentative_at = None
         self._asked = False
+
+    @property
+    def _tentative(self) -> bool:
+        """Whether the current pause's utterance so far was announced (a tentative end)."""
+        return self._tentative_at is not None
 
     def transcribed(self, pause: TentativeEnd, text: str) -> None:
         """The early transcript of a tentative end came back (in the daemon, its speculative
@@ -275,7 +279,7 @@ class Segmenter:
         turn, utterance = self._turn, self._utterance
         if turn is None or not turn.text or utterance is None or self._state is not _State.SPEECH:
             return
-        if not self._tentative or pause.at != self._tentative_at or pause.start != utterance.start:
+        if pause.at != self._tentative_at or pause.start != utterance.start:
             return
         self._asked = asks(text)
 
@@ -383,7 +387,6 @@ class Segmenter:
     def _tentative_end(self, at: int, end: int, events: list[Event]) -> None:
         utterance = self._utterance
         assert utterance is not None
-        self._tentative = True
         self._tentative_at = at
         self._end = end
         audio = utterance.audio(end)
