@@ -42,6 +42,19 @@ def test_a_clear_rise_over_the_rejected_sound_ends_the_rest_and_a_reset_forgets_
     assert not backoff.resting(RATE // 2, -60.0) and backoff.failures == 0
 
 
+def test_a_check_woken_by_a_clear_rise_that_hears_no_speech_is_followed_by_one_more() -> None:
+    # A speaker's first word over music may leave Silero unsure (a real "Please" scored 0.59,
+    # 0.44, 0.41, 0.22): resting then, at the words' own level, lost the rest of the sentence.
+    backoff = Backoff()
+    backoff.failed(0, -33.0)  # the music
+    backoff.failed(RATE // 2, -17.0)  # woken by the first word, at once judged again
+
+    assert not backoff.resting(RATE // 2, -17.0) and backoff.failures == 1
+    backoff.failed(RATE, -17.0)  # heard no speech at that level twice: rest as before
+    assert backoff.resting(RATE + 2 * FIRST_REST_MS * MS - MS, -17.0)
+    assert not backoff.resting(RATE + 2 * FIRST_REST_MS * MS, -17.0)
+
+
 @pytest.mark.parametrize("name", ["music", "keyboard"])
 def test_silero_judges_under_a_fifth_of_long_background_sound(name: str) -> None:
     scene = long_background(name)

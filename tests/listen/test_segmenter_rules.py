@@ -20,7 +20,16 @@ from tests.listen.scenes import (
 )
 from voiced.audio.frames import FRAME_SAMPLES, Frame
 from voiced.config import ListenSettings
-from voiced.listen import Dropped, Event, Level, Segmenter, SpeechEnded, SpeechStarted
+from voiced.listen import (
+    Dropped,
+    Event,
+    Level,
+    Segmenter,
+    SpeechEnded,
+    SpeechResumed,
+    SpeechStarted,
+)
+from voiced.listen.confirm import SileroConfirmer, SileroModel
 
 DEFAULTS = ListenSettings()
 
@@ -149,3 +158,85 @@ def test_frames_that_overlap_or_are_malformed_are_refused() -> None:
         segmenter.feed(Frame(silence.astype(np.float32), FRAME_SAMPLES))
     with pytest.raises(ValueError, match="int16"):
         segmenter.feed(Frame(silence[:100], FRAME_SAMPLES))
+
+
+class _Forced:
+    """The real Silero model, with the next chunks' probabilities forced to given values."""
+
+    def __init__(self) -> None:
+        self._model = SileroModel()
+        self._forced: list[float] = []
+
+    def force(self, probabilities: list[float]) -> None:
+        self._forced = list(probabilities)
+
+    def reset(self) -> None:
+        self._model.reset()
+
+    def probability(self, chunk: np.ndarray) -> float:
+        p = self._model.probability(chunk)
+        return self._forced.pop(0) if self._forced else p
+
+
+def _scored_after_the_words(after_ms: int, scores: list[float]) -> list[tuple[int, int]]:
+    """Speech over music (fixed timing), with Silero's chunks from ``after_ms`` past each
+    utterance's last word scored ``scores``; returns (upload end, last word) per utterance."""
+    scene = speech_over_music()
+    settings = replace(DEFAULTS, turn_model=False)
+    model = _Forced()
+    segmenter = Segmenter(settings, confirmer=SileroConfirmer(settings, model))
+    marks = {offset + after_ms * RATE // 1000 for _, offset in scene.utterances}
+    events: list[Event] = []
+    for frame in frames(scene.audio):
+        if any(frame.start <= mark < frame.start + FRAME_SAMPLES for mark in marks):
+            model.force(scores)
+        events += segmenter.feed(frame)
+    found = ended(events + segmenter.flush())
+    assert len(found) == len(scene.utterances)
+    return [(u.end, offset) for u, (_, offset) in zip(found, scene.utterances, strict=True)]
+
+
+MUSIC_SCORED = [0.89, 0.84, 0.70, 0.55, 0.63, 0.44, 0.36]
+"""How Silero scored music on hold 240 ms after a real prompt's last word, at 10 dB
+(bench/turn_segments.py); three chunks in a row at 0.5 resumed the utterance on h-music3."""
+
+
+@pytest.mark.parametrize(
+    "scores", [[0.9], [0.9, 0.9], MUSIC_SCORED], ids=["one", "two", "a run up to 0.89"]
+)
+def test_music_scored_below_a_strong_chunk_after_a_pause_does_not_move_the_end(
+    scores: list[float],
+) -> None:
+    # Before: any chunk at or above the end threshold (0.35) after a pause resumed the
+    # utterance, so its end moved into the music 450 ms after the words.
+    for end, offset in _scored_after_the_words(450, scores):
+        assert end - offset <= 400 * RATE // 1000, (end - offset) * 1000 // RATE
+
+
+def test_music_that_goes_on_from_the_words_scored_below_a_strong_chunk_stops_following() -> None:
+    # Music straight after the words that Silero scores 0.5-0.9 without a dip (real prompts
+    # at 10 dB: 0.88, 0.72, 0.51, 0.78, 0.73, 0.52 ...). Before: the utterance followed it
+    # as long as it stayed above the end threshold (here 600 ms).
+    for end, offset in _scored_after_the_words(0, [0.8, 0.7] * 10):
+        assert end - offset <= 400 * RATE // 1000, (end - offset) * 1000 // RATE
+
+
+def test_a_strong_chunk_after_a_pause_resumes_the_utterance() -> None:
+    # The rule's other side: speech going on after a pause scores 0.95 within five chunks,
+    # and the utterance's end follows it.
+    for end, offset in _scored_after_the_words(450, [0.7, 0.97, 0.99, 0.99]):
+        assert end - offset >= 450 * RATE // 1000, (end - offset) * 1000 // RATE
+
+
+def test_speech_resuming_after_a_pause_withdraws_the_tentative_end_at_its_first_chunk() -> None:
+    # The daemon discards its speculative turn on SpeechResumed: it must come as soon as
+    # Silero hears the speech go on (its first chunk above the end threshold), not once it is
+    # sure, or the early reply is already asked for (h-music3: 120 ms later, two turns).
+    first, rest = speak("Set a timer"), speak("for ten minutes please.")
+    scene = lay_out("timer", [0.8, [first, 0.45, rest], 3.5])
+    settings = replace(DEFAULTS, tentative_end_ms=200)  # the daemon's speculate_after_ms
+    events = run(Segmenter(settings), scene.audio)
+    resumed = [e for e in events if isinstance(e, SpeechResumed)]
+    onset = round((0.8 + 0.45) * RATE) + first.size
+    assert len(ended(events)) == 1
+    assert len(resumed) == 1 and resumed[0].at - onset <= 100 * RATE // 1000, resumed

@@ -225,6 +225,13 @@ class Backoff:
     def failed(self, at: int, loudest_db: float) -> None:
         """A check ending at ``at`` heard no speech in audio whose loudest stretch (a mean
         over the start window) was ``loudest_db``; start the next rest."""
+        if self._failures and loudest_db >= self._ceiling_db + RISE_DB:
+            # A check woken by a clear rise: a first word Silero is unsure of ("Please" scored
+            # 0.59, 0.44, 0.41, 0.22) may fill it. Judge once more before resting, or the rest
+            # (as loud as the words) would swallow the rest of the sentence.
+            self._until = at
+            self._ceiling_db = loudest_db
+            return
         rest_ms = min(FIRST_REST_MS * 2**self._failures, MAX_REST_MS)
         self._until = at + round(rest_ms * SAMPLE_RATE / 1000)
         self._failures += 1
