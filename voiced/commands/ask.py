@@ -19,7 +19,6 @@ from voiced.converse.tools.runner import ConfirmRequest
 from voiced.errors import BadRequestError, InputError
 from voiced.groq.client import GroqClient
 from voiced.groq.models import ChatRequest, Message
-from voiced.protocol.shown import printable, url_hosts
 
 if TYPE_CHECKING:
     from voiced.converse.conversation import Conversation
@@ -160,6 +159,8 @@ def _left_out(conversation: Conversation) -> None:
 
 
 def _warn(text: str) -> None:
+    from voiced.protocol.shown import printable  # with the protocol: 20 ms not every run needs
+
     print(f"voiced: {printable(text)}", file=sys.stderr, flush=True)
 
 
@@ -222,6 +223,8 @@ class TerminalConfirm:
 
     async def __call__(self, request: ConfirmRequest) -> bool:
         """Put the question and wait for a line; only y or yes means yes."""
+        from voiced.protocol.shown import printable, url_hosts
+
         question = printable(request.question)
         if self._stdin is None or not self._stdin.isatty():
             self._err.write(
