@@ -18,11 +18,12 @@ are espeak-ng speech.
    rule (:meth:`voiced.pipeline.utterances.Utterances.check_barge_in`): with AEC on, speech over
    the reply stops it ``barge_in_min_ms`` (300) after the user's onset as the canceller's
    double-talk detector dates it (:mod:`voiced.audio.doubletalk`) while the canceller's meter
-   trusts the room (else the hold path); the hold path (AEC off) holds it after ``barge_in_echo_min_ms``
-   (700) and waits for the transcript. Output stops the moment it is decided (replay mode's
-   output has no device latency), and what is not played any more is not echoed. Reported:
-   detections (the reply went silent during the user's speech), false self-interruptions (it
-   went silent or was held before the user spoke), onset -> reply silent (median, max).
+   trusts the room (else the hold path); the hold path (AEC off) holds it after
+   ``barge_in_echo_min_ms`` (700) and waits for the transcript. Output stops the moment it is
+   decided (replay mode's output has no device latency), and what is not played any more is
+   not echoed. Reported: detections (the reply went silent during the user's speech), false
+   self-interruptions (it went silent or was held before the user spoke), onset -> reply
+   silent (median, max).
 3. The same through the real daemon in replay mode (``voiced daemon --input ... --echo-gain 0.5
    --echo-delay-ms 80``, in-process against the loopback Groq server), ``--daemon-trials`` per
    mode: onset -> output silent read off the output WAV, to check part 2 against the pipeline.

@@ -7,12 +7,14 @@ burst against the reply's vowel) the user's voice stands out.
 
 Every 10 ms block of an echo-cancelled stretch is judged, band by band (``EDGES``). The echo
 predicted in a band is the far end's (what voiced played) ``delay`` earlier, the loudest of the
-blocks around it (``SPREAD``: the delay's jitter, the room's first reflections), plus that
-band's echo return loss (ERL) taken high: the ``ERL_QUANTILE`` percentile of the microphone
-over the prediction in the blocks judged to hold voiced alone. The delay is where the
-microphone's band levels follow the far end's best, looked for again every ``DELAY_EVERY``
-blocks. A block whose bands stand out above their predictions by ``EXCESS_DB``, summed, holds a
-near-end talker.
+blocks around it (``SPREAD``: the delay's jitter, the room's first reflections) or of the older
+ones, each ``decay`` dB less per block (the room's reverberation), plus that band's echo return
+loss (ERL) taken high: the ``ERL_QUANTILE`` percentile of the microphone over the prediction
+in the blocks judged to hold voiced alone. The delay is where the microphone's band levels
+follow the far end's best, looked for again every ``DELAY_EVERY`` blocks; the decay is the
+fastest of ``DECAYS_DB`` that fits the room (a dry model takes a reverberant room's tail for
+someone else a third of the time). A block whose bands stand out above their predictions by
+``EXCESS_DB``, summed, holds a near-end talker.
 
 The detector only dates speech: :meth:`NearEnd.onset` moves an onset the segmenter found in
 the cleaned signal back to the start of the near-end run that reaches it, so echo alone can
