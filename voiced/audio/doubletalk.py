@@ -47,8 +47,8 @@ fits is used (a slower one takes longer echoes for voiced's, and hides more of t
 FITS = 0.05
 """A model fits while it takes at most this share of its recent blocks for a near-end talker
 (the user does talk over a reply, but seldom for long; a room it misjudges, ever so often)."""
-FIT_LAG = 30
-"""The latest blocks (0.3 s) do not count for whether a model fits: they may hold the start of
+FIT_LAG = 20
+"""The latest blocks (0.2 s) do not count for whether a model fits: they may hold the start of
 the very speech being dated, which would make the fastest model seem not to fit."""
 MAX_DELAY_BLOCKS = 25
 """The echo's delay behind the far end is looked for up to this many blocks (250 ms)."""
@@ -56,8 +56,8 @@ DELAY_EVERY = 50
 """Blocks between two looks for the delay (0.5 s)."""
 DELAY_SPAN = 150
 """The delay is found over up to this many of the latest blocks (1.5 s)."""
-DELAY_LEAST = 50
-"""Blocks (0.5 s) heard before the delay is first looked for."""
+DELAY_LEAST = 30
+"""Blocks (0.3 s) heard before the delay is first looked for (with ``MAX_DELAY_BLOCKS`` more)."""
 ERL_BLOCKS = 300
 """The ERL is taken over this many blocks (3 s) judged to hold voiced alone."""
 ERL_LEAST = 30
