@@ -244,7 +244,7 @@ async def test_with_its_own_echo_cancelled_the_user_over_the_reply_stops_it_at_o
     first ~140 ms of the user's voice over this full-level echo; the raw microphone's
     double-talk detector dates their speech from where it began, so the reply falls silent
     within 460 ms (466-554 ms without it: 300 ms counted from the segmenter's onset). The
-    median is under 400 ms (368 ms over 12 runs), but a quarter of runs are over it (the
+    median is under 400 ms (374 ms over 20 runs), but a third of runs are over it (the
     capture's 60 ms blocks, the segmenter's confirmation): a silence after 400 ms is reported
     as an expected failure with its figure."""
     question = lay_out("live_q5", [0.3, [speak("Tell me a long story.")], 0.5]).wav(home)

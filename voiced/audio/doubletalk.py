@@ -79,6 +79,9 @@ MAX_LEAD_S = 0.3
 GAP_BLOCKS = 6
 """A near-end run may show in no band for this many blocks (a stop's closure, a syllable
 masked by the echo) and go on."""
+RUN_LEAST = 3
+"""A run moves an onset only with this many near-end blocks in it (a stray block, voiced's
+echo misjudged, does not)."""
 KEPT_BLOCKS = 150
 """Judged blocks kept for dating onsets (1.5 s)."""
 
@@ -147,23 +150,24 @@ class NearEnd:
 
     def onset(self, seen: int) -> int:
         """The start of the near-end run that reaches ``seen`` (an onset found in the cleaned
-        signal), at most ``MAX_LEAD_S`` earlier; ``seen`` itself without one."""
+        signal), at most ``MAX_LEAD_S`` earlier; ``seen`` itself without one (or with fewer
+        than ``RUN_LEAST`` near-end blocks in it)."""
         with self._lock:
             judged = list(self._judged)
         earliest = seen - round(MAX_LEAD_S * SAMPLE_RATE)
-        found, gap = seen, 0
+        found, gap, count = seen, 0, 0
         for start, near in reversed(judged):
             if start > seen:
                 continue
             if start < earliest:
                 break
             if near:
-                found, gap = start, 0
+                found, gap, count = start, 0, count + 1
             else:
                 gap += 1
                 if gap > GAP_BLOCKS:
                     break
-        return found
+        return found if count >= RUN_LEAST else seen
 
     def _levels(self, heard: Int16Array, far: Int16Array) -> tuple[np.ndarray, np.ndarray]:
         """Band levels (dBFS) of each block with the one before it, for both signals."""
