@@ -16,12 +16,14 @@ are espeak-ng speech.
    moment 1.5-6 s into it (another voice, another phrase). The microphone (room echo + the
    user + noise) goes through the real canceller and the real Segmenter, and the pipeline's
    rule (:meth:`voiced.pipeline.utterances.Utterances.check_barge_in`): with AEC on, speech over
-   the reply stops it after ``barge_in_min_ms`` (300) while the canceller's meter trusts the
-   room (else the hold path); the hold path (AEC off) holds it after ``barge_in_echo_min_ms``
-   (700) and waits for the transcript. Output stops the moment it is decided (replay mode's
-   output has no device latency), and what is not played any more is not echoed. Reported:
-   detections (the reply went silent during the user's speech), false self-interruptions (it
-   went silent or was held before the user spoke), onset -> reply silent (median, max).
+   the reply stops it ``barge_in_min_ms`` (300) after the user's onset as the canceller's
+   double-talk detector dates it (:mod:`voiced.audio.doubletalk`) while the canceller's meter
+   trusts the room (else the hold path); the hold path (AEC off) holds it after
+   ``barge_in_echo_min_ms`` (700) and waits for the transcript. Output stops the moment it is
+   decided (replay mode's output has no device latency), and what is not played any more is
+   not echoed. Reported: detections (the reply went silent during the user's speech), false
+   self-interruptions (it went silent or was held before the user spoke), onset -> reply
+   silent (median, max).
 3. The same through the real daemon in replay mode (``voiced daemon --input ... --echo-gain 0.5
    --echo-delay-ms 80``, in-process against the loopback Groq server), ``--daemon-trials`` per
    mode: onset -> output silent read off the output WAV, to check part 2 against the pipeline.
@@ -237,6 +239,7 @@ def barge_trial(room: Room, aec: bool, reply: Int16Array, user: Int16Array, at_s
     canceller = EchoCanceller(output) if aec else None
     segmenter = Segmenter(ListenSettings())
     current: int | None = None
+    since = 0
     decided = paused = False
     resume_at: int | None = None
     holds = 0
@@ -252,6 +255,8 @@ def barge_trial(room: Room, aec: bool, reply: Int16Array, user: Int16Array, at_s
                 match event:
                     case heard.SpeechStarted(onset=began):
                         current, paused, decided = began, False, False
+                        # the user's onset by the raw microphone (utterances.Utterances)
+                        since = canceller.near_end.onset(began) if canceller else began
                     case heard.TentativeEnd():
                         paused = True
                     case heard.SpeechResumed():
@@ -268,9 +273,10 @@ def barge_trial(room: Room, aec: bool, reply: Int16Array, user: Int16Array, at_s
                 continue
             trusted = canceller is not None and canceller.meter.trusted(MIN_ERLE_DB)
             bar = BARGE_MS if trusted else HOLD_MS
-            if frame.end - current < bar * SAMPLE_RATE // 1000:
+            if frame.end - (since if trusted else current) < bar * SAMPLE_RATE // 1000:
                 continue
-            removed = canceller.meter.removed_db(bar // 30) if canceller else 0.0
+            heard_ms = min(bar, (frame.end - current) * 1000 // SAMPLE_RATE)
+            removed = canceller.meter.removed_db(max(1, heard_ms // 30)) if canceller else 0.0
             if removed >= REMOVED_DB:  # what is left of voiced's echo: not the user
                 continue
             decided = True

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from voiced.audio.doubletalk import NearEnd
 from voiced.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, Frame, Int16Array
 
 if TYPE_CHECKING:
@@ -167,6 +168,8 @@ class EchoCanceller:
     def __init__(self, reference: Reference) -> None:
         self.reference = reference
         self.meter = EchoMeter()
+        self.near_end = NearEnd()
+        """When the user began to speak over voiced, from the raw microphone."""
         self.cleaned = 0
         """Frames that went through AEC3 (the others passed through)."""
         self._aec: Aec3 | None = None
@@ -212,6 +215,7 @@ class EchoCanceller:
                 self.meter.add_levels(energy, energy)
         else:
             out = self._cancel(raw, far, at)
+            self.near_end.feed(raw, far, start)
         self._held = raw[-LAG:].copy()
         first = start - LAG
         result = [

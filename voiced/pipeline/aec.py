@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from voiced.audio.doubletalk import NearEnd
 from voiced.audio.echo import REMOVED_DB, EchoMeter
 from voiced.audio.frames import FRAME_SAMPLES, SAMPLE_RATE
 from voiced.pipeline.ends import EchoChoice
@@ -34,6 +35,8 @@ class EchoState:
         meter: The canceller's measure, or None when it is off.
         min_erle_db: ``[audio] echo_min_erle_db``.
         publish: Where the log lines for the clients go.
+        near_end: The canceller's double-talk detector (dates the user's speech over a
+            reply from the raw microphone), or None.
     """
 
     def __init__(
@@ -42,9 +45,10 @@ class EchoState:
         meter: EchoMeter | None,
         min_erle_db: float,
         publish: Callable[[Event], None],
+        near_end: NearEnd | None = None,
     ) -> None:
         self.choice, self.meter, self.min_erle_db = choice, meter, min_erle_db
-        self.publish = publish
+        self.publish, self.near_end = publish, near_end
         self.last_erle_db: float | None = None
         """The echo reduction over the last reply that held enough of its echo."""
         self.poor = False
@@ -55,6 +59,12 @@ class EchoState:
         if self.choice.external:
             return True
         return self.meter is not None and self.meter.trusted(self.min_erle_db)
+
+    def user_onset(self, onset: int) -> int:
+        """When the user began the speech the segmenter found at ``onset`` in the cleaned
+        signal: over a loud echo the canceller hides its first ~140 ms, which the raw
+        microphone shows above the echo its far end predicts (``onset`` itself otherwise)."""
+        return onset if self.near_end is None else self.near_end.onset(onset)
 
     def residual(self, ms: int) -> bool:
         """Whether the speech heard over the last ``ms`` is voiced's own echo, what is left of

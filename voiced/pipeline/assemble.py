@@ -286,7 +286,10 @@ class AssembledEngine:
             assert reference is not None
             canceller = EchoCanceller(reference)
         meter = canceller.meter if canceller is not None else None
-        self.echo = EchoState(choice, meter, settings.audio.echo_min_erle_db, self.daemon.publish)
+        near_end = canceller.near_end if canceller is not None else None
+        self.echo = EchoState(
+            choice, meter, settings.audio.echo_min_erle_db, self.daemon.publish, near_end
+        )
         return canceller, far_end
 
     def _room(

@@ -94,6 +94,7 @@ class Pipeline:
             parts.addressing,
             self.detector.model.phrase,
             residual=parts.echo.residual if parts.echo is not None else lambda ms: False,
+            user_onset=parts.echo.user_onset if parts.echo is not None else lambda at: at,
         )
         parts.hearing.alone = self._alone
         self.gate = True

@@ -37,6 +37,9 @@ class Utterance:
     start: int
     barge: bool
     """It began while voiced was answering: it must be long enough to interrupt."""
+    user_onset: int
+    """When the user began it, by the raw microphone (earlier than ``onset`` when the echo
+    canceller hid its start): barge-in with the echo cancelled counts from here."""
     overlapped: bool
     """Voiced was speaking (or had just stopped) when it began: it may be an echo."""
     addressed: AddressedBy | None = None
@@ -99,6 +102,8 @@ class Utterances:
         phrase: The wake word's phrase (taken off speculative transcripts too).
         residual: Whether the speech heard over the last so many ms is what is left of
             voiced's own echo after the in-process canceller (never barge-in).
+        user_onset: When the user began the speech the segmenter found at the onset given
+            (the raw microphone's double-talk detector; the onset itself without one).
     """
 
     def __init__(
@@ -111,11 +116,12 @@ class Utterances:
         addressing: Addressing,
         phrase: str = "",
         residual: Callable[[int], bool] = lambda ms: False,
+        user_onset: Callable[[int], int] = lambda at: at,
     ) -> None:
         self.daemon, self.hearing, self.turns = daemon, hearing, turns
         self.prefetcher, self.echo_cancelled = prefetcher, echo_cancelled
         self.addressing, self.phrase = addressing, phrase
-        self.residual = residual
+        self.residual, self.user_onset = residual, user_onset
         self.current: Utterance | None = None
         self.count = 0
         self._last_level = -LEVEL_INTERVAL
@@ -147,8 +153,10 @@ class Utterances:
         settings = self.daemon.settings.daemon
         cancelled = self.echo_cancelled()
         bar = settings.barge_in_min_ms if cancelled else settings.barge_in_echo_min_ms
-        if frame.end - current.onset >= bar * SAMPLE_RATE // 1000:
-            if self.residual(bar):  # voiced's own echo, less: not yet (maybe never) the user
+        since = current.user_onset if cancelled else current.onset
+        if frame.end - since >= bar * SAMPLE_RATE // 1000:
+            heard_ms = min(bar, (frame.end - current.onset) * 1000 // SAMPLE_RATE)
+            if self.residual(heard_ms):  # voiced's own echo, less: not yet (maybe never) the user
                 return None
             current.interrupted = True
             return BargeIn(current, at_once=cancelled)
@@ -188,7 +196,15 @@ class Utterances:
         self.count += 1
         barge = self.turns.active and not self.hearing.broker.pending
         overlapped = self.turns.active or self.turns.quiet_for() < ECHO_TAIL_S
-        self.current = Utterance(self.count, event.onset, event.start, barge, overlapped)
+        user_onset = self.user_onset(event.onset) if barge else event.onset
+        if user_onset < event.onset:
+            log.debug(
+                "speech over the reply began %d ms before the cleaned signal showed it",
+                (event.onset - user_onset) * 1000 // SAMPLE_RATE,
+            )
+        self.current = Utterance(
+            self.count, event.onset, event.start, barge, user_onset, overlapped
+        )
         self.current.addressed = self.addressing.at_start(event.start, event.onset)
         if self.current.addressed == "wake_word":
             self.current.wake = self.addressing.detection_in(event.start)
