@@ -1,7 +1,7 @@
 """Benchmark: end of speech → first reply audio, the turn model against fixed timing.
 
 Run: .venv/bin/python bench/turn_latency.py [--questions N] [--real] [--wake] [--partial-asks]
-    [--text-off]
+    [--text-off] [--pause S]
 
 Replays one recording of N spoken questions (espeak-ng, several voices; with ``--real`` the
 Asterisk prompts' human voice, tests/audio/recordings.py) through
@@ -29,6 +29,15 @@ simulator received (uploads withdrawn when the speaker went on included).
 
 With ``--real`` the 20 questions are held out: the turn settings were calibrated on the other
 prompts (bench/turn_segments.py says which).
+
+With ``--pause S`` (a human voice) the questions are the real one-clause sentences of
+bench/turn_segments.py's cut-offs, each with a thinking pause of S seconds at her longest inner
+pause, replayed with the turn model and ``turn_rejoin_ms`` (the default) beside it set to 0:
+"one question" counts the sentences whose accepted transcripts, less those of turns withdrawn
+because the speaker went on, are the whole sentence once; "withdrawn" the turns stopped so;
+"heard ms" how much reply audio had gone out when each was withdrawn (the daemon's log, median
+/ max), and "out ms" the loud output between a sentence's first word and its last (what the
+user heard of replies before finishing, median / max over the sentences that had any).
 
 With ``--wake`` each question starts with the wake word in one breath ("Okay Nabu, what time
 is it?", in voices okay_nabu hears) and the same recording is replayed in "wake" mode and in
@@ -60,6 +69,7 @@ from _simproc import ROOT, sim_process  # noqa: E402
 from tests.audio.recordings import sentences  # noqa: E402
 from tests.audio.speech import RATE, speak  # noqa: E402
 from tests.groqsim import ChatReply, GroqSim, Segment, Transcript  # noqa: E402
+from tests.listen.realscenes import real_halves, with_pause  # noqa: E402
 from tests.listen.scenes import lay_out  # noqa: E402
 from voiced.config import ListenSettings  # noqa: E402
 
@@ -109,6 +119,11 @@ WAKE_CONFIGS = {
     "wake": '[daemon]\nmode = "wake"\nspeculative = true\n',
 }
 """With --wake: the one-breath wake questions in each mode (speculation on in both)."""
+PAUSE_CONFIGS = {
+    "turn model": CONFIGS["turn model"],
+    "no rejoin": CONFIGS["turn model"] + "[listen]\nturn_rejoin_ms = 0\n",
+}
+"""With --pause: the defaults against the same with early ends never withdrawn."""
 
 
 FULL_S = 0.1
@@ -181,13 +196,24 @@ def _heard_script(heard: Heard, sim: GroqSim) -> None:
 
 
 def recording(
-    count: int, directory: Path, wake: bool = False, real: bool = False
+    count: int,
+    directory: Path,
+    wake: bool = False,
+    real: bool = False,
+    pause: float | None = None,
 ) -> tuple[Path, list[tuple[int, int]], list[str]]:
     """The spoken questions with silence between them, each one's (onset, offset) and text;
     with ``wake`` each begins with the wake word, in the same breath; with ``real`` they are
-    the Asterisk prompts' human voice."""
+    the Asterisk prompts' human voice; with ``pause`` they are her one-clause sentences with
+    a thinking pause that long inside each."""
     texts: list[str] = []
     parts: list[object] = [1.0]
+    if pause is not None:
+        for said, first, rest in real_halves()[:count]:
+            parts += [[with_pause(first, rest, pause)], GAP_S]
+            texts.append(said.text)
+        scene = lay_out("paused", parts)  # type: ignore[arg-type]
+        return scene.wav(directory), list(scene.utterances), texts
     voices = WAKE_VOICES if wake else VOICES
     prompts = sentences(max(count, 50)) if real else ()
     for i in range(count):
@@ -260,7 +286,14 @@ def main() -> int:
         action="store_true",
         help="also replay the turn model with [listen] turn_text = false (three side by side)",
     )
+    parser.add_argument(
+        "--pause",
+        type=float,
+        help="real sentences with a thinking pause this long inside (seconds): one question?",
+    )
     args = parser.parse_args()
+    if args.pause is not None:
+        return paused(args.questions, args.pause)
     configs = WAKE_CONFIGS if args.wake else CONFIGS
     if args.text_off and not args.wake:
         configs = {"turn model": CONFIGS["turn model"], "model, no text": TEXT_OFF, **CONFIGS}
@@ -337,6 +370,82 @@ def main() -> int:
     )
     print(f"files: {work}")
     return 0
+
+
+def paused(count: int, pause: float) -> int:
+    """Real sentences with a thinking pause: answered as one question, and what was heard."""
+    work = Path(tempfile.mkdtemp(prefix="voiced-bench-"))
+    source, utterances, texts = recording(count, work, pause=pause)
+    print(f"{len(texts)} real sentences, each with a {pause:g} s pause at her longest inner one")
+    print("simulated Groq: transcription 300 ms, first token 200 ms, 500 tokens/s")
+    with contextlib.ExitStack() as stack:
+        heard = Heard(source, utterances, texts, False)
+        script = functools.partial(_heard_script, heard)
+        counts: dict[str, dict[str, int]] = {name: {} for name in PAUSE_CONFIGS}
+        urls = {
+            name: stack.enter_context(sim_process(script, counts[name])) for name in PAUSE_CONFIGS
+        }
+        began = time.monotonic()
+        procs = {
+            name: run_daemon(source, urls[name], name, work, PAUSE_CONFIGS)
+            for name in PAUSE_CONFIGS
+        }
+        for name, proc in procs.items():
+            if proc.wait(timeout=1200) != 0:
+                print(f"{name}: the daemon failed; see {work}", file=sys.stderr)
+                return 1
+        print(f"the replays took {time.monotonic() - began:.0f} s (run side by side)")
+    print(
+        f"\n{'config':<12} {'one question':>12} {'withdrawn':>9} {'heard ms':>9}"
+        f" {'out ms':>9} {'p50 ms':>7} {'p95 ms':>7} {'uploads':>7} {'chats':>5}"
+    )
+    for name in PAUSE_CONFIGS:
+        events = [json.loads(line) for line in (work / f"events-{name}.jsonl").open()]
+        withdrawn: dict[int, int] = {}
+        for e in events:
+            message = e.get("message", "") if e["type"] == "log" else ""
+            if "withdrawn: the speaker went on" in message:
+                turn = int(message.split()[1])
+                withdrawn[turn] = int(message.split("(")[1].split()[0])
+        asked = [
+            (e["turn"], e["text"].strip())
+            for e in events
+            if e["type"] == "transcript" and e["accepted"] and e["turn"] not in withdrawn
+        ]
+        groups: list[list[str]] = [[] for _ in texts]
+        at = 0
+        for _, said in asked:  # in order; the simulator gives the words said so far
+            while at < len(texts) and not (said and texts[at].startswith(said)):
+                at += 1
+            if at < len(texts):
+                groups[at].append(said)
+        once = sum(1 for text, group in zip(texts, groups, strict=True) if group == [text])
+        with wave.open(str(work / f"out-{name}.wav")) as wav:
+            out = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.int32)
+        over = []
+        for onset, offset in utterances:
+            loud = np.flatnonzero(np.abs(out[onset:offset]) > LOUD)
+            if loud.size:
+                over.append((loud[-1] - loud[0]) / 16)
+        played = list(withdrawn.values())
+        found = latencies(work / f"out-{name}.wav", utterances)
+        print(
+            f"{name:<12} {once:>8}/{len(texts):<3} {len(withdrawn):>9} {_mid_max(played):>9}"
+            f" {_mid_max(over):>9} {percentile(found, 50) * 1000:>7.0f}"
+            f" {percentile(found, 95) * 1000:>7.0f} {counts[name].get('transcriptions', 0):>7}"
+            f" {counts[name].get('chat', 0):>5}"
+        )
+        if over:
+            print(f"  {len(over)} sentences had reply audio before their last word")
+    print(f"files: {work}")
+    return 0
+
+
+def _mid_max(values: list[float] | list[int]) -> str:
+    """ "median/max" of ``values``, or "-" for none."""
+    if not values:
+        return "-"
+    return f"{statistics.median(values):.0f}/{max(values):.0f}"
 
 
 if __name__ == "__main__":

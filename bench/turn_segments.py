@@ -15,7 +15,11 @@ configurations of the segmenter side by side:
    uploads whole, clipped, split, merged, missed, and false uploads.
 2. Cut-offs: sentences with a thinking pause of 0.3, 0.6, 0.9 and 1.2 s where they plainly
    do not end, in the real voice (her own pause at a comma, stretched) and in espeak-ng voices:
-   how many were split.
+   how many were split, i.e. left as two uploads that stand (answered as two questions). An
+   early end the speaker went on after (``turn_rejoin_ms``) is withdrawn and the whole
+   sentence sent as one upload: not split, but counted apart as "rejoined" (in the daemon the
+   turn that early end began is withdrawn; bench/turn_latency.py --pauses says how much of its
+   reply was heard).
 3. Speech over music at 10 and 15 dB SNR (real prompts over music on hold, espeak-ng over the
    synthesised band): where the upload ends after the last word, median and max.
 4. When the end is decided (SpeechEnded) after the last word, median and p95, for the real
@@ -38,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.audio.recordings import sentences  # noqa: E402
 from tests.audio.speech import RATE, Scene, music, pink, speak  # noqa: E402
-from tests.listen.harness import ended, run  # noqa: E402
+from tests.listen.harness import answered, run  # noqa: E402
 from tests.listen.realscenes import (  # noqa: E402
     CONDITIONS,
     Tally,
@@ -66,7 +70,7 @@ def segmentation(count: int) -> None:
     print(f"1. Real voices: {count} prompts × {len(CONDITIONS)} backgrounds")
     print(
         f"  {'config':12} {'background':12} {'whole':>6} {'clipped':>8} {'split':>6}"
-        f" {'merged':>7} {'missed':>7} {'false':>6}"
+        f" {'merged':>7} {'missed':>7} {'false':>6} {'rejoined':>9}"
     )
     for config, settings in CONFIGS.items():
         total = Tally()
@@ -81,7 +85,10 @@ def segmentation(count: int) -> None:
 
 
 def _row(t: Tally) -> str:
-    return f"{t.whole:>6} {t.clipped:>8} {t.split:>6} {t.merged:>7} {t.missed:>7} {t.false:>6}"
+    return (
+        f"{t.whole:>6} {t.clipped:>8} {t.split:>6} {t.merged:>7} {t.missed:>7} {t.false:>6}"
+        f" {t.rejoined:>9}"
+    )
 
 
 def cutoffs() -> None:
@@ -95,7 +102,11 @@ def cutoffs() -> None:
         "  The turn settings were calibrated on the even-numbered real sentences (and on "
         "prompts not in turn_latency.py's questions); the odd-numbered ones are held out."
     )
-    print(f"  {'config':12} {'voice':12} " + " ".join(f"{p:>6.1f}s" for p in PAUSES))
+    print(
+        "  split = answered as two or more (rejoined = an early end withdrawn, the sentence"
+        " sent whole as one)"
+    )
+    print(f"  {'config':12} {'voice':12} " + " ".join(f"{p:>15.1f}s" for p in PAUSES))
     numbered = [(i, a, b) for i, (_, a, b) in enumerate(real)]
     voices = {
         "real": numbered,
@@ -107,11 +118,13 @@ def cutoffs() -> None:
         for voice, halves in voices.items():
             cells = []
             for pause in PAUSES:
-                split = 0
+                split = rejoined = 0
                 for i, a, b in halves:
                     scene = prompt_scene("cut", [with_pause(a, b, pause)], "clean", seed=i)
-                    split += tally(scene, settings).split
-                cells.append(f"{split:>3}/{len(halves):<3}")
+                    counted = tally(scene, settings)
+                    split += counted.split
+                    rejoined += counted.rejoined
+                cells.append(f"{split:>3}/{len(halves):<3} rejoined {rejoined:>2}")
             print(f"  {config:12} {voice:12} " + " ".join(cells))
 
 
@@ -157,7 +170,7 @@ def _ends(scenes: list[Scene], settings: ListenSettings) -> tuple[list[float], i
     after: list[float] = []
     whole = 0
     for scene in scenes:
-        found = ended(run(Segmenter(settings), scene.audio))
+        found = answered(run(Segmenter(settings), scene.audio))
         for onset, offset in scene.utterances:
             holders = [u for u in found if u.start < offset and u.end > onset]
             if holders:
@@ -177,7 +190,7 @@ def decided() -> None:
     for config, settings in CONFIGS.items():
         delays = []
         for scene in scenes:
-            found = ended(run(Segmenter(settings), scene.audio))
+            found = answered(run(Segmenter(settings), scene.audio))
             for onset, offset in scene.utterances:
                 holders = [u for u in found if u.start < offset and u.end > onset]
                 if holders:

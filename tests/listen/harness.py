@@ -32,6 +32,24 @@ def ended(events: list[Event]) -> list[SpeechEnded]:
     return [e for e in events if isinstance(e, SpeechEnded)]
 
 
+def answered(events: list[Event]) -> list[SpeechEnded]:
+    """The completed utterances that stand: those a later rejoin (``SpeechStarted.joined``,
+    the speaker went on after a thinking pause) withdrew are left out, its own end holds
+    their audio."""
+    kept: list[SpeechEnded] = []
+    for e in events:
+        if isinstance(e, SpeechStarted) and e.joined is not None:
+            kept = [k for k in kept if k.start != e.joined]
+        elif isinstance(e, SpeechEnded):
+            kept.append(e)
+    return kept
+
+
+def rejoins(events: list[Event]) -> int:
+    """How many utterances speech rejoined (their early end withdrawn)."""
+    return sum(1 for e in events if isinstance(e, SpeechStarted) and e.joined is not None)
+
+
 @dataclass(frozen=True)
 class StageCounts:
     """False utterances and rejections seen on a recording without speech."""

@@ -10,7 +10,7 @@ import numpy as np
 
 from tests.audio.recordings import VOICE, Prompt, music, prompt, sentences, texts
 from tests.audio.speech import RATE, Floats, Scene, pink, rms_db, speak
-from tests.listen.harness import ended, run
+from tests.listen.harness import answered, rejoins, run
 from tests.listen.scenes import lay_out
 from voiced.config import ListenSettings
 from voiced.listen import Segmenter
@@ -93,20 +93,25 @@ class Tally:
     """In no upload."""
     false: int = 0
     """Uploads that hold no utterance at all."""
+    rejoined: int = 0
+    """Early ends withdrawn because the speaker went on (``turn_rejoin_ms``): their upload was
+    replaced by the whole utterance's (the daemon withdraws the turn it began)."""
 
     @property
     def total(self) -> int:
         return self.whole + self.clipped + self.split + self.merged + self.missed
 
     def add(self, other: Tally) -> None:
-        for key in ("whole", "clipped", "split", "merged", "missed", "false"):
+        for key in ("whole", "clipped", "split", "merged", "missed", "false", "rejoined"):
             setattr(self, key, getattr(self, key) + getattr(other, key))
 
 
 def tally(scene: Scene, settings: ListenSettings, segmenter: Segmenter | None = None) -> Tally:
-    """Segment ``scene`` and sort its utterances into whole, clipped, split, merged, missed."""
-    found = ended(run(segmenter or Segmenter(settings), scene.audio))
-    result = Tally()
+    """Segment ``scene`` and sort its utterances into whole, clipped, split, merged, missed,
+    by the uploads that stand (an early end a rejoin withdrew does not count)."""
+    events = run(segmenter or Segmenter(settings), scene.audio)
+    found = answered(events)
+    result = Tally(rejoined=rejoins(events))
     for onset, offset in scene.utterances:
         holders = [u for u in found if u.start < offset and u.end > onset]
         if not holders:

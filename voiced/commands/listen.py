@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from voiced.commands.common import run_with_client, settings
@@ -35,7 +36,9 @@ def run(args: argparse.Namespace) -> int:
             # A live microphone must never wait for the turn model (over 100 ms a judgement on
             # a busy small machine); a file is judged inline, so its events never depend on load.
             live = args.input is None
-            segmenter = await asyncio.to_thread(Segmenter, loaded.listen, turn_in_background=live)
+            # Each utterance is printed as it ends: a rejoin would print its first part twice.
+            once = replace(loaded.listen, turn_rejoin_ms=0)
+            segmenter = await asyncio.to_thread(Segmenter, once, turn_in_background=live)
         except BaseException:
             await source.aclose()
             raise

@@ -99,6 +99,12 @@ class DaemonSettings:
     barge_in_min_ms: int = setting(300, between(0, 5000, "ms"))
     """Voiced audio needed while voiced speaks before it counts as barge-in (so a cough or
     "mhm" does not), when the microphone is echo-cancelled."""
+    rejoin_heard_ms: int = setting(500, between(0, 5000, "ms"))
+    """With ``[listen] turn_rejoin_ms``: when the speaker goes on after a thinking pause that
+    was taken for the end, the turn answering the first part is withdrawn and the whole is
+    asked as one question while no reply audio has played, or, with the microphone
+    echo-cancelled (so the speech is the user's), while less than this much of the reply
+    has (the withdrawal then waits for barge_in_min_ms of the speech). 0: only before any."""
     barge_in_echo_min_ms: int = setting(700, between(0, 5000, "ms"))
     """The same bar when the microphone is not echo-cancelled (voiced hears itself); then the
     reply is only paused until the transcript shows whether it was voiced's own voice."""

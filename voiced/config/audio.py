@@ -145,6 +145,14 @@ class ListenSettings:
     """Silence that ends a finished turn (it was sent for transcription at once)."""
     turn_incomplete_ms: int = setting(1200, above(0, at_most=10_000, unit="ms"))
     """Silence that ends an unfinished turn: a thinking pause shorter than this is not cut."""
+    turn_rejoin_ms: int = setting(1000, between(0, 10_000, "ms"))
+    """With the turn model: speech that begins within this much silence after the last word
+    of an utterance that was ended early (the model heard a finished turn in a thinking
+    pause) rejoins it, and the whole (first part, pause, rest) is one utterance again. In the
+    daemon the turn answering the first part is withdrawn (stopped, kept out of the history)
+    while no reply audio has played yet, or, with the echo cancelled, less than
+    ``[daemon] rejoin_heard_ms`` of it; otherwise the speech is a new utterance. 0: never.
+    ``voiced listen`` never rejoins (it prints each utterance as it ends)."""
     preroll_ms: int = setting(600, between(0, 10_000, "ms"))
     """Audio kept from before the detected onset, so the first word is never clipped."""
     start_window_ms: int = setting(300, above(0, at_most=10_000, unit="ms"))

@@ -209,6 +209,20 @@ class Conversation:
             if share is not None:
                 await self.mark_spoken(stored.id, share, True)
 
+    async def withdraw(self) -> None:
+        """Forget the turn answered last, or being answered, from the history: the question
+        and every reply (it was stopped because its speaker went on, and the whole of what
+        they said is asked again). Call it once that turn is over; nothing if none.
+
+        Raises:
+            StorageError: The history cannot be written.
+        """
+        latest, self._latest = self._latest, None
+        if latest is None:
+            return
+        async with self._one_at_a_time:  # the stopped turn has stored how it ended
+            await self.history.call(HistoryStore.delete_turn, latest[1])
+
     async def prepare(
         self,
         text: str,

@@ -183,6 +183,19 @@ class HistoryStore:
             (now, turn_id),
         )
 
+    def delete_turn(self, turn_id: int) -> None:
+        """Forget a turn and its messages (withdrawn: the speaker went on, and the whole of
+        what they said is asked as a new turn); a conversation left without turns goes too."""
+        rows = self._read("SELECT conversation_id FROM turns WHERE id = ?", (turn_id,))
+        self._write("DELETE FROM messages WHERE turn_id = ?", (turn_id,))
+        self._write("DELETE FROM turns WHERE id = ?", (turn_id,))
+        for row in rows:
+            self._write(
+                "DELETE FROM conversations WHERE id = ? AND NOT EXISTS "
+                "(SELECT 1 FROM turns WHERE conversation_id = ?)",
+                (row["conversation_id"], row["conversation_id"]),
+            )
+
     def set_summary(self, conversation_id: int, summary: str, through_turn: int) -> None:
         """Store the summary of a conversation's turns up to ``through_turn``."""
         self._write(

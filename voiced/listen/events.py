@@ -5,6 +5,9 @@ Every position is a sample index at 16 kHz on the clock of the frames fed in, an
 ``SpeechStarted``, any number of ``TentativeEnd`` / ``SpeechResumed`` pairs (a last
 ``TentativeEnd`` may stand alone), then ``SpeechEnded`` or ``Dropped(started=True)``; an
 utterance cut at the maximum length is followed at once by the ``SpeechStarted`` of the next.
+With the turn model, speech soon after an utterance ended on silence may rejoin it: its
+``SpeechStarted`` has ``joined`` set, and that earlier ``SpeechEnded`` is withdrawn (the
+rejoined utterance's own end holds all of its audio).
 A candidate the second stage turned away gives only ``Dropped(started=False)``. ``Level``
 comes in between, every interval.
 """
@@ -53,6 +56,11 @@ class SpeechStarted:
     """First sample of the utterance's audio (the onset less the pre-roll)."""
     onset: int
     """Where the voiced audio began."""
+    joined: int | None = None
+    """The ``start`` of the utterance just ended that this speech rejoins (its speaker went on
+    after a thinking pause the turn model heard as the end, ``turn_rejoin_ms``): the
+    utterance's audio runs from there, the earlier utterance's ``SpeechEnded`` is withdrawn
+    and this one's holds all of it. None: a new utterance. ``Segmenter.detach`` makes it one."""
 
 
 @dataclass(frozen=True, slots=True)

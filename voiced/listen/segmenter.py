@@ -22,6 +22,7 @@ from voiced.listen.events import (
     Dropped,
     EndReason,
     Event,
+    SpeechEnded,
     SpeechResumed,
     SpeechStarted,
     TentativeEnd,
@@ -60,6 +61,20 @@ HOLD_MS = 320
 """With confirm_end, how long chunks above the end threshold in a pause hold the utterance's end
 open while they may still turn out speech resuming (a strong chunk within 160 ms, for real
 speech): music that hovers there cannot keep an utterance open for ever."""
+REJOIN_DB = 6.0
+"""With turn_rejoin_ms, how much quieter than an utterance's voiced level the loudest frame of
+speech that would rejoin it may be. The 23 real sentences that rejoin at a 0.9 s pause
+(bench/turn_segments.py): between 9.4 dB louder and 0.1 dB quieter; music Silero was sure of
+after a prompt at 15 dB below it: 12.8 dB quieter (it rejoined the prompt, then held the
+upload open into the next)."""
+REJOIN_LOUDER_DB = 12.0
+"""With turn_rejoin_ms, how much louder than an utterance's voiced level the loudest frame of
+speech that would rejoin it may be (the real sentences: up to 9.4 dB; a prompt after an
+utterance of the music alone before it at 15 dB below the speech: 21 dB)."""
+REJOIN_PAUSE_DB = 20.0
+"""With turn_rejoin_ms, how far below an utterance's voiced level the pause after it must stay
+for speech after it to rejoin it (see ``Segmenter._quiet_pause``): so speech over music or loud
+noise never rejoins."""
 MAX_TRAIL_MS = 300
 """How far past its last voiced frame an utterance's offset may follow audio that stays
 above the floor by half the energy margin (weak final consonants in noise)."""
@@ -110,6 +125,7 @@ class Segmenter:
         if confirmer is None and s.confirm_speech:
             confirmer = SileroConfirmer(s)
         self._end_confirmer = confirmer if s.confirm_end else None
+        self._confirmer = confirmer
         self._turn = TurnJudge(s, turn_model, turn_in_background) if s.turn_model else None
         """Judges pauses with the turn model; None ends every utterance after hangover_ms."""
         self._end_threshold = s.confirm_threshold - END_THRESHOLD_DROP
@@ -132,6 +148,10 @@ class Segmenter:
             Candidate(s, confirmer, self._window, self._history) if confirmer is not None else None
         )
         """The second stage's side of a candidate; None when there is no second stage."""
+        self._rejoin = samples_in(s.turn_rejoin_ms) if self._turn is not None else 0
+        self._rejoin_keep = self._rejoin + samples_in(lookback)
+        """How long after an early end's last word its frames are kept for a rejoin (the
+        speech's onset is found up to a lookback after it began)."""
         self._meter = LevelMeter(samples_in(s.level_interval_ms))
         self._threshold: float | None = None
         self._reset()
@@ -153,6 +173,16 @@ class Segmenter:
 
     def _reset(self) -> None:
         self._state = _State.IDLE
+        self._ended: Utterance | None = None
+        """With turn_rejoin_ms, the utterance that ended on silence last, while speech that
+        begins may still rejoin it; its frames go on with ``_after``."""
+        self._after: list[Heard] = []
+        """The frames heard since ``_ended``'s last one."""
+        self._own: tuple[int, int] | None = None
+        """The open utterance's own start and onset while it is a rejoin (for ``detach``)."""
+        self._joined = False
+        """Whether ``_ended`` was itself a rejoin: it is not rejoined again (one thinking pause
+        mended a question; a chain would let music glue one prompt to the next)."""
         self._window.clear()
         self._history.clear()
         self._utterance: Utterance | None = None
@@ -226,6 +256,11 @@ class Segmenter:
         heard = Heard(samples, frame.start, judged.level_db, voiced)
         self._window.append(heard)
         self._history.append(heard)
+        if self._ended is not None and self._state is not _State.SPEECH:
+            if heard.end - self._ended.offset > self._rejoin_keep:
+                self._forget_ended()
+            else:
+                self._after.append(heard)
         if self._state is _State.SPEECH:
             self._in_speech(heard, judged, speaking, events)
         else:
@@ -337,7 +372,23 @@ class Segmenter:
 
     def _open(self, at: int, onset: int, events: list[Event]) -> None:
         start = max(onset - self._preroll, self._history[0].start, self._last_end)
-        self._utterance = Utterance(start, onset, self._heard_since(start))
+        ended, joined = self._ended, None
+        self._own = None
+        if (
+            ended is not None
+            and not self._joined
+            and onset - ended.offset <= self._rejoin
+            and self._strong_start()
+            and self._as_loud_as(ended)
+            and self._quiet_pause(ended, onset)
+        ):
+            # The speaker went on after a thinking pause heard as the end: one utterance again.
+            joined = ended.start
+            self._own = (start, onset)
+            self._utterance = ended.rejoined(self._after)
+        else:
+            self._utterance = Utterance(start, onset, self._heard_since(start))
+        self._forget_ended()
         voiced = [f for f in self._window if f.voiced]
         self._utterance.offset = voiced[-1].end if voiced else onset
         self._state = _State.SPEECH
@@ -345,7 +396,49 @@ class Segmenter:
         self._hearing, self._maybe_from, self._maybe_offset, self._stirred = True, None, 0, False
         self._strong, self._resumed = at, False
         self._voiced_end = self._utterance.offset
-        events.append(SpeechStarted(at, start, onset))
+        events.append(SpeechStarted(at, start, onset, joined))
+
+    def _strong_start(self) -> bool:
+        """Whether the second stage heard the speech just confirmed as surely as speech that
+        resumes inside an utterance (a chunk at RESUME_P): only that rejoins an utterance.
+        Music after the words opens false uploads now and then; those must stay apart."""
+        return self._confirmer is not None and self._confirmer.best >= RESUME_P
+
+    def _as_loud_as(self, ended: Utterance) -> bool:
+        """Whether the speech just confirmed sounds like the speaker of ``ended`` going on:
+        its loudest frame so far is at most REJOIN_DB quieter and REJOIN_LOUDER_DB louder than
+        that utterance's voiced level. Music or a TV under the words, which Silero may be sure
+        of, is quieter than the voice; an utterance of music alone is far quieter than the
+        words that follow it."""
+        levels = [f.level_db for f in self._window if f.voiced]
+        if not levels:
+            return False
+        return ended.level_db - REJOIN_DB <= max(levels) <= ended.level_db + REJOIN_LOUDER_DB
+
+    def _quiet_pause(self, ended: Utterance, onset: int) -> bool:
+        """Whether the pause before ``onset`` was quiet: every frame heard since ``ended``
+        ended, before the new speech, at least REJOIN_PAUSE_DB below its voiced level. A
+        thinking pause is the room's quiet; music or a TV that fills it (and that Silero may
+        be sure of now and then) would glue one utterance to the next."""
+        pause = [f.level_db for f in self._after if f.end <= onset]
+        return not pause or max(pause) <= ended.level_db - REJOIN_PAUSE_DB
+
+    def detach(self) -> None:
+        """Make the utterance just opened as a rejoin (``SpeechStarted.joined``) a new one,
+        from its own start: the earlier utterance's end stands (in the daemon: its reply was
+        heard, or may be what the microphone hears). Nothing happens for any other."""
+        utterance, own = self._utterance, self._own
+        if utterance is None or own is None or self._state is not _State.SPEECH:
+            return
+        self._own = None
+        offset = utterance.offset
+        self._utterance = utterance.since(*own)
+        self._utterance.offset = offset
+
+    def _forget_ended(self) -> None:
+        self._ended = None
+        self._after = []
+        self._joined = False
 
     def _pause_over(self) -> None:
         """Speech goes on: forget the pause's tentative end and verdicts."""
@@ -527,4 +620,8 @@ class Segmenter:
         self._utterance = None
         self._window.clear()
         self._last_end = end
-        return utterance.close(at, end, reason, self._min_voiced, turn, asked)
+        joined, self._own = self._own is not None, None
+        closed = utterance.close(at, end, reason, self._min_voiced, turn, asked)
+        if self._rejoin and reason == "silence" and isinstance(closed, SpeechEnded):
+            self._ended, self._after, self._joined = utterance, [], joined
+        return closed

@@ -92,6 +92,23 @@ class Utterance:
         rest.offset = max(self.offset, cut)
         return rest
 
+    def rejoined(self, after: list[Heard]) -> Utterance:
+        """This utterance (ended) going on again: its frames, then ``after`` (the frames heard
+        since its last one, in order), from its start and onset."""
+        last = self.end
+        joined = Utterance(self.start, self.onset, [])
+        joined._frames = self._frames + [f for f in after if f.start >= last]
+        joined._voiced = self._voiced + sum(1 for f in after if f.start >= last and f.voiced)
+        joined._voiced_energy = self._voiced_energy + sum(
+            10 ** (f.level_db / 10) for f in after if f.start >= last and f.voiced
+        )
+        joined.offset = self.offset
+        return joined
+
+    def since(self, start: int, onset: int) -> Utterance:
+        """The part of this utterance from ``start`` on, as one that began at ``onset``."""
+        return Utterance(start, onset, [f for f in self._frames if f.end > start])
+
     def close(
         self,
         at: int,

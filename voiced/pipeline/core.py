@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from voiced.audio.frames import SAMPLE_RATE, Frame, FrameSource
@@ -103,6 +103,11 @@ class Pipeline:
         self._order = asyncio.Lock()
         self._deaf = False
         self.over = SpeechOverReply(self.states, parts.turns)
+        self._concluding: dict[int, asyncio.Task[None]] = {}
+        """The conclusion (transcript, judgement, turn start) of each ended utterance, by
+        number, while it runs: a rejoin cancels it."""
+        self._answers: int | None = None
+        """The number of the utterance the turn started last answers (None: typed)."""
 
     @property
     def upcoming_turn(self) -> int:
@@ -159,6 +164,7 @@ class Pipeline:
         """Answer a typed message (in the background)."""
         await self.turns.stop("cancelled")
         self.turn_count += 1
+        self._answers = None
         transcript = ev.Transcript(turn=self.turn_count, text=text, accepted=True, source="typed")
         self.daemon.publish(transcript)
         self.turns.start(text, TurnTimeline(self.turn_count, self.clock, None))
@@ -238,11 +244,98 @@ class Pipeline:
         self._deaf = False
         if (early := self.utterances.early_transcript()) is not None:
             self.segmenter.transcribed(*early)  # the pause's transcript may end a question
-        self._act(self.utterances.handle(self.segmenter.feed(frame)))
+        events = self.segmenter.feed(frame)
+        rejoin: tuple[Utterance, bool] | None = None
+        for i, event in enumerate(events):
+            if isinstance(event, heard.SpeechStarted) and event.joined is not None:
+                events[i], rejoin = self._rejoin(event)
+        self._act(self.utterances.handle(events))
+        if rejoin is not None:
+            self._rejoined(*rejoin)
         self._listen_for_wake_word(frame, self.segmenter.quiet_below_db)
         barge = self.utterances.check_barge_in(frame)
         if barge is not None:
             self._act([barge])
+
+    def _rejoin(
+        self, event: heard.SpeechStarted
+    ) -> tuple[heard.SpeechStarted, tuple[Utterance, bool] | None]:
+        """Speech rejoins the utterance that just ended (its speaker went on after a thinking
+        pause the turn model heard as the end): keep the rejoin while nothing of the first
+        part's answer was heard — or, with the echo cancelled (the speech is the user's, not
+        voiced's own echo), if at most ``rejoin_heard_ms`` of its reply had played when the
+        speech began — else make the speech a new utterance (``Segmenter.detach``).
+
+        Returns:
+            The event to hand on (``joined`` cleared when refused) and, when kept, the
+            utterance rejoined with whether its turn is withdrawn at once (no reply audio
+            heard yet) rather than once the speech passes the barge-in bar.
+        """
+        last = self.utterances.last
+        keep: bool | None = None  # None: refuse; else withdraw at once?
+        if last is not None and last.start == event.joined and last.addressed is not None:
+            task = self._concluding.get(last.number)
+            answering = self._answers == last.number and self.turns.active
+            heard_ms = self.turns.heard_ms() if answering else None
+            if last.barge and not last.interrupted:
+                keep = None  # it was let go as too short to interrupt a reply
+            elif task is not None and not task.done():
+                keep = True  # still being transcribed: no turn yet
+            elif answering and heard_ms is None:
+                keep = True  # its turn has not said a word yet
+            elif answering and heard_ms is not None:
+                # what played before the speaker went on (the onset was found after it)
+                before = heard_ms - (event.at - event.onset) * 1000 // SAMPLE_RATE
+                limit = self.daemon.settings.daemon.rejoin_heard_ms
+                keep = False if self._cancelled() and before <= limit else None
+            elif self._answers != last.number:
+                keep = True  # nothing was answered for it (e.g. no words in it): join
+        if keep is None or last is None:
+            self.segmenter.detach()
+            return replace(event, joined=None), None
+        return event, (last, keep)
+
+    def _rejoined(self, last: Utterance, at_once: bool) -> None:
+        """The utterance just opened rejoins ``last``: its conclusion is cancelled, and its
+        turn withdrawn at once, or (its reply is playing) once the speech is heard as the
+        user's over it."""
+        current = self.utterances.current
+        assert current is not None
+        task = self._concluding.pop(last.number, None)
+        if task is not None and not task.done():
+            task.cancel()
+            if self.parts.prefetcher is not None:
+                self.parts.prefetcher.discard()
+        if last.speculation is not None:
+            last.speculation.cancel()
+        answering = self._answers == last.number and self.turns.active
+        log.info(
+            "the speaker went on after a pause: utterance %d rejoins %d",
+            current.number,
+            last.number,
+        )
+        if not at_once:
+            current.withdraws = last.number
+        elif answering:
+            current.barge = False  # no word of the reply went out: it is not speech over one
+            self._spawn(self._withdraw(last.number))
+
+    async def _withdraw(self, number: int) -> None:
+        """Withdraw the turn answering utterance ``number``, if it still runs: stopped, and
+        nothing of it kept in the history (what its speaker went on to say is asked whole)."""
+        async with self._order:
+            if self._answers != number or not self.turns.active:
+                return
+            heard_ms = self.turns.heard_ms() or 0
+            turn = self.turn_count
+            self._answers = None
+            await self.turns.withdraw()
+        message = (
+            f"turn {turn} withdrawn: the speaker went on after a pause ({heard_ms} ms of its"
+            " reply heard); what they said is asked whole"
+        )
+        log.info(message)
+        self.daemon.publish(LogRecord(level="info", message=message))
 
     def _listen_for_wake_word(self, frame: Frame, quiet_below_db: float | None) -> None:
         if self.addressing.mode != "wake":
@@ -313,7 +406,14 @@ class Pipeline:
         number = utterance.number if utterance else None
         woke = utterance.woke(self.detector.model.phrase) if utterance else None
         follows = self.addressing.mode == "wake" and addressed in ("after_wake_word", "follow_up")
-        self._spawn(self._conclude(ended, speculation, timeline, overlapped, number, woke, follows))
+        withdraws = utterance.withdraws if utterance else None
+        conclusion = self._conclude(
+            ended, speculation, timeline, overlapped, number, woke, follows, withdraws
+        )
+        task = self._spawn(conclusion)
+        if number is not None:
+            self._concluding[number] = task
+            task.add_done_callback(lambda _: self._concluding.pop(number, None))
 
     async def _conclude(
         self,
@@ -324,6 +424,7 @@ class Pipeline:
         number: int | None = None,
         woke: WakeHeard | None = None,
         follows_wake: bool = False,
+        withdraws: int | None = None,
     ) -> None:
         question = await self.hearing.conclude(
             ended, speculation, timeline, overlapped, woke, follows_wake
@@ -340,8 +441,11 @@ class Pipeline:
                 return
             if over:
                 self.over.was_the_user()
+            if withdraws is not None and withdraws == self._answers and self.turns.active:
+                await self.turns.withdraw()  # it rejoined the question that turn answers
             await self.turns.stop("barge_in" if over else "cancelled")
             self.turn_count += 1
+            self._answers = number
             timeline.turn = self.turn_count
             asked = speculation.asked if speculation is not None else None
             # the moment the early request stated: a minute turning over between the two
@@ -358,7 +462,9 @@ class Pipeline:
         return echo.cancelled() if echo is not None else self.parts.echo_cancelled
 
     def _barge(self, utterance: Utterance, at_once: bool) -> None:
-        if at_once:
+        if at_once and utterance.withdraws is not None:
+            self._spawn(self._withdraw(utterance.withdraws))  # it rejoined that question
+        elif at_once:
             self._spawn(self._barge_in())
         else:  # it may be voiced hearing itself: the transcript decides
             self.over.began(utterance.number, self.turn_count)
@@ -378,10 +484,11 @@ class Pipeline:
         busy = self.turns.active or self.utterances.current is not None or bool(others)
         self.states.settle(reason, busy)
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
+        return task
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)

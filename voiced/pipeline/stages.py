@@ -39,6 +39,9 @@ class Answerer(Protocol):
     async def mark_heard(self, heard: str) -> None:
         """Store what of the latest turn's replies was heard (speech was cut short)."""
 
+    async def withdraw(self) -> None:
+        """Forget the latest turn (stopped: its question is asked again, whole)."""
+
 
 class Prefetcher(Protocol):
     """Starts the chat request of a speculative turn before the turn is confirmed."""

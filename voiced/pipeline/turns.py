@@ -83,6 +83,8 @@ class TurnRunner:
         self._task: asyncio.Task[None] | None = None
         self._reason: StopReason = "cancelled"
         self._ended_at = float("-inf")
+        self._audio_at: float | None = None
+        """When the turn in progress's first reply audio went out (``monotonic``)."""
         self.held = False
         """Whether the reply's audio is paused by ``hold()``."""
 
@@ -123,6 +125,7 @@ class TurnRunner:
         ``at`` is the moment its speculation prepared the request with."""
         self.release()  # a hold belongs to the turn before
         self._reason = "cancelled"
+        self._audio_at = None
         run = self._run(text, timeline, at)
         self._task = asyncio.create_task(run, name=f"turn-{timeline.turn}")
         return self._task
@@ -140,6 +143,25 @@ class TurnRunner:
         with contextlib.suppress(asyncio.CancelledError, TimeoutError):
             await asyncio.wait_for(asyncio.shield(task), STOP_WAIT_S)
         return True
+
+    def heard_ms(self) -> int | None:
+        """How long the reply of the turn in progress has been playing, in ms; None while no
+        turn is in progress or its first audio has not gone out."""
+        if not self.active or self._audio_at is None:
+            return None
+        return round((self._monotonic() - self._audio_at) * 1000)
+
+    async def withdraw(self) -> bool:
+        """Stop the turn in progress and forget it from the history, question and reply (its
+        speaker went on: the whole of what they said is asked as a new turn). True when
+        there was one."""
+        stopped = await self.stop("cancelled")
+        if stopped:
+            try:
+                await self.answerer.withdraw()
+            except VoicedError as exc:
+                log.error("could not withdraw the stopped turn from the history: %s", exc)
+        return stopped
 
     async def wait(self) -> None:
         """Wait for the turn in progress to end."""
@@ -211,6 +233,7 @@ class TurnRunner:
 
     async def _watch_audio(self, reply: SpokenReply, timeline: TurnTimeline) -> None:
         await reply.first_chunk_queued.wait()
+        self._audio_at = self._monotonic()
         timeline.mark("first_audio")
         h = self.hooks
         h.reply_began()

@@ -48,6 +48,12 @@ class Utterance:
     """The wake word heard in it, if any."""
     paused: bool = False
     interrupted: bool = False
+    joined: bool = False
+    """It rejoins the utterance before it (``SpeechStarted.joined``): its audio runs from that
+    one's start, and it is addressed as that one was."""
+    withdraws: int | None = None
+    """The number of the utterance it rejoined whose reply is playing: that turn is withdrawn
+    once this speech is heard as the user's (the barge-in bar), not before."""
     speculation: Speculation | None = field(default=None, repr=False)
     pause: heard.TentativeEnd | None = field(default=None, repr=False)
     """The tentative end its speculation transcribes (None once its transcript was told)."""
@@ -123,6 +129,8 @@ class Utterances:
         self.addressing, self.phrase = addressing, phrase
         self.residual, self.user_onset = residual, user_onset
         self.current: Utterance | None = None
+        self.last: Utterance | None = None
+        """The utterance that ended last (speech may rejoin it)."""
         self.count = 0
         self._last_level = -LEVEL_INTERVAL
 
@@ -202,12 +210,21 @@ class Utterances:
                 "speech over the reply began %d ms before the cleaned signal showed it",
                 (event.onset - user_onset) * 1000 // SAMPLE_RATE,
             )
-        self.current = Utterance(
-            self.count, event.onset, event.start, barge, user_onset, overlapped
-        )
-        self.current.addressed = self.addressing.at_start(event.start, event.onset)
-        if self.current.addressed == "wake_word":
-            self.current.wake = self.addressing.detection_in(event.start)
+        last = self.last
+        if event.joined is not None and last is not None and last.start == event.joined:
+            # The speaker went on after a pause heard as the end: addressed as the first part.
+            self.current = Utterance(
+                self.count, event.onset, event.joined, barge, user_onset, overlapped
+            )
+            self.current.joined = True
+            self.current.addressed, self.current.wake = last.addressed, last.wake
+        else:
+            self.current = Utterance(
+                self.count, event.onset, event.start, barge, user_onset, overlapped
+            )
+            self.current.addressed = self.addressing.at_start(event.start, event.onset)
+            if self.current.addressed == "wake_word":
+                self.current.wake = self.addressing.detection_in(event.start)
         self.daemon.publish(ev.SpeechStarted(utterance=self.count, at_s=event.at / SAMPLE_RATE))
         self.turns.hooks.states.speech_started()
 
@@ -247,6 +264,7 @@ class Utterances:
 
     def _ended(self, event: heard.SpeechEnded) -> list[Outcome]:
         current, self.current = self.current, None
+        self.last = current
         if event.asked:
             verdict = event.turn.verdict if event.turn is not None else "none yet"
             log.info("the early transcript asked a question: the turn ended (model: %s)", verdict)

@@ -1,0 +1,105 @@
+"""A thinking pause taken for the end: speech that goes on soon after rejoins the utterance."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from tests.audio.speech import RATE, Scene
+from tests.listen.harness import answered, frames, run
+from tests.listen.realscenes import espeak_halves, with_pause
+from tests.listen.scenes import lay_out
+from tests.listen.test_turn import Scripted
+from voiced.config import ListenSettings
+from voiced.listen import Event, Segmenter, SpeechEnded, SpeechStarted
+
+DEFAULTS = ListenSettings()
+SURE = 0.95
+"""A turn model sure every pause ends the turn: each thinking pause is taken for the end."""
+
+
+def paused(pause_s: float) -> Scene:
+    """ "I was wondering whether … you could turn on the kitchen lights." with a pause."""
+    first, rest = espeak_halves()[0]
+    return lay_out("pause", [0.8, [with_pause(first, rest, pause_s)], 2.5])
+
+
+def events(scene: Scene, settings: ListenSettings = DEFAULTS) -> list[Event]:
+    return run(Segmenter(settings, turn_model=Scripted(SURE)), scene.audio)
+
+
+def test_speech_that_goes_on_within_turn_rejoin_ms_of_an_early_end_rejoins_it_whole() -> None:
+    scene = paused(0.9)
+    heard = events(scene)
+    ends = [e for e in heard if isinstance(e, SpeechEnded)]
+    starts = [e for e in heard if isinstance(e, SpeechStarted)]
+
+    assert len(ends) == len(starts) == 2
+    early, whole = ends
+    assert early.reason == "silence" and early.turn is not None
+    assert early.turn.verdict == "complete"  # ended on the model's word, in the pause
+    (onset, offset) = scene.utterances[0]
+    assert early.offset < offset - 0.9 * RATE
+    assert starts[1].joined == early.start and starts[1].onset > early.end
+    # One utterance again: from the first part's start, every sample up to its end.
+    assert whole.start == early.start and whole.onset == early.onset
+    assert whole.offset >= offset - 0.01 * RATE
+    np.testing.assert_array_equal(whole.audio, scene.audio[whole.start : whole.end])
+    assert answered(heard) == [whole]
+
+
+def test_speech_after_a_longer_pause_than_turn_rejoin_ms_is_a_new_utterance() -> None:
+    heard = events(paused(1.3))
+    ends = [e for e in heard if isinstance(e, SpeechEnded)]
+
+    assert len(ends) == 2
+    assert all(e.joined is None for e in heard if isinstance(e, SpeechStarted))
+    assert answered(heard) == ends
+
+
+def test_with_turn_rejoin_ms_0_an_early_end_stands() -> None:
+    heard = events(paused(0.9), replace(DEFAULTS, turn_rejoin_ms=0))
+
+    assert all(e.joined is None for e in heard if isinstance(e, SpeechStarted))
+    assert len(answered(heard)) == 2
+
+
+def test_without_the_turn_model_nothing_rejoins() -> None:
+    fixed = replace(DEFAULTS, turn_model=False)
+    heard = run(Segmenter(fixed), paused(0.9).audio)
+
+    assert all(e.joined is None for e in heard if isinstance(e, SpeechStarted))
+    assert len(answered(heard)) == 2
+
+
+def test_a_rejoin_detached_is_a_new_utterance_from_its_own_start() -> None:
+    scene = paused(0.9)
+    segmenter = Segmenter(DEFAULTS, turn_model=Scripted(SURE))
+    heard: list[Event] = []
+    for frame in frames(scene.audio):
+        new = segmenter.feed(frame)
+        if any(isinstance(e, SpeechStarted) and e.joined is not None for e in new):
+            segmenter.detach()  # in the daemon: the first part's reply was heard
+        heard += new
+    heard += segmenter.flush()
+    early, second = (e for e in heard if isinstance(e, SpeechEnded))
+    rejoin = next(e for e in heard if isinstance(e, SpeechStarted) and e.joined is not None)
+
+    assert second.start == rejoin.start > early.end and second.onset == rejoin.onset
+    np.testing.assert_array_equal(second.audio, scene.audio[second.start : second.end])
+
+
+def test_detach_changes_nothing_of_an_utterance_that_is_no_rejoin() -> None:
+    scene = paused(1.3)
+    segmenter = Segmenter(DEFAULTS, turn_model=Scripted(SURE))
+    heard: list[Event] = []
+    for frame in frames(scene.audio):
+        new = segmenter.feed(frame)
+        if any(isinstance(e, SpeechStarted) for e in new):
+            segmenter.detach()
+        heard += new
+    heard += segmenter.flush()
+
+    expected = events(scene)
+    assert [(type(e), e.at) for e in heard] == [(type(e), e.at) for e in expected]
