@@ -8,7 +8,7 @@ import numpy as np
 
 from tests.audio.speech import RATE, Scene
 from tests.listen.harness import answered, frames, run
-from tests.listen.realscenes import espeak_halves, with_pause
+from tests.listen.realscenes import background, espeak_halves, with_pause
 from tests.listen.scenes import lay_out
 from tests.listen.test_turn import Scripted
 from voiced.config import ListenSettings
@@ -19,10 +19,16 @@ SURE = 0.95
 """A turn model sure every pause ends the turn: each thinking pause is taken for the end."""
 
 
-def paused(pause_s: float) -> Scene:
-    """ "I was wondering whether … you could turn on the kitchen lights." with a pause."""
+def paused(pause_s: float, music_db: float | None = None) -> Scene:
+    """ "I was wondering whether … you could turn on the kitchen lights." with a pause, in
+    silence or over music on hold ``music_db`` below the speech."""
     first, rest = espeak_halves()[0]
-    return lay_out("pause", [0.8, [with_pause(first, rest, pause_s)], 2.5])
+    parts: list[object] = [0.8, [with_pause(first, rest, pause_s)], 2.5]
+    if music_db is None:
+        return lay_out("pause", parts)  # type: ignore[arg-type]
+    seconds = 0.8 + (first.size + rest.size) / RATE + pause_s + 3.5
+    bed = background("music", seconds, 1)
+    return lay_out("pause", parts, bed, music_db)  # type: ignore[arg-type]
 
 
 def events(scene: Scene, settings: ListenSettings = DEFAULTS) -> list[Event]:
@@ -56,6 +62,14 @@ def test_speech_after_a_longer_pause_than_turn_rejoin_ms_is_a_new_utterance() ->
     assert len(ends) == 2
     assert all(e.joined is None for e in heard if isinstance(e, SpeechStarted))
     assert answered(heard) == ends
+
+
+def test_a_pause_filled_with_music_is_never_rejoined() -> None:
+    # Music under the words that Silero is now and then sure of would otherwise rejoin an
+    # utterance and hold it open into the next one (tests/listen/test_real_voices.py).
+    heard = events(paused(0.9, music_db=15.0))
+
+    assert all(e.joined is None for e in heard if isinstance(e, SpeechStarted))
 
 
 def test_with_turn_rejoin_ms_0_an_early_end_stands() -> None:
