@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import soundfile  # type: ignore[import-untyped]
 
-from tests.audio.speech import RATE
+from tests.audio.speech import RATE, Scene
 from tests.daemon.replaying import replay, settings_for, transcript
-from tests.groqsim import ChatReply, GroqSim, Transcript
+from tests.groqsim import ChatReply, GroqSim, ToolCall, Transcript
 from tests.listen.realscenes import real_halves, with_pause
 from tests.listen.scenes import lay_out
 from voiced.converse.history import HistoryStore
@@ -54,16 +54,16 @@ def _stored_questions(home: Path) -> list[str]:
         store.close()
 
 
-@pytest.mark.parametrize("rejoin_ms", [1000, 0], ids=["rejoin", "no-rejoin"])
-async def test_a_real_sentence_with_a_thinking_pause_taken_for_its_end_is_answered_as_one_question(
-    groqsim: GroqSim, home: Path, rejoin_ms: int
-) -> None:
+def _paused_sentence(groqsim: GroqSim) -> tuple[str, str, Scene]:
+    """The sentence with its thinking pause, laid out, and the loopback server told to
+    transcribe each upload as the words it holds. Returns the text, its first part, the scene.
+    """
     text, first, rest = _sentence()
     words = text.split()
     part = " ".join(words[: round(len(words) * first.size / (first.size + rest.size))])
     scene = lay_out("pause", [0.8, [with_pause(first, rest, PAUSE_S)], 3.0])
 
-    onset, offset = scene.utterances[0]
+    onset, _ = scene.utterances[0]
     resumed = onset + first.size + int(PAUSE_S * RATE)
     has_first = scene.audio[onset + first.size // 2 :][:64]
     has_rest = scene.audio[resumed + rest.size // 2 :][:64]
@@ -76,6 +76,15 @@ async def test_a_real_sentence_with_a_thinking_pause_taken_for_its_end_is_answer
         return transcript(said.get((holds[0], holds[1]), "").strip())
 
     groqsim.transcriber = heard
+    return text, part, scene
+
+
+@pytest.mark.parametrize("rejoin_ms", [1000, 0], ids=["rejoin", "no-rejoin"])
+async def test_a_real_sentence_with_a_thinking_pause_taken_for_its_end_is_answered_as_one_question(
+    groqsim: GroqSim, home: Path, rejoin_ms: int
+) -> None:
+    text, part, scene = _paused_sentence(groqsim)
+    onset, offset = scene.utterances[0]
     for _ in range(4):
         groqsim.enqueue("chat", ChatReply(content="Deleted.", ttft=0.2))
     settings = settings_for(groqsim, home, turn_model=True)
@@ -100,3 +109,25 @@ async def test_a_real_sentence_with_a_thinking_pause_taken_for_its_end_is_answer
     limit = settings.daemon.rejoin_heard_ms + settings.daemon.barge_in_min_ms
     assert heard.size == 0 or heard[-1] - heard[0] < limit * RATE // 1000, heard
     assert run.loud_at(offset) is not None, "the whole question was answered"
+
+
+async def test_a_turn_that_asked_for_a_tool_is_not_withdrawn_when_its_speaker_goes_on(
+    groqsim: GroqSim, home: Path
+) -> None:
+    """What a tool did, or was asked to do, stays on the record: the first part's turn asked
+    for one before the speaker went on, so it is kept, and what followed is a question of its
+    own (asking the whole sentence again could run the tool twice, unseen)."""
+    text, part, scene = _paused_sentence(groqsim)
+    groqsim.enqueue("chat", ChatReply(tool_calls=[ToolCall("current_time", {})], ttft=0.05))
+    for _ in range(4):
+        groqsim.enqueue("chat", ChatReply(content="Deleted.", ttft=0.2))
+    run = await replay(scene, settings_for(groqsim, home, turn_model=True), home)
+
+    assert run.code == 0
+    called = [e["turn"] for e in run.of("tool_call")]
+    assert called[:1] == [1], f"the first part's turn asked for the tool: {called}"
+    asked = [e["text"] for e in run.of("transcript") if e["accepted"]]
+    rest = text[len(part) :].strip()
+    assert asked == [part, rest], asked
+    assert _stored_questions(home) == [part, rest], "the turn that asked for a tool is kept"
+    assert not [e for e in run.of("log") if "withdrawn" in e.get("message", "")]

@@ -123,6 +123,9 @@ class Conversation:
         self._one_at_a_time = asyncio.Lock()
         self._latest: tuple[int, int] | None = None
         """(conversation id, turn id) of the turn answered last, or being answered."""
+        self.acted = False
+        """Whether the model asked for a tool in the turn answered last, or being answered
+        (set before the tool runs)."""
 
     async def ask(
         self,
@@ -150,7 +153,7 @@ class Conversation:
             StorageError: The history cannot be written.
         """
         async with self._one_at_a_time:
-            self._latest = None
+            self._latest, self.acted = None, False
             prepared = await self.prepare(text, new=new, system=system, at=at)
             conversation_id = prepared.conversation_id
             turn_id, _ = await self.history.call(HistoryStore.start_turn, conversation_id, text)
@@ -212,14 +215,16 @@ class Conversation:
     async def withdraw(self) -> None:
         """Forget the turn answered last, or being answered, from the history: the question
         and every reply (it was stopped because its speaker went on, and the whole of what
-        they said is asked again). Call it once that turn is over; nothing if none.
+        they said is asked again). Call it once that turn is over. Nothing if there is none,
+        or if its model asked for a tool: what a tool did stays on the record.
 
         Raises:
             StorageError: The history cannot be written.
         """
-        latest, self._latest = self._latest, None
-        if latest is None:
+        latest = self._latest
+        if latest is None or self.acted:
             return
+        self._latest = None
         async with self._one_at_a_time:  # the stopped turn has stored how it ended
             await self.history.call(HistoryStore.delete_turn, latest[1])
 

@@ -139,6 +139,8 @@ class TurnRun:
         completion = replace(
             stream.completion, content="".join(content), reasoning="".join(thought)
         )
+        if completion.tool_calls:
+            self.c.acted = True  # before any of them runs
         usage = asdict(completion.usage) if completion.usage else None
         timings = {"total_s": round(time.monotonic() - begun, 4)}
         if first is not None:

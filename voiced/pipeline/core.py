@@ -279,6 +279,8 @@ class Pipeline:
             heard_ms = self.turns.heard_ms() if answering else None
             if last.barge and not last.interrupted:
                 keep = None  # it was let go as too short to interrupt a reply
+            elif answering and self.turns.acted:
+                keep = None  # it asked for a tool: what was done stays on the record
             elif task is not None and not task.done():
                 keep = True  # still being transcribed: no turn yet
             elif answering and heard_ms is None:

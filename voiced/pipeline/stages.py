@@ -32,6 +32,10 @@ class Transcriber(Protocol):
 class Answerer(Protocol):
     """The conversation: answers a question through the tool loop, remembering it."""
 
+    @property
+    def acted(self) -> bool:
+        """Whether the latest turn's model asked for a tool."""
+
     async def ask(self, text: str, sink: ReplySink, *, at: datetime | None = None) -> TurnResult:
         """Answer ``text``, streaming the reply to ``sink``; ``at`` is the moment its
         speculation prepared the request with (None: now)."""

@@ -151,12 +151,22 @@ class TurnRunner:
             return None
         return round((self._monotonic() - self._audio_at) * 1000)
 
+    @property
+    def acted(self) -> bool:
+        """Whether the turn in progress, or the one answered last, asked for a tool: it is
+        never withdrawn (what a tool did, or was asked to do, stays on the record, and asking
+        the whole question again must not do it twice unseen)."""
+        return self.answerer.acted
+
     async def withdraw(self) -> bool:
         """Stop the turn in progress and forget it from the history, question and reply (its
         speaker went on: the whole of what they said is asked as a new turn). True when
         there was one."""
+        acted = self.acted
         stopped = await self.stop("cancelled")
-        if stopped:
+        if stopped and acted:
+            log.info("the stopped turn asked for a tool: it stays in the history")
+        elif stopped:
             try:
                 await self.answerer.withdraw()
             except VoicedError as exc:
