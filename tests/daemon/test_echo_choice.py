@@ -170,3 +170,67 @@ def test_what_is_left_of_voiceds_echo_is_told_from_the_users_voice_over_it(
                 users.append(state.residual(300))
     assert echo_only and all(echo_only), f"{echo_only.count(False)} of {len(echo_only)} missed"
     assert users and not any(users), f"{sum(users)} of {len(users)} taken for echo"
+
+
+def test_voiceds_echo_let_through_after_the_speaker_slipped_is_no_one_else(
+    tmp_path: Path,
+) -> None:
+    """The speaker slips 10 ms against the reference (an output underrun not placed afresh):
+    AEC3 lets voiced's voice through while it adapts again, loud enough for the segmenter to
+    open an utterance, which the canceller's echo reduction does not tell from the user's. The
+    raw microphone, judged against what was played, shows no one else in it (so it never stops
+    the reply at once); over the same reply, the user is someone else, from about where they
+    began (within 100 ms: the slip throws the detector's own prediction off by a block)."""
+    import numpy as np
+
+    from tests.audio.speech import speak
+    from tests.listen.harness import frames
+    from voiced.audio.echo import EchoCanceller
+    from voiced.config import ListenSettings
+    from voiced.listen import Segmenter
+    from voiced.listen import events as heard
+
+    rng = np.random.default_rng(3)
+    far = np.clip(np.rint(speak(REPLY) * 0.7 * 32767), -32768, 32767).astype(np.int16)
+    slip, slipped_at, user_at = 160, 3 * SAMPLE_RATE, round(6.5 * SAMPLE_RATE)
+    echo = np.zeros(far.size)
+    echo[720:] = far[:-720]  # the live loopback's 45 ms, at full level
+    echo[slipped_at + slip :] = echo[slipped_at : far.size - slip].copy()
+    echo[slipped_at : slipped_at + slip] = 0
+    user = speak("Stop, that is enough, thank you very much.", "en-gb") * 32767
+    mic = echo + rng.normal(0, 30, far.size)
+    mic[user_at : user_at + user.size] += user[: far.size - user_at]
+    user_onset = user_at + int(np.flatnonzero(np.abs(user) > 300)[0])
+
+    class Played:
+        def read(self, at: int, count: int) -> np.ndarray | None:
+            out = np.zeros(count, dtype=np.int16)
+            out[: max(0, min(count, far.size - at))] = far[at : at + count]
+            return out
+
+    canceller = EchoCanceller(Played())
+    state = EchoState(
+        choose_echo(settings(tmp_path), None), canceller.meter, 20.0, print, canceller.near_end
+    )
+    segmenter = Segmenter(ListenSettings())
+    run = list(frames(np.clip(np.rint(mic), -32768, 32767).astype(np.int16)))
+    onsets: list[int] = []
+    echoes: list[bool] = []
+    users: list[int | None] = []
+    for i in range(0, len(run), 2):
+        for frame in canceller.process(run[i : i + 2], run[i].start):
+            for event in segmenter.feed(frame):
+                if isinstance(event, heard.SpeechStarted):
+                    onsets.append(event.onset)
+            # Judged as the barge-in check does: after each frame, once speech was found.
+            if not onsets or onsets[-1] < slipped_at:
+                continue
+            if frame.end < user_onset:
+                echoes.append(state.someone_else(onsets[-1]))
+            elif frame.end >= user_onset + 300 * SAMPLE_RATE // 1000:
+                assert state.someone_else(onsets[-1])
+                users.append(canceller.near_end.heard(onsets[-1]))
+    assert echoes, "AEC3 let nothing through after the slip: the test shows nothing"
+    assert not any(echoes)
+    assert users and users[0] is not None
+    assert user_onset - 0.02 * SAMPLE_RATE <= users[0] <= user_onset + 0.1 * SAMPLE_RATE
