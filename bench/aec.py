@@ -18,8 +18,7 @@ are espeak-ng speech.
    rule (:meth:`voiced.pipeline.utterances.Utterances.check_barge_in`): with AEC on, speech over
    the reply stops it ``barge_in_min_ms`` (300) after the user's onset as the canceller's
    double-talk detector dates it (:mod:`voiced.audio.doubletalk`) while the canceller's meter
-   trusts the room and the detector shows someone besides voiced in the speech (else the hold
-   path, as in the pipeline); the hold path (AEC off) holds it after
+   trusts the room (else the hold path); the hold path (AEC off) holds it after
    ``barge_in_echo_min_ms`` (700) and waits for the transcript. Output stops the moment it is
    decided (replay mode's output has no device latency), and what is not played any more is
    not echoed. Reported: detections (the reply went silent during the user's speech), false
@@ -273,10 +272,6 @@ def barge_trial(room: Room, aec: bool, reply: Int16Array, user: Int16Array, at_s
             if current is None or paused or decided or not output.playing(frame.end - 1):
                 continue
             trusted = canceller is not None and canceller.meter.trusted(MIN_ERLE_DB)
-            if trusted and canceller is not None and canceller.near_end.judging(current):
-                # speech the raw microphone shows no one but voiced in: echo let through
-                someone = canceller.near_end.heard(current)
-                trusted = someone is not None
             bar = BARGE_MS if trusted else HOLD_MS
             if frame.end - (since if trusted else current) < bar * SAMPLE_RATE // 1000:
                 continue

@@ -16,13 +16,9 @@ fastest of ``DECAYS_DB`` that fits the room (a dry model takes a reverberant roo
 someone else a third of the time). A block whose bands stand out above their predictions by
 ``EXCESS_DB``, summed, holds a near-end talker.
 
-The detector never starts an utterance: :meth:`NearEnd.onset` moves an onset the segmenter
-found in the cleaned signal back to the start of the near-end run that reaches it, and
-:meth:`NearEnd.heard` says whether the raw microphone shows anyone but voiced in speech the
-segmenter found: AEC3 now and then lets a stretch of voiced's echo through (its ERLE falls
-from 60 dB to a few dB for a syllable or two), which the segmenter takes for speech and which
-nothing in the cleaned signal tells from the user's; the raw microphone, judged against the
-far end, shows no one else there.
+The detector only dates speech: :meth:`NearEnd.onset` moves an onset the segmenter found in
+the cleaned signal back to the start of the near-end run that reaches it, so echo alone can
+never start an utterance.
 """
 
 from __future__ import annotations
@@ -86,10 +82,6 @@ masked by the echo) and go on."""
 RUN_LEAST = 3
 """A run moves an onset only with this many near-end blocks in it (a stray block, voiced's
 echo misjudged, does not)."""
-STREAK_BLOCKS = 4
-"""Speech the segmenter found holds someone besides voiced only with this many near-end
-blocks in a row (40 ms) in it: over a stretch of echo AEC3 let through, the blocks of voiced's
-echo misjudged come alone or in pairs; a user's voice stands out for longer at once."""
 KEPT_BLOCKS = 150
 """Judged blocks kept for dating onsets (1.5 s)."""
 
@@ -112,9 +104,7 @@ class NearEnd:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._judged: deque[tuple[int, bool | None]] = deque(maxlen=KEPT_BLOCKS)
-        """Each judged block's start (input position) and whether it holds a near-end talker
-        (None: it could not be told, before the echo's delay and its ERL were learnt)."""
+        self._judged: deque[tuple[int, bool]] = deque(maxlen=KEPT_BLOCKS)
         self._next: int | None = None
         self._start()
 
@@ -154,11 +144,9 @@ class NearEnd:
             for room in self._rooms:
                 room.reckon()
             self._since_erl = 0
-        near, judged = self._judge(count)
+        near = self._judge(count)
         with self._lock:
-            self._judged.extend(
-                (at + i * BLOCK, bool(near[i]) if judged else None) for i in range(count)
-            )
+            self._judged.extend((at + i * BLOCK, bool(near[i])) for i in range(count))
 
     def onset(self, seen: int) -> int:
         """The start of the near-end run that reaches ``seen`` (an onset found in the cleaned
@@ -180,31 +168,6 @@ class NearEnd:
                 if gap > GAP_BLOCKS:
                     break
         return found if count >= RUN_LEAST else seen
-
-    def heard(self, seen: int) -> int | None:
-        """Where someone besides voiced began to speak in the speech the segmenter found at
-        ``seen``: the start of the near-end run (as :meth:`onset` finds it) that holds the
-        first ``STREAK_BLOCKS`` near-end blocks in a row from ``MAX_LEAD_S`` before ``seen``
-        on; None when there is none (voiced's echo alone, as far as it can tell)."""
-        with self._lock:
-            judged = list(self._judged)
-        earliest = seen - round(MAX_LEAD_S * SAMPLE_RATE)
-        streak = 0
-        for start, near in judged:
-            if start < earliest:
-                continue
-            streak = streak + 1 if near else 0
-            if streak == STREAK_BLOCKS:
-                first = start - (STREAK_BLOCKS - 1) * BLOCK
-                return self.onset(first)
-        return None
-
-    def judging(self, seen: int) -> bool:
-        """Whether it judged any block from ``MAX_LEAD_S`` before ``seen`` on (it does not
-        before it has learnt the echo's delay and ERL in a reply)."""
-        earliest = seen - round(MAX_LEAD_S * SAMPLE_RATE)
-        with self._lock:
-            return any(near is not None for start, near in self._judged if start >= earliest)
 
     def _levels(self, heard: Int16Array, far: Int16Array) -> tuple[np.ndarray, np.ndarray]:
         """Band levels (dBFS) of each block with the one before it, for both signals."""
@@ -230,12 +193,11 @@ class NearEnd:
         )
         return int(np.argmax(scores))
 
-    def _judge(self, count: int) -> tuple[np.ndarray, bool]:
+    def _judge(self, count: int) -> np.ndarray:
         """Whether each of the newest ``count`` blocks holds a near-end talker, by the
-        fastest-decaying model of the room that fits (each model judges them, and learns), and
-        whether that model could judge them at all (it has an ERL to judge by)."""
+        fastest-decaying model of the room that fits (each model judges them, and learns)."""
         if self.delay is None:
-            return np.zeros(count, dtype=bool), False
+            return np.zeros(count, dtype=bool)
         # For each block, the far end's blocks from TAIL_BLOCKS before the direct sound to
         # its end (SPREAD around the delay), oldest first.
         shift = max(self.delay - SPREAD[1], 0)
@@ -244,12 +206,11 @@ class NearEnd:
         played = windows[ends - _WINDOW_BLOCKS + 1]  # (count, bands, window)
         heard = self._mic[-count:]
         fitting = [room.fits() for room in self._rooms]
-        able = [room.able() for room in self._rooms]
         verdicts = [room.judge(heard, played) for room in self._rooms]
-        for fits, could, near in zip(fitting, able, verdicts, strict=True):
+        for fits, near in zip(fitting, verdicts, strict=True):
             if fits:
-                return near, could
-        return verdicts[-1], able[-1]
+                return near
+        return verdicts[-1]
 
 
 class _Room:
@@ -265,10 +226,6 @@ class _Room:
         self._erl: deque[np.ndarray] = deque(maxlen=ERL_BLOCKS)
         self._erl_now: np.ndarray | None = None
         self._verdicts: deque[bool] = deque(maxlen=ERL_BLOCKS)
-
-    def able(self) -> bool:
-        """Whether it has an ERL to judge blocks by (before, it takes none for a talker)."""
-        return self._erl_now is not None
 
     def fits(self) -> bool:
         """Whether it has judged enough blocks and took few of them for a near-end talker,

@@ -5,9 +5,7 @@ An echo-cancelled microphone never hears voiced; with the in-process canceller
 speech over a reply stops it after ``[daemon] barge_in_min_ms``; otherwise the reply is held
 until the transcript says whose voice it was (:mod:`~voiced.pipeline.overspeech`). Speech
 from which the canceller took out most of what the microphone heard is what is left of voiced's
-own echo (the user's voice it leaves alone): that never counts as barge-in; nor does speech
-in which the raw microphone, against what voiced played, shows no one else (a stretch of
-echo AEC3 let through): it is held like speech on a microphone without the canceller. The ERLE of
+own echo (the user's voice it leaves alone): that never counts as barge-in. The ERLE of
 each reply goes in its timeline event; a reply whose echo stayed loud is said in the log.
 """
 
@@ -67,17 +65,6 @@ class EchoState:
         signal: over a loud echo the canceller hides its first ~140 ms, which the raw
         microphone shows above the echo its far end predicts (``onset`` itself otherwise)."""
         return onset if self.near_end is None else self.near_end.onset(onset)
-
-    def someone_else(self, onset: int) -> bool:
-        """Whether the raw microphone shows someone besides voiced in the speech the segmenter
-        found at ``onset`` in the cleaned signal (True without the detector, or while it
-        cannot judge yet). AEC3 at times lets a syllable or two of voiced's echo through,
-        which nothing in the cleaned signal tells from the user's voice; the raw microphone,
-        judged against what was played, shows no one else there."""
-        near_end = self.near_end
-        if near_end is None or not near_end.judging(onset):
-            return True
-        return near_end.heard(onset) is not None
 
     def residual(self, ms: int) -> bool:
         """Whether the speech heard over the last ``ms`` is voiced's own echo, what is left of

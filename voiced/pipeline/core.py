@@ -95,7 +95,6 @@ class Pipeline:
             self.detector.model.phrase,
             residual=parts.echo.residual if parts.echo is not None else lambda ms: False,
             user_onset=parts.echo.user_onset if parts.echo is not None else lambda at: at,
-            someone_else=parts.echo.someone_else if parts.echo is not None else lambda at: True,
         )
         parts.hearing.alone = self._alone
         self.gate = True

@@ -104,11 +104,6 @@ class Utterances:
             voiced's own echo after the in-process canceller (never barge-in).
         user_onset: When the user began the speech the segmenter found at the onset given
             (the raw microphone's double-talk detector; the onset itself without one).
-        someone_else: Whether the raw microphone shows someone besides voiced in the speech
-            the segmenter found at the onset given (True when it cannot tell). Speech with
-            no one else in it is voiced's echo let through by the canceller: it never stops
-            the reply at once (it is held, as on a microphone that hears voiced, after the
-            longer bar).
     """
 
     def __init__(
@@ -122,13 +117,11 @@ class Utterances:
         phrase: str = "",
         residual: Callable[[int], bool] = lambda ms: False,
         user_onset: Callable[[int], int] = lambda at: at,
-        someone_else: Callable[[int], bool] = lambda at: True,
     ) -> None:
         self.daemon, self.hearing, self.turns = daemon, hearing, turns
         self.prefetcher, self.echo_cancelled = prefetcher, echo_cancelled
         self.addressing, self.phrase = addressing, phrase
         self.residual, self.user_onset = residual, user_onset
-        self.someone_else = someone_else
         self.current: Utterance | None = None
         self.count = 0
         self._last_level = -LEVEL_INTERVAL
@@ -158,9 +151,7 @@ class Utterances:
         if current is None or not current.barge or current.interrupted or current.paused:
             return None
         settings = self.daemon.settings.daemon
-        # Speech the raw microphone shows no one but voiced in is echo the canceller let
-        # through: it is judged as on a microphone that hears voiced.
-        cancelled = self.echo_cancelled() and self.someone_else(current.onset)
+        cancelled = self.echo_cancelled()
         bar = settings.barge_in_min_ms if cancelled else settings.barge_in_echo_min_ms
         since = current.user_onset if cancelled else current.onset
         if frame.end - since >= bar * SAMPLE_RATE // 1000:
