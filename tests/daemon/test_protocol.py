@@ -21,6 +21,7 @@ from voiced.protocol import (
     PushToTalk,
     StateChanged,
     Timeline,
+    TurnWithdrawn,
     decode_command,
     decode_event,
     encode,
@@ -71,6 +72,15 @@ def test_nested_history_entries_are_rebuilt_as_dataclasses() -> None:
     assert isinstance(decoded, History)
     assert isinstance(decoded.entries[0], HistoryEntry)
     assert decoded.entries[0].text == "what time is it"
+
+
+def test_a_withdrawn_turn_is_one_line_naming_the_turn_and_why() -> None:
+    line = b'{"type":"turn_withdrawn","turn":4,"reason":"speaker_went_on"}'
+    assert decode_event(line) == TurnWithdrawn(turn=4)
+    assert decode_event(encode(TurnWithdrawn(turn=4))) == TurnWithdrawn(turn=4)
+    assert orjson.loads(encode(TurnWithdrawn(turn=4))) == orjson.loads(line)
+    with pytest.raises(ProtocolError, match="turn"):
+        decode_event(b'{"type":"turn_withdrawn","reason":"speaker_went_on"}')
 
 
 def test_unknown_fields_are_ignored_so_fields_can_be_added() -> None:

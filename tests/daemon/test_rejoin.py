@@ -97,11 +97,16 @@ async def test_a_real_sentence_with_a_thinking_pause_taken_for_its_end_is_answer
     if rejoin_ms == 0:  # the early end stands: two questions (what this feature mends)
         rest = text[len(part) :].strip()
         assert asked == [part, rest] and stored == [part, rest], (asked, stored)
+        assert not run.of("turn_withdrawn"), "no turn was withdrawn"
         return
     assert asked[-1] == text, asked
     assert stored == [text], "nothing of the withdrawn turn is kept in the history"
     withdrawn = [e for e in run.of("log") if "withdrawn" in e.get("message", "")]
     assert len(asked) == 1 or withdrawn, "a turn begun for the first part was withdrawn"
+    # clients are told, once, of each turn begun before the whole question's (its first part's)
+    started = [e["turn"] for e in run.of("transcript") if e["accepted"]]
+    told = [e["turn"] for e in run.of("turn_withdrawn")]
+    assert told == started[:-1], (told, run.of("transcript"))
     # The reply to the whole sentence plays after it; of the withdrawn one, at most what
     # played before the speaker went on (rejoin_heard_ms) and until the speech was heard as
     # the user's over it (barge_in_min_ms), and in practice far less.
@@ -131,3 +136,4 @@ async def test_a_turn_that_asked_for_a_tool_is_not_withdrawn_when_its_speaker_go
     assert asked == [part, rest], asked
     assert _stored_questions(home) == [part, rest], "the turn that asked for a tool is kept"
     assert not [e for e in run.of("log") if "withdrawn" in e.get("message", "")]
+    assert not run.of("turn_withdrawn"), "clients are told of no withdrawal"

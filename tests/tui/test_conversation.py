@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.color import Color
 from textual.widget import Widget
+from textual.widgets.markdown import MarkdownBlock
 
 from tests.running import RunningDaemon
 from tests.tui.conftest import SIZE, attached, until
@@ -211,3 +212,50 @@ async def test_the_log_says_how_the_daemon_keeps_from_hearing_itself(daemon: Run
         await pilot.press("l")
         await until(pilot, lambda: "echo: in-process echo" in screen_text(app), "the echo line")
         assert screen_text(app).count("echo: in-process echo") == 1  # said once, not per status
+
+
+async def test_a_withdrawn_turn_stays_in_place_dimmed_and_says_the_speaker_went_on(
+    daemon: RunningDaemon,
+) -> None:
+    """The speaker went on after a pause taken for the end: the first part's question and its
+    cut reply are no turn of the history any more, so they are shown dimmed with why, and
+    the whole question's turn below as usual."""
+    app = VoicedApp(daemon.socket)
+    async with app.run_test(size=SIZE) as pilot:
+        await attached(pilot)
+        daemon.publish(
+            e.Transcript(turn=1, text="Please enter the number", accepted=True),
+            e.AssistantDelta(turn=1, text="Which number"),
+            e.AssistantText(turn=1, text="Which number", interrupted=True),
+            e.TurnWithdrawn(turn=1, reason="speaker_went_on"),
+            e.Transcript(turn=2, text="Please enter the number to be removed", accepted=True),
+            e.AssistantText(turn=2, text="Removed."),
+        )
+        await until(pilot, lambda: "Removed." in screen_text(app), "the whole question's reply")
+        await until(pilot, lambda: "you went on" in screen_text(app), "the withdrawn note")
+        assert "interrupted" not in screen_text(app), "the note says why, in place of this"
+        first, second = app.query(UserTurn)
+        cut, whole = app.query(AssistantTurn)
+        assert first.has_class("withdrawn") and cut.has_class("withdrawn")
+        assert not second.has_class("withdrawn") and not whole.has_class("withdrawn")
+        assert _contrast(first) < 0.6 * _contrast(second), "the withdrawn question is dimmed"
+        cut_text, whole_text = (t.reply.query(MarkdownBlock).first() for t in (cut, whole))
+        assert _contrast(cut_text) < 0.6 * _contrast(whole_text), "and so is its reply"
+
+
+async def test_a_client_that_connects_after_a_withdrawal_is_not_shown_the_withdrawn_turn(
+    daemon: RunningDaemon,
+) -> None:
+    daemon.publish(
+        e.Transcript(turn=1, text="Please enter the number", accepted=True),
+        e.AssistantText(turn=1, text="Which number", interrupted=True),
+        e.TurnWithdrawn(turn=1, reason="speaker_went_on"),
+        e.Transcript(turn=2, text="Please enter the number to be removed", accepted=True),
+        e.AssistantText(turn=2, text="Removed."),
+    )
+    app = VoicedApp(daemon.socket)
+    async with app.run_test(size=SIZE) as pilot:
+        await attached(pilot)
+        await until(pilot, lambda: "Removed." in screen_text(app), "the replayed reply")
+        assert "Which number" not in screen_text(app), "the history no longer holds it"
+        assert [u.text for u in app.query(UserTurn)] == ["Please enter the number to be removed"]

@@ -20,6 +20,7 @@ from voiced.protocol.events import (
     Event,
     ToolResult,
     Transcript,
+    TurnWithdrawn,
 )
 from voiced.protocol.fit import clip
 from voiced.protocol.reports import History, HistoryEntry
@@ -75,6 +76,9 @@ class RecentConversation:
             self.pending[event.call_id] = event
         elif isinstance(event, ConfirmResolved):
             self.pending.pop(event.call_id, None)
+        elif isinstance(event, TurnWithdrawn):  # not in the history: not shown to newcomers
+            self._partial.pop(event.turn, None)
+            self._entries = deque(e for e in self._entries if e.turn != event.turn)
 
     def history(self) -> History:
         """The kept turns, with any reply still streaming as it stands: the newest entries

@@ -328,16 +328,25 @@ class Pipeline:
         async with self._order:
             if self._answers != number or not self.turns.active:
                 return
-            heard_ms = self.turns.heard_ms() or 0
-            turn = self.turn_count
             self._answers = None
-            await self.turns.withdraw()
+            await self._withdraw_turn()
+
+    async def _withdraw_turn(self) -> None:
+        """Withdraw the turn in progress (``TurnRunner.withdraw``) and, when it was withdrawn
+        (it asked for no tool), tell the clients: the log, and ``TurnWithdrawn`` for the
+        views of the conversation. Call it holding ``_order``."""
+        heard_ms = self.turns.heard_ms() or 0
+        turn = self.turn_count
+        if not await self.turns.withdraw():
+            log.info("turn %d was not withdrawn: it asked for a tool", turn)
+            return
         message = (
             f"turn {turn} withdrawn: the speaker went on after a pause ({heard_ms} ms of its"
             " reply heard); what they said is asked whole"
         )
         log.info(message)
         self.daemon.publish(LogRecord(level="info", message=message))
+        self.daemon.publish(ev.TurnWithdrawn(turn=turn, reason="speaker_went_on"))
 
     def _listen_for_wake_word(self, frame: Frame, quiet_below_db: float | None) -> None:
         if self.addressing.mode != "wake":
@@ -444,7 +453,7 @@ class Pipeline:
             if over:
                 self.over.was_the_user()
             if withdraws is not None and withdraws == self._answers and self.turns.active:
-                await self.turns.withdraw()  # it rejoined the question that turn answers
+                await self._withdraw_turn()  # it rejoined the question that turn answers
             await self.turns.stop("barge_in" if over else "cancelled")
             self.turn_count += 1
             self._answers = number

@@ -160,13 +160,19 @@ class TurnRunner:
 
     async def withdraw(self) -> bool:
         """Stop the turn in progress and forget it from the history, question and reply (its
-        speaker went on: the whole of what they said is asked as a new turn). True when
-        there was one."""
+        speaker went on: the whole of what they said is asked as a new turn).
+
+        Returns:
+            True when a turn was withdrawn: one was in progress and it asked for no tool (a
+            turn that did is stopped but kept). A history that cannot be written is logged:
+            the turn is still withdrawn from the conversation going on.
+        """
         acted = self.acted
         stopped = await self.stop("cancelled")
         if stopped and acted:
             log.info("the stopped turn asked for a tool: it stays in the history")
-        elif stopped:
+            return False
+        if stopped:
             try:
                 await self.answerer.withdraw()
             except VoicedError as exc:

@@ -43,6 +43,7 @@ from voiced.protocol.events import (
     ToolCalled,
     ToolResult,
     Transcript,
+    TurnWithdrawn,
 )
 from voiced.protocol.follow import Connected, Disconnected, Follower
 from voiced.protocol.paths import socket_path
@@ -127,6 +128,7 @@ __all__ = [
     "ToolCalled",
     "ToolResult",
     "Transcript",
+    "TurnWithdrawn",
     "Unmute",
     "UsageReport",
     "UserAnswer",

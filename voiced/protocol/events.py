@@ -189,6 +189,20 @@ class AssistantText(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class TurnWithdrawn(Event):
+    """A turn was withdrawn after its ``transcript``: its reply was stopped and nothing of it
+    (question or reply) is kept in the history; show it as withdrawn, not as a turn that
+    happened. Sent once per turn, after its ``assistant_text``."""
+
+    type: ClassVar[str] = "turn_withdrawn"
+    turn: int
+    """The turn withdrawn."""
+    reason: str = "speaker_went_on"
+    """Why: "speaker_went_on" (the speaker went on after a pause taken for the end of the
+    question; the whole of what they said is asked as the next turn)."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Reasoning(Event):
     """A piece of the model's reasoning (shown, never spoken)."""
 

@@ -41,6 +41,7 @@ EVENT_TYPES: dict[str, type[e.Event]] = {
         e.Transcript,
         e.AssistantDelta,
         e.AssistantText,
+        e.TurnWithdrawn,
         e.Reasoning,
         e.ToolCalled,
         e.ToolResult,

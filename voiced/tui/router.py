@@ -20,6 +20,8 @@ Incoming = Connected | Disconnected | e.Event
 """Anything the follower yields."""
 DEVICES = frozenset({"microphone", "speaker"})
 """Error codes of device problems: shown in the status bar and the log, not the conversation."""
+WITHDRAWN = {"speaker_went_on": "withdrawn: you went on, so the whole question is asked below"}
+"""The note under a withdrawn turn, by the reason it was withdrawn."""
 
 
 @dataclass
@@ -71,6 +73,7 @@ class EventRouter:
             e.Transcript: self._transcript,
             e.AssistantDelta: self._delta,
             e.AssistantText: self._text,
+            e.TurnWithdrawn: self._withdrawn,
             e.Reasoning: self._reasoning,
             e.ToolCalled: self._tool_call,
             e.ToolResult: self._tool_result,
@@ -147,7 +150,8 @@ class EventRouter:
 
     async def _transcript(self, ev: e.Transcript) -> None:
         if ev.accepted:
-            await self.views.conversation.add_user(ev.text, typed=ev.source == "typed")
+            typed = ev.source == "typed"
+            await self.views.conversation.add_user(ev.text, typed, str(ev.turn))
         else:
             await self.views.conversation.add_rejected(ev.text, ev.reason or "rejected")
 
@@ -161,6 +165,10 @@ class EventRouter:
     async def _text(self, ev: e.AssistantText) -> None:
         note = "interrupted" if ev.interrupted else ""
         await self.views.conversation.finish(str(ev.turn), ev.text, note)
+
+    async def _withdrawn(self, ev: e.TurnWithdrawn) -> None:
+        note = WITHDRAWN.get(ev.reason, f"withdrawn: {ev.reason}")
+        await self.views.conversation.withdraw(str(ev.turn), note)
 
     async def _tool_call(self, ev: e.ToolCalled) -> None:
         turn = await self.views.conversation.assistant(str(ev.turn))
@@ -215,7 +223,7 @@ class EventRouter:
         await pane.clear()
         for entry in ev.entries:
             if entry.role == "user":
-                await pane.add_user(entry.text)
+                await pane.add_user(entry.text, turn_id=str(entry.turn))
             elif entry.role == "tool":
                 turn = await pane.assistant(str(entry.turn))
                 view = await turn.add_tool_call(f"h{entry.turn}-{entry.name}", entry.name, "")

@@ -39,13 +39,18 @@ class ConversationPane(VerticalScroll):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._turns: dict[str, AssistantTurn] = {}
+        self._asked: dict[str, UserTurn] = {}
+        """The question of each turn, by turn id."""
 
     def on_mount(self) -> None:
         self.anchor()
 
-    async def add_user(self, text: str, typed: bool = False) -> UserTurn:
-        """Show what the user said or typed."""
-        return await self._add(UserTurn(text, typed))
+    async def add_user(self, text: str, typed: bool = False, turn_id: str = "") -> UserTurn:
+        """Show what the user said or typed (the question of turn ``turn_id``, when given)."""
+        user = await self._add(UserTurn(text, typed, turn_id))
+        if turn_id:
+            self._asked[turn_id] = user
+        return user
 
     async def add_rejected(self, text: str, reason: str) -> RejectedTranscript:
         """Show a rejected transcript, dimmed, with the reason it was rejected."""
@@ -91,16 +96,27 @@ class ConversationPane(VerticalScroll):
             if turn.streaming:
                 await turn.finish(None, note)
 
+    async def withdraw(self, turn_id: str, note: str) -> None:
+        """Show turn ``turn_id`` as withdrawn: its question and reply stay where they are,
+        dimmed, with ``note`` under the reply (or after the question when it has none)."""
+        asked, reply = self._asked.get(turn_id), self._turns.get(turn_id)
+        if asked is not None:
+            asked.withdraw("" if reply is not None else note)
+        if reply is not None:
+            await reply.withdraw(note)
+
     def forget_turns(self) -> None:
         """Keep what is shown but start new replies below it (a restarted daemon counts
         its turns from 1 again)."""
         self._turns.clear()
+        self._asked.clear()
 
     async def clear(self) -> None:
         """Remove every entry (before the daemon replays the recent conversation)."""
         for turn in self._turns.values():
             await turn.finish(None)
         self._turns.clear()
+        self._asked.clear()
         await self.remove_children()
 
     async def _add(self, widget: W) -> W:
@@ -110,5 +126,7 @@ class ConversationPane(VerticalScroll):
             for old in list(self.children)[:excess]:
                 if isinstance(old, AssistantTurn):
                     self._turns.pop(old.turn_id, None)
+                elif isinstance(old, UserTurn) and self._asked.get(old.turn_id) is old:
+                    del self._asked[old.turn_id]
                 await old.remove()
         return widget

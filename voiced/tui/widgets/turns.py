@@ -16,12 +16,20 @@ ARGS_PREVIEW = 60
 
 
 class UserTurn(Static):
-    """What the user said (or typed)."""
+    """What the user said (or typed); ``turn_id`` is the turn it started ("" unknown)."""
 
-    def __init__(self, text: str, typed: bool = False) -> None:
-        who = "you (typed)" if typed else "you"
-        super().__init__(Content.assemble((who, "bold"), "  ", text), classes="turn user")
+    def __init__(self, text: str, typed: bool = False, turn_id: str = "") -> None:
+        self._who = "you (typed)" if typed else "you"
+        super().__init__(Content.assemble((self._who, "bold"), "  ", text), classes="turn user")
         self.text = text
+        self.turn_id = turn_id
+
+    def withdraw(self, note: str = "") -> None:
+        """Dim it as a question withdrawn, with ``note`` after it when given."""
+        self.add_class("withdrawn")
+        if note:
+            tail = ("  — " + note, "italic")
+            self.update(Content.assemble((self._who, "bold"), "  ", self.text, tail))
 
 
 class RejectedTranscript(Static):
@@ -87,6 +95,9 @@ class AssistantTurn(Vertical):
         self.reply = Markdown("", classes="reply")
         """The widget the reply's text streams into."""
         self._stream: MarkdownStream | None = None
+        self._note: Static | None = None
+        self.withdrawn = False
+        """Whether the turn was withdrawn (dimmed, with why under it)."""
 
     def compose(self) -> ComposeResult:
         yield Static(Content.styled("voiced", "bold"), classes="who")
@@ -125,9 +136,24 @@ class AssistantTurn(Vertical):
         if text is not None and text != self.reply.source:
             self.text = text
             await self.reply.update(text)
-        if note and not self.ended:
-            await self.mount(Static(Content(note), classes="note"))
+        if note and not self.ended and not self.withdrawn:
+            await self._set_note(note)
         self.ended = True
+
+    async def withdraw(self, note: str) -> None:
+        """Dim the reply as part of a withdrawn turn, ``note`` under it in place of any other
+        (such as "interrupted"); pieces that come after are not shown."""
+        self.withdrawn = True
+        self.add_class("withdrawn")
+        await self.finish(None)
+        await self._set_note(note)
+
+    async def _set_note(self, note: str) -> None:
+        if self._note is None:
+            self._note = Static(Content(note), classes="note")
+            await self.mount(self._note)
+        else:
+            self._note.update(Content(note))
 
     async def reasoning(self) -> ReasoningView:
         """The reasoning view of this turn, created on first use."""
