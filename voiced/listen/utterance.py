@@ -96,12 +96,10 @@ class Utterance:
         """This utterance (ended) going on again: its frames, then ``after`` (the frames heard
         since its last one, in order), from its start and onset."""
         last = self.end
-        joined = Utterance(self.start, self.onset, [])
-        joined._frames = self._frames + [f for f in after if f.start >= last]
-        joined._voiced = self._voiced + sum(1 for f in after if f.start >= last and f.voiced)
-        joined._voiced_energy = self._voiced_energy + sum(
-            10 ** (f.level_db / 10) for f in after if f.start >= last and f.voiced
-        )
+        joined = Utterance(self.start, self.onset, self._frames)
+        for frame in after:
+            if frame.start >= last:
+                joined.add(frame)
         joined.offset = self.offset
         return joined
 

@@ -48,9 +48,6 @@ class Utterance:
     """The wake word heard in it, if any."""
     paused: bool = False
     interrupted: bool = False
-    joined: bool = False
-    """It rejoins the utterance before it (``SpeechStarted.joined``): its audio runs from that
-    one's start, and it is addressed as that one was."""
     withdraws: int | None = None
     """The number of the utterance it rejoined whose reply is playing: that turn is withdrawn
     once this speech is heard as the user's (the barge-in bar), not before."""
@@ -216,7 +213,6 @@ class Utterances:
             self.current = Utterance(
                 self.count, event.onset, event.joined, barge, user_onset, overlapped
             )
-            self.current.joined = True
             self.current.addressed, self.current.wake = last.addressed, last.wake
         else:
             self.current = Utterance(
