@@ -167,7 +167,8 @@ async def test_the_reply_to_half_a_sentence_waits_out_the_pause_so_none_of_it_is
     within the pause, so the turn is withdrawn before a word of its reply is heard, and the
     whole sentence is answered: without echo cancellation too (the harder case: voiced cannot
     tell her voice from its own over an audible reply), as nothing played. Without the hold
-    the reply is audible when she goes on, and the pause splits the question there."""
+    the reply is audible when she goes on: the rejoin is refused, and the whole sentence is
+    never asked."""
     text, part, scene = _paused_sentence(groqsim, HALF_TO, ".")
     onset, offset = scene.utterances[0]
     for _ in range(4):
