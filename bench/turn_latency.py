@@ -1,7 +1,7 @@
 """Benchmark: end of speech → first reply audio, the turn model against fixed timing.
 
 Run: .venv/bin/python bench/turn_latency.py [--questions N] [--real] [--wake] [--partial-asks]
-    [--text-off] [--pause S]
+    [--text-off] [--pause S [--no-aec]]
 
 Replays one recording of N spoken questions (espeak-ng, several voices; with ``--real`` the
 Asterisk prompts' human voice, tests/audio/recordings.py) through
@@ -32,12 +32,19 @@ prompts (bench/turn_segments.py says which).
 
 With ``--pause S`` (a human voice) the questions are the real one-clause sentences of
 bench/turn_segments.py's cut-offs, each with a thinking pause of S seconds at her longest inner
-pause, replayed with the turn model and ``turn_rejoin_ms`` (the default) beside it set to 0:
-"one question" counts the sentences whose accepted transcripts, less those of turns withdrawn
-because the speaker went on, are the whole sentence once; "withdrawn" the turns stopped so;
-"heard ms" how much reply audio had gone out when each was withdrawn (the daemon's log, median
-/ max), and "out ms" the loud output between a sentence's first word and its last (what the
-user heard of replies before finishing, median / max over the sentences that had any).
+pause, replayed three times side by side: the defaults, ``[daemon] rejoin_hold = false`` and
+``[listen] turn_rejoin_ms = 0``. "one question" counts the sentences whose accepted
+transcripts, less those of turns withdrawn because the speaker went on, are the whole sentence
+once; "withdrawn" the turns stopped so; "heard ms" how much reply audio had gone out when each
+was withdrawn (the daemon's log, median / max) and "heard 0" how many had none; "held" the
+replies held because their question sounded unfinished and then played (median / max of how
+long, the daemon's log); "out ms" the loud output between a sentence's first word and its last
+(what the user heard of replies before finishing, median / max over the sentences that had
+any). There ``--partial-asks`` ends every half sentence's transcript in "?" (Whisper
+punctuating it as a whole one: only its last word can tell the hold it is unfinished), and
+``--no-aec`` replays with ``[daemon] echo_cancelled = false``: speech over an audible reply may
+be voiced's own voice, so no rejoin is taken once reply audio has played (replay has no room,
+so nothing echoes; what changes is what the daemon may assume).
 
 With ``--wake`` each question starts with the wake word in one breath ("Okay Nabu, what time
 is it?", in voices okay_nabu hears) and the same recording is replayed in "wake" mode and in
@@ -119,11 +126,17 @@ WAKE_CONFIGS = {
     "wake": '[daemon]\nmode = "wake"\nspeculative = true\n',
 }
 """With --wake: the one-breath wake questions in each mode (speculation on in both)."""
-PAUSE_CONFIGS = {
-    "turn model": CONFIGS["turn model"],
-    "no rejoin": CONFIGS["turn model"] + "[listen]\nturn_rejoin_ms = 0\n",
-}
-"""With --pause: the defaults against the same with early ends never withdrawn."""
+
+
+def pause_configs(aec: bool) -> dict[str, str]:
+    """With --pause: the defaults, the reply to an unfinished-sounding question not held, and
+    early ends never withdrawn; with ``aec`` false, the microphone not echo-cancelled."""
+    daemon = CONFIGS["turn model"] + ("" if aec else "echo_cancelled = false\n")
+    return {
+        "turn model": daemon,
+        "no hold": daemon + "rejoin_hold = false\n",
+        "no rejoin": daemon + "[listen]\nturn_rejoin_ms = 0\n",
+    }
 
 
 FULL_S = 0.1
@@ -144,11 +157,18 @@ class Heard:
     """
 
     def __init__(
-        self, wav: Path, spans: list[tuple[int, int]], texts: list[str], partial_asks: bool
+        self,
+        wav: Path,
+        spans: list[tuple[int, int]],
+        texts: list[str],
+        partial_asks: bool,
+        every_half_asks: bool = False,
     ) -> None:
         with wave.open(str(wav)) as f:
             self.recording = np.frombuffer(f.readframes(f.getnframes()), dtype="<i2")
         self.spans, self.texts, self.partial_asks = spans, texts, partial_asks
+        self.every_half_asks = every_half_asks
+        """Half of a statement ends in "?" too (--pause --partial-asks)."""
         self.ends = [self._last_loud(a, b) for a, b in spans]
 
     def _last_loud(self, start: int, end: int) -> int:
@@ -185,7 +205,8 @@ class Heard:
                     break
                 kept.append(word)
             half = " ".join(kept).rstrip(".,?!")
-            return " " + half + ("?" if self.partial_asks and text.endswith("?") else "")
+            asks = self.every_half_asks or (self.partial_asks and text.endswith("?"))
+            return " " + half + ("?" if asks else "")
         return ""
 
 
@@ -291,9 +312,14 @@ def main() -> int:
         type=float,
         help="real sentences with a thinking pause this long inside (seconds): one question?",
     )
+    parser.add_argument(
+        "--no-aec",
+        action="store_true",
+        help="with --pause: the daemon told its microphone is not echo-cancelled",
+    )
     args = parser.parse_args()
     if args.pause is not None:
-        return paused(args.questions, args.pause)
+        return paused(args.questions, args.pause, args.partial_asks, not args.no_aec)
     configs = WAKE_CONFIGS if args.wake else CONFIGS
     if args.text_off and not args.wake:
         configs = {"turn model": CONFIGS["turn model"], "model, no text": TEXT_OFF, **CONFIGS}
@@ -372,41 +398,46 @@ def main() -> int:
     return 0
 
 
-def paused(count: int, pause: float) -> int:
+def paused(count: int, pause: float, partial_asks: bool, aec: bool) -> int:
     """Real sentences with a thinking pause: answered as one question, and what was heard."""
+    configs = pause_configs(aec)
     work = Path(tempfile.mkdtemp(prefix="voiced-bench-"))
     source, utterances, texts = recording(count, work, pause=pause)
     print(f"{len(texts)} real sentences, each with a {pause:g} s pause at her longest inner one")
     print("simulated Groq: transcription 300 ms, first token 200 ms, 500 tokens/s")
+    half = 'end in "?"' if partial_asks else "have no final mark"
+    print(f"transcripts: the words said in each upload; those of half a sentence {half}")
+    print(
+        f"microphone: {'echo-cancelled' if aec else 'not echo-cancelled (echo_cancelled = false)'}"
+    )
     with contextlib.ExitStack() as stack:
-        heard = Heard(source, utterances, texts, False)
+        heard = Heard(source, utterances, texts, partial_asks, every_half_asks=partial_asks)
         script = functools.partial(_heard_script, heard)
-        counts: dict[str, dict[str, int]] = {name: {} for name in PAUSE_CONFIGS}
-        urls = {
-            name: stack.enter_context(sim_process(script, counts[name])) for name in PAUSE_CONFIGS
-        }
+        counts: dict[str, dict[str, int]] = {name: {} for name in configs}
+        urls = {name: stack.enter_context(sim_process(script, counts[name])) for name in configs}
         began = time.monotonic()
-        procs = {
-            name: run_daemon(source, urls[name], name, work, PAUSE_CONFIGS)
-            for name in PAUSE_CONFIGS
-        }
+        procs = {name: run_daemon(source, urls[name], name, work, configs) for name in configs}
         for name, proc in procs.items():
             if proc.wait(timeout=1200) != 0:
                 print(f"{name}: the daemon failed; see {work}", file=sys.stderr)
                 return 1
         print(f"the replays took {time.monotonic() - began:.0f} s (run side by side)")
     print(
-        f"\n{'config':<12} {'one question':>12} {'withdrawn':>9} {'heard ms':>9}"
-        f" {'out ms':>9} {'p50 ms':>7} {'p95 ms':>7} {'uploads':>7} {'chats':>5}"
+        f"\n{'config':<12} {'one question':>12} {'withdrawn':>9} {'heard ms':>9} {'heard 0':>7}"
+        f" {'held':>4} {'held ms':>9} {'out ms':>9} {'p50 ms':>7} {'p95 ms':>7} {'uploads':>7}"
+        f" {'chats':>5}"
     )
-    for name in PAUSE_CONFIGS:
+    for name in configs:
         events = [json.loads(line) for line in (work / f"events-{name}.jsonl").open()]
         withdrawn: dict[int, int] = {}
+        held: list[int] = []
         for e in events:
             message = e.get("message", "") if e["type"] == "log" else ""
             if "withdrawn: the speaker went on" in message:
                 turn = int(message.split()[1])
                 withdrawn[turn] = int(message.split("(")[1].split()[0])
+            elif message.startswith("reply held "):
+                held.append(int(message.split()[2]))
         asked = [
             (e["turn"], e["text"].strip())
             for e in events
@@ -415,7 +446,8 @@ def paused(count: int, pause: float) -> int:
         groups: list[list[str]] = [[] for _ in texts]
         at = 0
         for _, said in asked:  # in order; the simulator gives the words said so far
-            while at < len(texts) and not (said and texts[at].startswith(said)):
+            words = said.rstrip("?")  # a half may end in "?" (--partial-asks)
+            while at < len(texts) and not (said and texts[at].startswith(words)):
                 at += 1
             if at < len(texts):
                 groups[at].append(said)
@@ -428,12 +460,13 @@ def paused(count: int, pause: float) -> int:
             if loud.size:
                 over.append((loud[-1] - loud[0]) / 16)
         played = list(withdrawn.values())
+        silent = sum(1 for ms in played if ms == 0)
         found = latencies(work / f"out-{name}.wav", utterances)
         print(
             f"{name:<12} {once:>8}/{len(texts):<3} {len(withdrawn):>9} {_mid_max(played):>9}"
-            f" {_mid_max(over):>9} {percentile(found, 50) * 1000:>7.0f}"
-            f" {percentile(found, 95) * 1000:>7.0f} {counts[name].get('transcriptions', 0):>7}"
-            f" {counts[name].get('chat', 0):>5}"
+            f" {silent:>7} {len(held):>4} {_mid_max(held):>9} {_mid_max(over):>9}"
+            f" {percentile(found, 50) * 1000:>7.0f} {percentile(found, 95) * 1000:>7.0f}"
+            f" {counts[name].get('transcriptions', 0):>7} {counts[name].get('chat', 0):>5}"
         )
         if over:
             print(f"  {len(over)} sentences had reply audio before their last word")

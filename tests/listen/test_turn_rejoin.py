@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from tests.audio.speech import RATE, Scene
 from tests.listen.harness import answered, frames, run
@@ -117,3 +118,43 @@ def test_detach_changes_nothing_of_an_utterance_that_is_no_rejoin() -> None:
 
     expected = events(scene)
     assert [(type(e), e.at) for e in heard] == [(type(e), e.at) for e in expected]
+
+
+@pytest.mark.parametrize(
+    ("pause_s", "rejoins"), [(0.9, True), (1.0, True), (1.02, False), (1.3, False)]
+)
+def test_an_early_end_is_rejoinable_until_speech_can_no_longer_rejoin_it(
+    pause_s: float, rejoins: bool
+) -> None:
+    """``rejoinable`` (which holds the reply to a question that sounds unfinished) stays true
+    from the early end until the speech that rejoins it opens, or, when none does, until
+    ``turn_rejoin_ms`` of silence has passed; then it stays false. Speech that begins inside
+    the window opens after it (here 30–130 ms after): the reply is held until then."""
+    scene = paused(pause_s)
+    segmenter = Segmenter(DEFAULTS, turn_model=Scripted(SURE))
+    early: SpeechEnded | None = None
+    said: list[tuple[int, bool]] = []  # (frame end, rejoinable) from the early end on
+    joined_at: int | None = None
+    for frame in frames(scene.audio):
+        for event in segmenter.feed(frame):
+            if isinstance(event, SpeechEnded) and early is None:
+                early = event
+            if isinstance(event, SpeechStarted) and event.joined is not None:
+                joined_at = event.at
+        if early is not None:
+            said.append((frame.start + frame.samples.size, segmenter.rejoinable(early.start)))
+    assert early is not None
+
+    first_false = next(i for i, (_, ok) in enumerate(said) if not ok)
+    assert not any(ok for _, ok in said[first_false:]), "once false, it stays false"
+    released_at = said[first_false][0]
+    window = early.offset + ms(DEFAULTS.turn_rejoin_ms)
+    assert (joined_at is not None) is rejoins
+    if joined_at is not None:
+        assert released_at == joined_at > window, "held until the speech rejoined it"
+    else:
+        assert window < released_at <= window + ms(30), "let go as the window closed"
+
+
+def ms(value: float) -> int:
+    return round(value * RATE / 1000)

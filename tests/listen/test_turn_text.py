@@ -15,7 +15,7 @@ from tests.listen.test_turn import SILERO_LAG, Scripted
 from voiced.audio.frames import FRAME_SAMPLES
 from voiced.config import ListenSettings
 from voiced.listen import Event, Level, Segmenter, SpeechEnded, SpeechResumed, TentativeEnd
-from voiced.listen.turn import asks
+from voiced.listen.turn import asks, sounds_unfinished
 
 DEFAULTS = ListenSettings()
 MS = RATE // 1000
@@ -213,3 +213,28 @@ def test_the_transcript_of_another_utterance_never_ends_this_one() -> None:
 )
 def test_a_transcript_asks_only_when_it_ends_in_a_question_mark(text: str, question: bool) -> None:
     assert asks(text) is question
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        (" What time is it?", None),
+        (" Please try again.", None),
+        (" Turn the lights on.", None),  # a particle ends a command
+        (" Do you know what day it is?", None),
+        ("今何時ですか？", None),
+        (" Change to.", 'ends in "to"'),  # Whisper's full stop after half a sentence
+        (" Can you tell me about the?", 'ends in "the"'),
+        (' Please enter your "', 'ends in "your"'),
+        (" I was wondering whether,", 'ends in "whether"'),
+        (" Which folder should I save the message to?", 'ends in "to"'),  # a cost: held
+        (" Please enter the number", "has no final mark"),
+        (" So I was thinking...", "trails off"),
+        (" So I was thinking…", "trails off"),
+        ("", None),
+    ],
+)
+def test_a_transcript_sounds_unfinished_by_its_last_word_or_a_missing_final_mark(
+    text: str, why: str | None
+) -> None:
+    assert sounds_unfinished(text) == why

@@ -107,3 +107,35 @@ async def test_finished_waits_for_close_and_for_every_clip() -> None:
     await asyncio.wait_for(waiter, 1)
     assert [r.status for r in playback.reports()] == ["played", "skipped"]
     assert playback.cancelled
+
+
+@pytest.mark.parametrize("let_go", [True, False], ids=["let-go", "stopped"])
+async def test_a_reply_held_before_its_first_audio_is_rendered_but_not_played_until_let_go(
+    let_go: bool,
+) -> None:
+    """``before_first`` (the pipeline's hold on a reply to a question that sounds unfinished):
+    the first chunk is rendered meanwhile but none of it goes out; let go, the reply plays
+    whole; stopped instead (the turn was withdrawn or cancelled), nothing of it was heard."""
+    tts, output = KeepingTTS(), WavFileOutput()
+    speaker = Speaker(tts, output)
+    reply, waiting, gate = speaker.reply(), asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        waiting.set()
+        await gate.wait()
+
+    reply.before_first = hold
+    reply.feed("Sure. Here it is, as you asked.")
+    await asyncio.wait_for(waiting.wait(), 10)
+    assert tts.texts == ["Sure."], "the first chunk is rendered while it waits"
+    assert output.samples().size == 0 and not reply.first_chunk_queued.is_set()
+    if let_go:
+        gate.set()
+        result = await reply.finish()
+        assert [c.status for c in result.chunks] == ["played", "played"]
+        assert np.array_equal(output.samples(), np.concatenate([c.samples for c in tts.clips]))
+        return
+    speaker.stop()
+    reply.cancel()
+    result = reply.result()
+    assert result.spoken_text == "" and output.samples().size == 0

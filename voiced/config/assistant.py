@@ -105,6 +105,12 @@ class DaemonSettings:
     asked as one question while no reply audio has played, or, with the microphone
     echo-cancelled (so the speech is the user's), while less than this much of the reply
     has (the withdrawal then waits for barge_in_min_ms of the speech). 0: only before any."""
+    rejoin_hold: bool = True
+    """With ``[listen] turn_rejoin_ms``: when the turn model ended an utterance early and its
+    transcript sounds unfinished (it ends on a word like "the", "to", "and", trails off or has
+    no final mark), the reply's first audio waits until speech can no longer rejoin it (the
+    request and the speech go on meanwhile), so going on after the pause withdraws the turn
+    before a word of it is heard, with echo cancellation or without; false plays it at once."""
     barge_in_echo_min_ms: int = setting(700, between(0, 5000, "ms"))
     """The same bar when the microphone is not echo-cancelled (voiced hears itself); then the
     reply is only paused until the transcript shows whether it was voiced's own voice."""

@@ -151,7 +151,8 @@ class ListenSettings:
     pause) rejoins it, and the whole (first part, pause, rest) is one utterance again. In the
     daemon the turn answering the first part is withdrawn (stopped, kept out of the history)
     while no reply audio has played yet, or, with the echo cancelled, less than
-    ``[daemon] rejoin_heard_ms`` of it; otherwise the speech is a new utterance. 0: never.
+    ``[daemon] rejoin_heard_ms`` of it; otherwise the speech is a new utterance (``[daemon]
+    rejoin_hold`` keeps the reply to a question that sounds unfinished silent until then). 0: never.
     ``voiced listen`` never rejoins (it prints each utterance as it ends)."""
     preroll_ms: int = setting(600, between(0, 10_000, "ms"))
     """Audio kept from before the detected onset, so the first word is never clipped."""

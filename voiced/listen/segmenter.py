@@ -423,6 +423,19 @@ class Segmenter:
         pause = [f.level_db for f in self._after if f.end <= onset]
         return not pause or max(pause) <= ended.level_db - REJOIN_PAUSE_DB
 
+    def rejoinable(self, start: int) -> bool:
+        """Whether speech may still rejoin the utterance that began at ``start`` (the last one
+        ended on silence, not itself a rejoin): until ``turn_rejoin_ms`` of silence after its
+        last word has been heard, and past that while speech that may have begun inside that
+        silence can still open (voiced frames from it in the start window, or a candidate the
+        second stage is judging; at most as long as the utterance's frames are kept)."""
+        ended = self._ended
+        if ended is None or ended.start != start or self._joined or self._next is None:
+            return False
+        if self._next - ended.offset <= self._rejoin or self._state is _State.PENDING:
+            return True
+        return any(f.voiced and f.start - ended.offset <= self._rejoin for f in self._window)
+
     def detach(self) -> None:
         """Make the utterance just opened as a rejoin (``SpeechStarted.joined``) a new one,
         from its own start: the earlier utterance's end stands (in the daemon: its reply was

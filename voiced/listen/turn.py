@@ -102,6 +102,18 @@ DANGLING = frozenset("a an the my your our their his its and or but nor because 
 """English words no formed question ends on (articles, possessives, conjunctions): before a
 question mark they say Whisper punctuated half a sentence ("Can you tell me about the?").
 Prepositions are not here: "Who did you talk to?" is a question."""
+OPEN_ENDED = DANGLING | frozenset(
+    "to of at for with from by about into onto than as if unless although though whereas"
+    " which whose whom very every will would can could should shall might must".split()
+)
+"""Words a sentence seldom ends on: ``DANGLING``, and the prepositions, modals and the like
+that a formed one may end on now and then ("Which folder should I save the message to?").
+The reply to a transcript ending on one waits for the thinking pause to be over
+(``[daemon] rejoin_hold``): a question that did end there costs only that wait. Particles
+that end commands ("turn it on", "off", "up", "in") and the verbs that end indirect
+questions ("what time it is", "have") are not here."""
+FINAL_MARKS = (".", "?", "!", "。", "？", "！")
+"""Marks that end a sentence (an ellipsis is not one: the speaker trailed off)."""
 
 
 def asks(text: str) -> bool:
@@ -114,3 +126,28 @@ def asks(text: str) -> bool:
         return False
     words = text[:-1].split()
     return bool(words) and words[-1].strip(QUOTES + ",.;:!?-–—…").lower() not in DANGLING
+
+
+def sounds_unfinished(text: str) -> str | None:
+    """Why a transcript sounds like half a sentence, or None when it sounds whole.
+
+    The word it ends on says it (``OPEN_ENDED``, whatever mark Whisper put after it), and so
+    does no final mark at all, or an ellipsis: Whisper ends what it hears as a sentence with
+    one, but it often ends half a sentence with one too, so the mark alone never says the
+    sentence is whole.
+
+    Returns:
+        A few words for the log ('ends in "to"', 'has no final mark', 'trails off'), or None.
+    """
+    text = text.rstrip().rstrip(QUOTES).rstrip()
+    words = text.split()
+    if not words:
+        return None
+    last = words[-1].strip(QUOTES + ",.;:!?-–—…").lower()
+    if last in OPEN_ENDED:
+        return f'ends in "{last}"'
+    if text.endswith(("...", "…")):
+        return "trails off"
+    if not text.endswith(FINAL_MARKS):
+        return "has no final mark"
+    return None

@@ -18,6 +18,7 @@ from voiced.listen.filter import TranscriptFilter
 from voiced.listen.segmenter import Segmenter
 from voiced.pipeline.addressing import Addressing
 from voiced.pipeline.hearing import Hearing, WakeHeard
+from voiced.pipeline.hold import ReplyHold, hold_for
 from voiced.pipeline.judge import WakePhrase
 from voiced.pipeline.overspeech import SpeechOverReply
 from voiced.pipeline.speculation import Speculation
@@ -108,6 +109,9 @@ class Pipeline:
         number, while it runs: a rejoin cancels it."""
         self._answers: int | None = None
         """The number of the utterance the turn started last answers (None: typed)."""
+        self._hold: ReplyHold | None = None
+        """The hold on the first audio of that turn's reply while its question sounds
+        unfinished and its speaker may still go on (``[daemon] rejoin_hold``)."""
 
     @property
     def upcoming_turn(self) -> int:
@@ -125,6 +129,7 @@ class Pipeline:
                     await self._listen(self.parts.source())
                     wait = REOPEN_S[0]
                 except AudioDeviceError as exc:
+                    self._let_go(at_once=True)  # no speech can rejoin over the gap
                     self.daemon.publish(
                         ErrorReport(code="microphone", message=exc.message, hint=exc.hint)
                     )
@@ -135,6 +140,7 @@ class Pipeline:
                 if self.parts.replay:
                     break
             self._act(self.utterances.handle(self.segmenter.flush()))
+            self._let_go()
             while self._tasks or self.turns.active:
                 await asyncio.gather(*self._tasks, self.turns.wait())
         finally:
@@ -153,6 +159,7 @@ class Pipeline:
             else:
                 self.utterances.drop()
                 self.over.play_on("the microphone closed")
+            self._let_go()  # nothing heard now can rejoin the question
 
     async def cancel(self) -> bool:
         """Stop speaking and drop what is in progress."""
@@ -227,6 +234,10 @@ class Pipeline:
             await source.aclose()
 
     def _frame(self, frame: Frame) -> None:
+        self._hear(frame)
+        self._let_go()
+
+    def _hear(self, frame: Frame) -> None:
         self.clock.observe(frame)
         self.states.microphone_back()
         if not self.gate:
@@ -297,6 +308,20 @@ class Pipeline:
             return replace(event, joined=None), None
         return event, (last, keep)
 
+    def _let_go(self, at_once: bool = False) -> None:
+        """Release the held reply once speech can no longer rejoin its question (or at once),
+        and say how long it waited; a hold whose turn is over is dropped."""
+        hold = self._hold
+        answering = hold is not None and self._answers == hold.number and self.turns.active
+        if hold is None or (answering and not at_once and self.segmenter.rejoinable(hold.start)):
+            return
+        self._hold = None
+        waited = hold.release()
+        if answering:
+            message = f"reply held {waited} ms: the question sounds unfinished ({hold.why})"
+            log.info(message)
+            self.daemon.publish(LogRecord(level="info", message=message))
+
     def _rejoined(self, last: Utterance, at_once: bool) -> None:
         """The utterance just opened rejoins ``last``: its conclusion is cancelled, and its
         turn withdrawn at once, or (its reply is playing) once the speech is heard as the
@@ -316,6 +341,8 @@ class Pipeline:
             current.number,
             last.number,
         )
+        if self._hold is not None and self._hold.number == last.number:
+            self._hold = None  # its turn is withdrawn: not a word of the reply is let out
         if not at_once:
             current.withdraws = last.number
         elif answering:
@@ -465,7 +492,16 @@ class Pipeline:
             timeline.speculative = at is not None
             transcript = ev.Transcript(turn=self.turn_count, text=question.text, accepted=True)
             self.daemon.publish(transcript)
-            self.turns.start(question.text, timeline, at)
+            self._hold = self._hold_for(ended, number, question.text)
+            self.turns.start(question.text, timeline, at, self._hold.wait if self._hold else None)
+
+    def _hold_for(
+        self, ended: heard.SpeechEnded, number: int | None, text: str
+    ) -> ReplyHold | None:
+        """The hold on the reply to ``text`` (``hold_for``), with ``[daemon] rejoin_hold``."""
+        if not self.daemon.settings.daemon.rejoin_hold:
+            return None
+        return hold_for(ended, number, text, self.segmenter, self.clock.now)
 
     def _cancelled(self) -> bool:
         """Whether the microphone hears none of voiced now."""

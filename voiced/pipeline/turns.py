@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -119,14 +119,20 @@ class TurnRunner:
         return True
 
     def start(
-        self, text: str, timeline: TurnTimeline, at: datetime | None = None
+        self,
+        text: str,
+        timeline: TurnTimeline,
+        at: datetime | None = None,
+        before_audio: Callable[[], Awaitable[None]] | None = None,
     ) -> asyncio.Task[None]:
         """Answer ``text`` in the background (the caller stops any turn in progress first);
-        ``at`` is the moment its speculation prepared the request with."""
+        ``at`` is the moment its speculation prepared the request with; ``before_audio`` is
+        awaited before the reply's first audio goes out (the request and the speech go on
+        meanwhile: only playback waits)."""
         self.release()  # a hold belongs to the turn before
         self._reason = "cancelled"
         self._audio_at = None
-        run = self._run(text, timeline, at)
+        run = self._run(text, timeline, at, before_audio)
         self._task = asyncio.create_task(run, name=f"turn-{timeline.turn}")
         return self._task
 
@@ -185,10 +191,18 @@ class TurnRunner:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    async def _run(self, text: str, timeline: TurnTimeline, at: datetime | None) -> None:
+    async def _run(
+        self,
+        text: str,
+        timeline: TurnTimeline,
+        at: datetime | None,
+        before_audio: Callable[[], Awaitable[None]] | None,
+    ) -> None:
         h, turn = self.hooks, timeline.turn
         h.states.answering()
         reply = self.mouth.reply() if self.mouth is not None else None
+        if reply is not None:
+            reply.before_first = before_audio
         if self.tts is not None:
             self.tts.on_render = lambda chunk: self._rendering(chunk, timeline)
         watcher = asyncio.create_task(self._watch_audio(reply, timeline)) if reply else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, Callable
+from collections.abc import AsyncIterable, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -107,6 +107,9 @@ class SpokenReply:
         self._pump = asyncio.create_task(self._render_all())
         self.first_chunk_queued: asyncio.Event = asyncio.Event()
         """Set when the first chunk's audio has been handed to the output."""
+        self.before_first: Callable[[], Awaitable[None]] | None = None
+        """Awaited, once the first chunk is rendered, before its audio goes to the output
+        (the pipeline holds a reply to a question that sounds unfinished); None: at once."""
 
     @property
     def interrupted(self) -> bool:
@@ -160,14 +163,19 @@ class SpokenReply:
             self._queue.put_nowait(chunk)
 
     async def _render_all(self) -> None:
-        number = 0
+        number = -1
         while (text := await self._queue.get()) is not None:
-            if not self.interrupted:
-                clip = await self._tts.render(text)
-                index = self._playback.add(clip)
-                self._rendered[number] = (index, clip.samples.size, _speech_end(clip))
-                self.first_chunk_queued.set()
             number += 1
+            if self.interrupted:
+                continue
+            clip = await self._tts.render(text)
+            if not self.first_chunk_queued.is_set() and self.before_first is not None:
+                await self.before_first()  # rendered already: it plays the moment it may
+                if self.interrupted:
+                    continue
+            index = self._playback.add(clip)
+            self._rendered[number] = (index, clip.samples.size, _speech_end(clip))
+            self.first_chunk_queued.set()
 
 
 def _speech_end(clip: Clip) -> int:
