@@ -54,7 +54,7 @@ from tests.audio.signals import write_wav  # noqa: E402
 from tests.audio.speech import speak  # noqa: E402
 from tests.listen.harness import frames  # noqa: E402
 from voiced.audio.echo import REMOVED_DB, EchoCanceller  # noqa: E402
-from voiced.audio.farend import FarEnd, PlayerTap  # noqa: E402
+from voiced.audio.farend import FarEnd, Piece, PlayerTap, reference_of  # noqa: E402
 from voiced.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, Frame, Int16Array  # noqa: E402
 from voiced.audio.room import RoomOptions, SimulatedRoom  # noqa: E402
 from voiced.config import ListenSettings  # noqa: E402
@@ -392,13 +392,16 @@ def cpu(seconds: float) -> float:
         canceller = EchoCanceller(output if mode == "on" else Output(reply[:0], 0))
         tap = PlayerTap(FarEnd(seconds=8.0), 22050)
         began = time.thread_time()
+        # the player resamples each clip to 16 kHz for the reference as it is queued
+        reference = reference_of(player, 22050) if mode == "on" else player[:0]
         for i in range(0, len(mic), 2):
             block = mic[i : i + 2]
             if mode == "off":  # no canceller: the frames go on as they are
                 continue
             if mode == "on":  # the player hands each block to the tap as PortAudio plays it
                 j = (i // 2) * per_block
-                tap.played(player[j : j + per_block], True, 0.0, 0.0)
+                piece = Piece(0, reference, j, per_block)
+                tap.played(player[j : j + per_block], [piece], 0.0, 0.0)
             canceller.process(block, block[0].start)
         return (time.thread_time() - began) / seconds * 100
 
