@@ -27,7 +27,10 @@ log = logging.getLogger(__name__)
 
 REANCHOR_S = 0.02
 """The player's reference is placed afresh when its running position is this far off the
-DAC time (a restarted stream, an underrun)."""
+DAC time (a restarted stream)."""
+SETTLE_CALLBACKS = 4
+"""After an output underrun, the player's callbacks until its DAC time is trusted again (the
+first ones after it report the buffer refilling, not where the speaker is)."""
 
 
 def position(monotonic_s: float) -> int:
@@ -152,8 +155,21 @@ class PlayerTap:
         self._taken = 0
         """Samples (at the stream's rate) taken since then."""
         self._last_sound = -math.inf
+        self._off = 0
+        """How far the DAC time was off the running position in the last callback before an
+        underrun (samples at 16 kHz): it drifts slowly and is off by some ms anyway, so only
+        how much it moved over an underrun tells how far the speaker moved."""
+        self._settling = 0
+        """Callbacks left before the DAC time is trusted again after an underrun."""
 
-    def played(self, block: Int16Array, pieces: list[Piece], dac: float, now: float) -> None:
+    def played(
+        self,
+        block: Int16Array,
+        pieces: list[Piece],
+        dac: float,
+        now: float,
+        underflow: bool = False,
+    ) -> None:
         """One callback's block (in the player's thread).
 
         Args:
@@ -161,6 +177,8 @@ class PlayerTap:
             pieces: The parts of it that came from clips, in order (none: all silence).
             dac: The stream time at which its first sample is heard.
             now: The stream time of the callback.
+            underflow: PortAudio reported an output underrun: the speaker ran dry, and what
+                follows may be heard later than the running position says.
         """
         self.clock.observe(now)
         mono_now = time.monotonic()
@@ -172,12 +190,15 @@ class PlayerTap:
         scale = SAMPLE_RATE / self.rate
         at = position(self.clock.monotonic(dac)) if now > 0 else position(mono_now)
         if self._anchor is not None:
-            expected = self._anchor + round(self._taken * scale)
-            if abs(expected - at) > REANCHOR_S * SAMPLE_RATE:
-                log.debug("far end placed afresh: %+.1f ms off", (at - expected) / 16)
+            off = at - (self._anchor + round(self._taken * scale))
+            if abs(off) > REANCHOR_S * SAMPLE_RATE:
+                log.debug("far end placed afresh: %+.1f ms off", off / 16)
                 self._anchor = None
+            else:
+                self._anchor += self._moved(off, underflow)
         if self._anchor is None:
             self._anchor, self._taken = at, 0
+            self._off, self._settling = 0, 0
         start = self._anchor + self._taken * scale  # where the block's first sample goes
         silent_from = 0
         for piece in pieces:
@@ -189,6 +210,22 @@ class PlayerTap:
             lo, hi = round(start + silent_from * scale), round(start + block.size * scale)
             self.far.write(lo, np.zeros(hi - lo, dtype=np.int16))
         self._taken += block.size
+
+    def _moved(self, off: int, underflow: bool) -> int:
+        """How far to move the reference: as far as the DAC time moved over an underrun, once
+        it has settled (0 otherwise). AEC3 then sees the echo where it was: a shift of a few
+        ms it would have to find again, leaking echo meanwhile (left to add up, they moved the
+        reference 20 ms at once)."""
+        if underflow:
+            self._settling = SETTLE_CALLBACKS
+        elif self._settling:
+            self._settling -= 1
+            if not self._settling and off != self._off:
+                log.debug("far end moved %+.1f ms after an output underrun", (off - self._off) / 16)
+                return off - self._off
+        else:
+            self._off = off
+        return 0
 
     def cut(self, stream_time: float | None) -> None:
         """The player dropped what it had handed over after ``stream_time`` (None: now)."""

@@ -230,7 +230,8 @@ class Player:
                     self._current = None
             out[filled:] = 0
             if self._tap is not None:
-                self._tap.played(out, pieces, dac, now)
+                underflow = bool(status and status.output_underflow)
+                self._tap.played(out, pieces, dac, now, underflow)
 
 
 def _resample(clip: Clip, rate: int) -> Int16Array:
