@@ -45,8 +45,8 @@ class AudioSettings:
     capture_block_ms: int | None = setting(None, steps(30, 300, 30, "ms"))
     """Audio handed over per wake-up, in ms (a multiple of 30, at most 300): 30 hears the end
     of speech (and speech over a reply) up to 30 ms sooner, 60 costs about half the CPU; unset:
-    30 while voiced cancels its own echo (``echo_cancel``), so that about 300 ms of speech stops
-    a reply within 400 ms of its start, else 60."""
+    30 while voiced cancels its own echo (``echo_cancel``): speech over a reply stops it up to
+    30 ms sooner; else 60."""
     quiet_wait_ms: int = setting(300, between(0, 1000, "ms"))
     """While nothing is being heard, audio too quiet to be speech is handed over in batches of
     up to this many ms (louder audio at once, with what waited); 0 hands every block over."""
