@@ -4,6 +4,7 @@ simulated room place what was played on the right samples."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from tests.audio.speech import speak
 from tests.listen.harness import ended, frames
 from tests.listen.scenes import LIGHTS, REMIND, WEATHER, lay_out
 from voiced.audio.echo import LAG, EchoCanceller
-from voiced.audio.farend import FarEnd
+from voiced.audio.farend import FarEnd, Piece, PlayerTap, position, reference_of
 from voiced.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, Frame, Int16Array
 from voiced.audio.room import RoomOptions, SimulatedRoom
 from voiced.config import ListenSettings
@@ -162,6 +163,29 @@ def test_the_far_end_reads_back_what_was_played_and_nothing_after_a_cut() -> Non
     tail = far.read(1400 + SAMPLE_RATE // 4, 160)  # the room's echo dies away: AEC3 runs on
     assert tail is not None and not tail.any()
     assert far.read(1400 + SAMPLE_RATE, 160) is None  # long after: pass through
+
+
+def test_after_an_output_underrun_the_reference_moves_as_far_as_the_speaker_did() -> None:
+    """The player's blocks go to the tap as PortAudio takes them. Over the first 200 the DAC
+    time creeps 3 ms ahead of what the samples add up to (its clock against ours: the speaker
+    did not move), then an underrun, after which it says the speaker plays 5 ms later: a click
+    in the clip after it is in the reference 5 ms later than the running position, no more."""
+    rate, size = 22050, 64
+    clip = np.zeros(2 * rate, dtype=np.int16)
+    clip[30000] = 30000
+    reference = reference_of(clip, rate)
+    far = FarEnd(seconds=4.0)
+    tap = PlayerTap(far, rate)
+    base = time.monotonic() + 0.05
+    for i in range(clip.size // size):
+        dac = base + i * size / rate + 0.003 * min(i, 200) / 200 + (0.005 if i >= 200 else 0.0)
+        piece = Piece(0, reference, i * size, size)
+        tap.played(clip[i * size : (i + 1) * size], [piece], dac, time.monotonic(), i == 200)
+    start = position(base)
+    played = far.read(start, 2 * 16000)
+    assert played is not None
+    click = int(np.argmax(np.abs(played.astype(np.int32))))
+    assert abs(click - (int(np.argmax(np.abs(reference))) + 80)) <= 2  # 5 ms at 16 kHz
 
 
 def test_the_simulated_room_echoes_the_output_at_its_gain_and_delay() -> None:

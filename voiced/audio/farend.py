@@ -13,12 +13,13 @@ import logging
 import math
 import threading
 import time
+from dataclasses import dataclass
 
 import numpy as np
+import soxr  # type: ignore[import-untyped, unused-ignore]
 
 from voiced.audio.echo import TAIL_S, spans_overlap
 from voiced.audio.frames import SAMPLE_RATE, Int16Array
-from voiced.audio.wav import StreamResampler
 
 WINDOW_S = 10.0
 """A stream's clock offset is the least seen over the last one or two windows this long."""
@@ -26,7 +27,10 @@ log = logging.getLogger(__name__)
 
 REANCHOR_S = 0.02
 """The player's reference is placed afresh when its running position is this far off the
-DAC time (a restarted stream, an underrun)."""
+DAC time (a restarted stream)."""
+SETTLE_CALLBACKS = 4
+"""After an output underrun, the player's callbacks until its DAC time is trusted again (the
+first ones after it report the buffer refilling, not where the speaker is)."""
 
 
 def position(monotonic_s: float) -> int:
@@ -128,9 +132,15 @@ class FarEnd:
 
 
 class PlayerTap:
-    """The player's side: each block handed to PortAudio, resampled to 16 kHz, written to the
-    far end at the position where it will be heard. Silence after the reference's tail is not
-    written (so the canceller passes frames through, and this costs nothing).
+    """The player's side: each block handed to PortAudio, written to the far end at 16 kHz at
+    the position where it will be heard, in the same callback. Silence after the reference's
+    tail is not written (so the canceller passes frames through, and this costs nothing).
+
+    What a clip contributes is taken from the clip resampled to 16 kHz beforehand (``Piece``),
+    not from a resampler run over the blocks: such a filter gives back each block's samples up
+    to 40 ms after it took them (soxr HQ, 22050 Hz), later than the microphone's block that
+    heard them, and AEC3, fed silence where the reference was not yet written, let that echo
+    through.
 
     Args:
         far: Where the blocks go.
@@ -140,47 +150,111 @@ class PlayerTap:
     def __init__(self, far: FarEnd, rate: int) -> None:
         self.far, self.rate = far, rate
         self.clock = StreamClock()
-        self._resample = StreamResampler(rate)
         self._anchor: int | None = None
         """Position of the first sample since the reference was last placed afresh."""
         self._taken = 0
         """Samples (at the stream's rate) taken since then."""
-        self._written = 0
-        """16 kHz samples written since then."""
         self._last_sound = -math.inf
+        self._off = 0
+        """How far the DAC time was off the running position in the last callback before an
+        underrun (samples at 16 kHz): it drifts slowly and is off by some ms anyway, so only
+        how much it moved over an underrun tells how far the speaker moved."""
+        self._settling = 0
+        """Callbacks left before the DAC time is trusted again after an underrun."""
 
-    def played(self, block: Int16Array, sound: bool, dac: float, now: float) -> None:
+    def played(
+        self,
+        block: Int16Array,
+        pieces: list[Piece],
+        dac: float,
+        now: float,
+        underflow: bool = False,
+    ) -> None:
         """One callback's block (in the player's thread).
 
         Args:
             block: What was handed to PortAudio.
-            sound: Whether any of it came from a clip (False: all silence).
+            pieces: The parts of it that came from clips, in order (none: all silence).
             dac: The stream time at which its first sample is heard.
             now: The stream time of the callback.
+            underflow: PortAudio reported an output underrun: the speaker ran dry, and what
+                follows may be heard later than the running position says.
         """
         self.clock.observe(now)
         mono_now = time.monotonic()
-        if sound:
+        if pieces:
             self._last_sound = mono_now
         elif mono_now - self._last_sound > TAIL_S:
             self._anchor = None  # silence after the tail: nothing to write
             return
+        scale = SAMPLE_RATE / self.rate
         at = position(self.clock.monotonic(dac)) if now > 0 else position(mono_now)
         if self._anchor is not None:
-            expected = self._anchor + round(self._taken * SAMPLE_RATE / self.rate)
-            if abs(expected - at) > REANCHOR_S * SAMPLE_RATE:
-                log.debug("far end placed afresh: %+.1f ms off", (at - expected) / 16)
+            off = at - (self._anchor + round(self._taken * scale))
+            if abs(off) > REANCHOR_S * SAMPLE_RATE:
+                log.debug("far end placed afresh: %+.1f ms off", off / 16)
                 self._anchor = None
+            else:
+                self._anchor += self._moved(off, underflow)
         if self._anchor is None:
-            self._anchor, self._taken, self._written = at, 0, 0
-            self._resample = StreamResampler(self.rate)
-        out = self._resample(block)
-        self.far.write(self._anchor + self._written, out)
+            self._anchor, self._taken = at, 0
+            self._off, self._settling = 0, 0
+        start = self._anchor + self._taken * scale  # where the block's first sample goes
+        silent_from = 0
+        for piece in pieces:
+            lo, hi = round(piece.position * scale), round((piece.position + piece.count) * scale)
+            origin = round(start + (piece.offset - piece.position) * scale)
+            self.far.write(origin + lo, piece.reference[lo:hi])
+            silent_from = piece.offset + piece.count
+        if silent_from < block.size:
+            lo, hi = round(start + silent_from * scale), round(start + block.size * scale)
+            self.far.write(lo, np.zeros(hi - lo, dtype=np.int16))
         self._taken += block.size
-        self._written += out.size
+
+    def _moved(self, off: int, underflow: bool) -> int:
+        """How far to move the reference: as far as the DAC time moved over an underrun, once
+        it has settled (0 otherwise). AEC3 then sees the echo where it was: a shift of a few
+        ms it would have to find again, leaking echo meanwhile (left to add up, they moved the
+        reference 20 ms at once)."""
+        if underflow:
+            self._settling = SETTLE_CALLBACKS
+        elif self._settling:
+            self._settling -= 1
+            if not self._settling and off != self._off:
+                log.debug("far end moved %+.1f ms after an output underrun", (off - self._off) / 16)
+                return off - self._off
+        else:
+            self._off = off
+        return 0
 
     def cut(self, stream_time: float | None) -> None:
         """The player dropped what it had handed over after ``stream_time`` (None: now)."""
         mono = time.monotonic() if stream_time is None else self.clock.monotonic(stream_time)
         self.far.cut(position(mono))
         self._anchor = None
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A run of one clip's samples in a block handed to PortAudio.
+
+    Attributes:
+        offset: Where in the block it begins (samples at the stream's rate).
+        reference: The whole clip at 16 kHz.
+        position: Where in the clip it begins (samples at the stream's rate).
+        count: How many samples of the clip (at the stream's rate).
+    """
+
+    offset: int
+    reference: Int16Array
+    position: int
+    count: int
+
+
+def reference_of(samples: Int16Array, rate: int) -> Int16Array:
+    """A whole clip resampled to 16 kHz for the reference (sample i heard at i / 16000 s)."""
+    if rate == SAMPLE_RATE:
+        return samples
+    floats = soxr.resample(samples.astype(np.float32) / 32768.0, rate, SAMPLE_RATE, "HQ")
+    out: Int16Array = np.clip(np.rint(floats * 32768.0), -32768, 32767).astype(np.int16)
+    return out

@@ -154,6 +154,8 @@ class QueuedClip:
         self.clip = clip
         self.samples = clip.samples
         """The samples as played (resampled when the output runs at another rate)."""
+        self.reference: Int16Array | None = None
+        """The clip at 16 kHz, when an output keeps an echo canceller's reference."""
         self.position = 0
         self.start_time: float | None = None
         """Stream time at which its first sample reaches the speaker."""

@@ -11,7 +11,7 @@ import numpy as np
 import soxr  # type: ignore[import-untyped, unused-ignore]
 
 from voiced.audio import devices
-from voiced.audio.farend import FarEnd, PlayerTap
+from voiced.audio.farend import FarEnd, Piece, PlayerTap, reference_of
 from voiced.audio.frames import Int16Array
 from voiced.audio.playback import Clip, Playback, QueuedClip, resume_point
 from voiced.errors import AudioDeviceError
@@ -199,6 +199,8 @@ class Player:
     def _enqueue(self, item: QueuedClip, generation: int) -> bool:
         if item.clip.rate != self.rate:
             item.samples = _resample(item.clip, self.rate)
+        if self.far_end is not None:
+            item.reference = reference_of(item.clip.samples, item.clip.rate)
         with self._lock:
             if generation != self._generation or self.fault is not None or self._stream is None:
                 return False  # stopped since the Playback began, broken, or never opened
@@ -208,6 +210,7 @@ class Player:
     def _callback(self, outdata: Any, frames: int, time_info: Any, status: Any) -> None:
         out = outdata[:, 0]
         filled = 0
+        pieces: list[Piece] = []
         with self._lock:
             dac, now = time_info.outputBufferDacTime, time_info.currentTime
             self._clock = now
@@ -217,13 +220,18 @@ class Player:
                     if not self._queue:
                         break
                     item = self._current = self._queue.popleft()
-                filled += item.hand_out(out[filled:], dac + filled / self.rate, now, self.rate)
+                begun = item.position
+                count = item.hand_out(out[filled:], dac + filled / self.rate, now, self.rate)
+                if item.reference is not None and count:
+                    pieces.append(Piece(filled, item.reference, begun, count))
+                filled += count
                 if item.handed_all:
                     self._recent.append(item)
                     self._current = None
             out[filled:] = 0
             if self._tap is not None:
-                self._tap.played(out, filled > 0, dac, now)
+                underflow = bool(status and status.output_underflow)
+                self._tap.played(out, pieces, dac, now, underflow)
 
 
 def _resample(clip: Clip, rate: int) -> Int16Array:

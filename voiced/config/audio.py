@@ -42,9 +42,11 @@ class AudioSettings:
     capture_rate: int | None = setting(None, between(8000, 384000, "Hz"))
     """Open the microphone at this rate in Hz and resample to 16 kHz; unset opens it at 16 kHz
     when it can, else at its default rate."""
-    capture_block_ms: int = setting(60, steps(30, 300, 30, "ms"))
+    capture_block_ms: int | None = setting(None, steps(30, 300, 30, "ms"))
     """Audio handed over per wake-up, in ms (a multiple of 30, at most 300): 30 hears the end
-    of speech up to 30 ms sooner, 60 costs about half the CPU."""
+    of speech (and speech over a reply) up to 30 ms sooner, 60 costs about half the CPU; unset:
+    30 while voiced cancels its own echo (``echo_cancel``): speech over a reply stops it up to
+    30 ms sooner; else 60."""
     quiet_wait_ms: int = setting(300, between(0, 1000, "ms"))
     """While nothing is being heard, audio too quiet to be speech is handed over in batches of
     up to this many ms (louder audio at once, with what waited); 0 hands every block over."""
