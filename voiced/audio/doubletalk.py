@@ -89,18 +89,28 @@ _FREQS = np.fft.rfftfreq(2 * BLOCK, 1 / SAMPLE_RATE)
 _BANDS = np.stack(
     [(_FREQS >= lo) & (_FREQS < hi) for lo, hi in zip(EDGES[:-1], EDGES[1:], strict=True)], axis=1
 ).astype(np.float64)
+_COUNT = len(EDGES) - 1
 _WINDOW = np.hanning(2 * BLOCK)
 _FULL_SCALE = (32768.0 * 2 * BLOCK) ** 2
 _DIRECT_BLOCKS = SPREAD[0] + SPREAD[1] + 1
 _WINDOW_BLOCKS = TAIL_BLOCKS + _DIRECT_BLOCKS
 _AGE = np.maximum(TAIL_BLOCKS - np.arange(_WINDOW_BLOCKS), 0).astype(np.float64)
 """Blocks by which each in a window is older than the direct sound (0: heard directly)."""
+_DISCOUNT = np.stack(
+    [np.where(_AGE > 0, 1e300, 0.0) if math.isinf(d) else d * _AGE for d in DECAYS_DB]
+)[:, None, None, :]
+"""What each model takes off each far-end block in a window before the loudest is taken
+(an infinite decay: so much that the older blocks never are, and the direct sound is)."""
 _HISTORY = DELAY_SPAN + MAX_DELAY_BLOCKS
+_FAR_KEPT = _HISTORY + _WINDOW_BLOCKS
 
 
 class NearEnd:
     """Judges each 10 ms block of the raw microphone against the far end (the canceller's
-    thread) and dates onsets from those judgements (any thread)."""
+    thread) and dates onsets from those judgements (any thread).
+
+    All of ``DECAYS_DB``'s models judge a call's blocks together, in one pass of array
+    operations (the capture hands over 30 ms at a time: three blocks a call)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -110,15 +120,14 @@ class NearEnd:
 
     def _start(self) -> None:
         """Forget the stretch before (a gap: its past is not the next one's)."""
-        self._mic = np.empty((0, len(EDGES) - 1))
-        self._far = np.full((_WINDOW_BLOCKS, len(EDGES) - 1), -120.0)  # silence before
+        self._mic = _Rows(_HISTORY)
+        self._far = _Rows(_FAR_KEPT, windows=True)
+        self._far.append(np.full((_FAR_KEPT, _COUNT), -120.0))  # silence before
         """Band levels of the latest blocks, oldest first (the far end's padded in front)."""
-        self._rooms = [_Room(decay) for decay in DECAYS_DB]
-        self._tail: tuple[Int16Array, Int16Array] = (
-            np.zeros(BLOCK, np.int16),
-            np.zeros(BLOCK, np.int16),
-        )
+        self._rooms = _Rooms()
+        self._tail = np.zeros((2, BLOCK))
         """The last block's samples (mic, far): each block is judged with the one before."""
+        self._buffers: dict[int, _Buffers] = {}
         self.delay: int | None = None
         """The echo's delay behind the far end (blocks), once found."""
         self._since_delay = 0
@@ -134,19 +143,18 @@ class NearEnd:
         if not count:
             return
         mic_levels, far_levels = self._levels(heard[: count * BLOCK], far[: count * BLOCK])
-        self._mic = np.concatenate((self._mic, mic_levels))[-_HISTORY:]
-        self._far = np.concatenate((self._far, far_levels))[-(_HISTORY + _WINDOW_BLOCKS) :]
+        self._mic.append(mic_levels)
+        self._far.append(far_levels)
         self._since_delay += count
         if self._since_delay >= DELAY_EVERY and len(self._mic) >= DELAY_LEAST + MAX_DELAY_BLOCKS:
             self.delay, self._since_delay = self._find_delay(), 0
         self._since_erl += count
         if self._since_erl >= ERL_EVERY:
-            for room in self._rooms:
-                room.reckon()
+            self._rooms.reckon()
             self._since_erl = 0
-        near = self._judge(count)
+        near = self._judge(mic_levels)
         with self._lock:
-            self._judged.extend((at + i * BLOCK, bool(near[i])) for i in range(count))
+            self._judged.extend(zip(range(at, at + count * BLOCK, BLOCK), near, strict=True))
 
     def onset(self, seen: int) -> int:
         """The start of the near-end run that reaches ``seen`` (an onset found in the cleaned
@@ -170,98 +178,265 @@ class NearEnd:
         return found if count >= RUN_LEAST else seen
 
     def _levels(self, heard: Int16Array, far: Int16Array) -> tuple[np.ndarray, np.ndarray]:
-        """Band levels (dBFS) of each block with the one before it, for both signals."""
-        count = heard.size // BLOCK
-        blocks = np.concatenate((self._tail[0], heard, self._tail[1], far)).astype(np.float64)
-        blocks = blocks.reshape(2, count + 1, BLOCK)
-        windows = np.concatenate((blocks[:, :-1], blocks[:, 1:]), axis=2) * _WINDOW
-        power = np.abs(np.fft.rfft(windows, axis=2)) ** 2
-        levels = 10.0 * np.log10(power @ _BANDS / _FULL_SCALE + 1e-12)
-        self._tail = (heard[-BLOCK:].copy(), far[-BLOCK:].copy())
+        """Band levels (dBFS) of each block with the one before it, for both signals (views
+        of a buffer the next call reuses)."""
+        buffers = self._buffers.get(heard.size)
+        if buffers is None:
+            buffers = self._buffers[heard.size] = _Buffers(heard.size // BLOCK)
+        samples = buffers.samples  # (signals, samples): the last block before, then these
+        samples[:, :BLOCK] = self._tail
+        samples[0, BLOCK:] = heard
+        samples[1, BLOCK:] = far
+        self._tail = samples[:, -BLOCK:]
+        np.multiply(buffers.windows, _WINDOW, out=buffers.windowed)
+        power = np.abs(np.fft.rfft(buffers.windowed, axis=2))
+        np.square(power, out=power)
+        levels = np.matmul(power, _BANDS, out=buffers.levels)
+        np.divide(levels, _FULL_SCALE, out=levels)
+        np.add(levels, 1e-12, out=levels)
+        np.log10(levels, out=levels)
+        np.multiply(levels, 10.0, out=levels)
         return levels[0], levels[1]
 
     def _find_delay(self) -> int:
         """The lag (blocks) at which the microphone's band levels follow the far end's best."""
-        mic, far = self._mic, self._far[_WINDOW_BLOCKS:]
+        mic = self._mic.latest()
         span = min(DELAY_SPAN, mic.shape[0] - MAX_DELAY_BLOCKS)
         heard = (mic[-span:] - mic[-span:].mean(axis=0)).T  # (bands, span)
+        far = self._far.latest()[-(span + MAX_DELAY_BLOCKS) :]
         windows = np.lib.stride_tricks.sliding_window_view(far, span, axis=0)
-        played = windows[-1 - MAX_DELAY_BLOCKS :][::-1]  # (lags, bands, span), lag 0 first
+        played = windows[::-1]  # (lags, bands, span), lag 0 first
         played = played - played.mean(axis=2, keepdims=True)
         scores = np.sum(played * heard, axis=(1, 2)) / (
             np.sqrt(np.sum(played**2, axis=(1, 2)) * np.sum(heard**2)) + 1e-9
         )
         return int(np.argmax(scores))
 
-    def _judge(self, count: int) -> np.ndarray:
-        """Whether each of the newest ``count`` blocks holds a near-end talker, by the
-        fastest-decaying model of the room that fits (each model judges them, and learns)."""
+    def _judge(self, heard: np.ndarray) -> list[bool]:
+        """Whether each of the newest blocks (``heard``: their band levels) holds a near-end
+        talker, by the fastest-decaying model of the room that fits (each model judges them,
+        and learns)."""
+        count = heard.shape[0]
         if self.delay is None:
-            return np.zeros(count, dtype=bool)
+            return [False] * count
         # For each block, the far end's blocks from TAIL_BLOCKS before the direct sound to
         # its end (SPREAD around the delay), oldest first.
         shift = max(self.delay - SPREAD[1], 0)
-        ends = self._far.shape[0] - count + np.arange(count) - shift
-        windows = np.lib.stride_tricks.sliding_window_view(self._far, _WINDOW_BLOCKS, axis=0)
-        played = windows[ends - _WINDOW_BLOCKS + 1]  # (count, bands, window)
-        heard = self._mic[-count:]
-        fitting = [room.fits() for room in self._rooms]
-        verdicts = [room.judge(heard, played) for room in self._rooms]
-        for fits, near in zip(fitting, verdicts, strict=True):
-            if fits:
-                return near
-        return verdicts[-1]
+        played = self._far.windows(len(self._far) - count - shift - _WINDOW_BLOCKS + 1, count)
+        return self._rooms.judge(heard, played)
 
 
-class _Room:
-    """One model of the room: the echo dies away ``decay`` dB per block after the direct
-    sound. It learns each band's ERL over its own predictions and judges blocks by them.
+_ROOM_INDEX = np.arange(len(DECAYS_DB))[:, None]
+_ROW_INDEX = np.arange(len(DECAYS_DB) * _COUNT)
+
+
+class _Buffers:
+    """Where ``NearEnd._levels`` works on ``count`` blocks, allocated once (AEC3, which runs
+    in between, leaves freshly allocated memory slow to write).
 
     Args:
-        decay: dB per block (inf: no reverberation).
+        count: Blocks a call.
     """
 
-    def __init__(self, decay: float) -> None:
-        self.decay = decay
-        self._erl: deque[np.ndarray] = deque(maxlen=ERL_BLOCKS)
-        self._erl_now: np.ndarray | None = None
-        self._verdicts: deque[bool] = deque(maxlen=ERL_BLOCKS)
+    def __init__(self, count: int) -> None:
+        self.samples = np.zeros((2, (count + 1) * BLOCK))
+        self.windows = np.lib.stride_tricks.sliding_window_view(self.samples, 2 * BLOCK, axis=1)[
+            :, ::BLOCK
+        ]
+        """Each block with the one before it: (signals, count, samples), a view of
+        ``samples``."""
+        self.windowed = np.empty((2, count, 2 * BLOCK))
+        self.levels = np.empty((2, count, _COUNT))
+
+
+class _Rooms:
+    """``DECAYS_DB``'s models of the room: in each, the echo dies away that many dB per block
+    after the direct sound. Each learns each band's ERL over its own predictions and judges
+    blocks by them."""
+
+    def __init__(self) -> None:
+        rooms = len(DECAYS_DB)
+        self._erl = np.full((rooms, _COUNT, ERL_BLOCKS), np.nan)
+        """Each model's latest ``ERL_BLOCKS`` blocks of voiced alone: the microphone over the
+        prediction per band (NaN: the far end too faint; unwritten ones too)."""
+        self._erl_at = np.zeros(rooms, dtype=np.intp)
+        """Where each model's next learnt block goes in ``_erl`` (a ring)."""
+        self._erl_now = np.full((rooms, _COUNT), np.nan)
+        self._reckoned = [False] * rooms
+        """Whether each model has an ERL to judge by (in ``_erl_now``)."""
+        self._verdicts = [_Verdicts() for _ in DECAYS_DB]
+        self._scratch: dict[tuple[int, ...], np.ndarray] = {}
+        self._learning: list[tuple[np.ndarray, np.ndarray | None]] = []
+        """What each call since the last ``reckon`` learnt (rooms, blocks, bands), and which
+        blocks were near-end (None: none): added to the rings when the ERL is reckoned."""
+
+    def judge(self, heard: np.ndarray, played: np.ndarray) -> list[bool]:
+        """Whether each block of ``heard`` (band levels, one row a block) holds a near-end
+        talker, given the far end's band levels ``played`` before each (bands, blocks, the
+        window: oldest first, the direct sound last), by the fastest-decaying model that fits
+        (the slowest if none does); each model learns the ERL from those it takes for voiced
+        alone."""
+        fitting = [verdicts.fits() for verdicts in self._verdicts]
+        discounted = self._scratch.get(played.shape)
+        if discounted is None:  # allocated once: it is big, and AEC3 ran in between
+            discounted = self._scratch[played.shape] = np.empty((len(DECAYS_DB), *played.shape))
+        np.subtract(played, _DISCOUNT, out=discounted)
+        predicted = np.empty((len(DECAYS_DB), heard.shape[0], _COUNT))
+        np.maximum.reduce(discounted, axis=3, out=predicted.transpose(0, 2, 1))
+        over = heard - predicted
+        if any(self._reckoned):
+            excess = np.where(heard > QUIET_DB, over - self._erl_now[:, None, :], 0.0)
+            near = np.fmax(excess, 0.0).sum(axis=2) > EXCESS_DB  # NaN never is
+            verdicts: list[list[bool]] = near.tolist()  # none near-end without an ERL
+            if not any(True in room_verdicts for room_verdicts in verdicts):
+                near = None
+        else:
+            near, verdicts = None, [[False] * heard.shape[0]] * len(DECAYS_DB)
+        self._learning.append((np.where(predicted > FAR_DB, over, np.nan), near))
+        for room, reckoned in enumerate(self._reckoned):
+            if reckoned:
+                self._verdicts[room].extend(verdicts[room])
+        for fits, room_verdicts in zip(fitting, verdicts, strict=True):
+            if fits:
+                return room_verdicts
+        return verdicts[-1]
+
+    def _learn(self) -> None:
+        """Add each model's blocks of voiced alone learnt since the last time to its ring, in
+        order (the latest ``ERL_BLOCKS`` of them)."""
+        if not self._learning:
+            return
+        learnt = np.concatenate([learnt for learnt, _ in self._learning], axis=1)
+        if all(near is None for _, near in self._learning):  # as mostly: all learn all
+            alone = None
+        else:
+            alone = ~np.concatenate(
+                [
+                    np.zeros(rows.shape[:2], bool) if near is None else near
+                    for rows, near in self._learning
+                ],
+                axis=1,
+            )
+        self._learning = []
+        count = learnt.shape[1]
+        if alone is None and count <= ERL_BLOCKS:
+            at = (self._erl_at[:, None] + np.arange(count)) % ERL_BLOCKS
+            self._erl[_ROOM_INDEX, :, at] = learnt
+            self._erl_at = (self._erl_at + count) % ERL_BLOCKS
+            return
+        if alone is None:
+            alone = np.ones(learnt.shape[:2], bool)
+        order = np.cumsum(alone, axis=1)
+        alone &= order > order[:, -1:] - ERL_BLOCKS  # each ring keeps its latest
+        at = (self._erl_at[:, None] + order - 1) % ERL_BLOCKS
+        rooms, blocks = np.nonzero(alone)
+        self._erl[rooms, :, at[rooms, blocks]] = learnt[rooms, blocks]
+        self._erl_at = (self._erl_at + order[:, -1]) % ERL_BLOCKS
+
+    def reckon(self) -> None:
+        """Each model's ERL per band from the blocks learnt (NaN for a band with fewer than
+        ``ERL_LEAST`` of them: it never stands out); a model with no band that has enough
+        judges nothing near-end."""
+        self._learn()
+        counts = np.count_nonzero(~np.isnan(self._erl), axis=2)
+        rank = np.maximum(counts - 1, 0) * ERL_QUANTILE // 100
+        learnt = np.sort(self._erl, axis=2).reshape(-1, ERL_BLOCKS)  # NaN sorts last
+        erl = learnt[_ROW_INDEX, rank.ravel()].reshape(counts.shape)
+        erl[counts < ERL_LEAST] = np.nan
+        self._erl_now = erl
+        self._reckoned = np.any(counts >= ERL_LEAST, axis=1).tolist()
+
+
+class _Verdicts:
+    """One model's latest ``ERL_BLOCKS`` verdicts, telling whether the model fits."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        """Verdicts given."""
+        self._near: deque[int] = deque()
+        """The indices of those among the latest ``ERL_BLOCKS`` that took a block for a
+        near-end talker, oldest first."""
+
+    def extend(self, verdicts: list[bool]) -> None:
+        """Add the verdicts on the newest blocks."""
+        if True in verdicts:
+            self._near.extend(self._count + i for i, near in enumerate(verdicts) if near)
+        self._count += len(verdicts)
+        while self._near and self._near[0] < self._count - ERL_BLOCKS:
+            self._near.popleft()
 
     def fits(self) -> bool:
         """Whether it has judged enough blocks and took few of them for a near-end talker,
         leaving out the latest ``FIT_LAG`` (the user whose onset is being dated)."""
-        judged = list(self._verdicts)[:-FIT_LAG]
-        return len(judged) >= ERL_LEAST and sum(judged) <= FITS * len(judged)
+        judged = min(self._count, ERL_BLOCKS) - FIT_LAG
+        if judged < ERL_LEAST:
+            return False
+        near = len(self._near)
+        for index in reversed(self._near):
+            if index < self._count - FIT_LAG:
+                break
+            near -= 1
+        return near <= FITS * judged
 
-    def judge(self, heard: np.ndarray, played: np.ndarray) -> np.ndarray:
-        """Whether each block of ``heard`` (band levels, one row a block) holds a near-end
-        talker, given the far end's blocks ``played`` before it (oldest first, the direct
-        sound last); learn the ERL from those that do not."""
-        if math.isinf(self.decay):
-            predicted = np.max(played[:, :, -_DIRECT_BLOCKS:], axis=2)
-        else:
-            predicted = np.max(played - self.decay * _AGE, axis=2)
-        over = heard - predicted
-        near = np.zeros(heard.shape[0], dtype=bool)
-        if self._erl_now is not None:
-            excess = np.where(heard > QUIET_DB, over - self._erl_now, 0.0)
-            near = np.where(excess > 0, excess, 0.0).sum(axis=1) > EXCESS_DB  # NaN never is
-            self._verdicts.extend(near.tolist())
-        learnt = np.where(predicted > FAR_DB, over, np.nan)
-        self._erl.extend(learnt[~near])
-        return near
 
-    def reckon(self) -> None:
-        """Each band's ERL from the blocks learnt (NaN for a band with too few of them: it
-        never stands out), or None before any band has enough."""
-        self._erl_now = None
-        if len(self._erl) < ERL_LEAST:
-            return
-        learnt = np.sort(np.array(self._erl), axis=0)  # NaN sorts last
-        counts = np.count_nonzero(~np.isnan(learnt), axis=0)
-        if not np.any(counts >= ERL_LEAST):
-            return
-        rank = np.maximum(counts - 1, 0) * ERL_QUANTILE // 100
-        erl = learnt[rank, np.arange(learnt.shape[1])]
-        erl[counts < ERL_LEAST] = np.nan
-        self._erl_now = erl
+class _Rows:
+    """The latest ``kept`` rows of band levels appended, as one array without copying them
+    at every append (they are moved to the front of a larger buffer once it fills).
+
+    Args:
+        kept: Rows kept.
+        windows: Keep them band by band too, for ``windows``.
+    """
+
+    def __init__(self, kept: int, windows: bool = False) -> None:
+        self._kept = kept
+        self._rows = np.empty((4 * kept, _COUNT))
+        self._bands = np.empty((_COUNT, 4 * kept)) if windows else None
+        self._windows = self._windows_of(self._bands)
+        self._end = 0
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def append(self, rows: np.ndarray) -> None:
+        """Add rows after the latest."""
+        count = rows.shape[0]
+        if self._end + count > self._rows.shape[0]:
+            keep = min(self._size, self._kept)
+            start = self._end - keep
+            if keep + count > self._rows.shape[0]:
+                grown = np.empty((keep + count, _COUNT))
+                grown[:keep] = self._rows[start : self._end]
+                self._rows = grown
+                if self._bands is not None:
+                    bands = np.empty((_COUNT, keep + count))
+                    bands[:, :keep] = self._bands[:, start : self._end]
+                    self._bands, self._windows = bands, self._windows_of(bands)
+            else:
+                self._rows[:keep] = self._rows[start : self._end]
+                if self._bands is not None:
+                    self._bands[:, :keep] = self._bands[:, start : self._end]
+            self._end = keep
+        self._rows[self._end : self._end + count] = rows
+        if self._bands is not None:
+            self._bands[:, self._end : self._end + count] = rows.T
+        self._end += count
+        self._size = min(self._size + count, self._kept)
+
+    def latest(self) -> np.ndarray:
+        """The rows kept, oldest first (a view: valid until the next append)."""
+        return self._rows[self._end - self._size : self._end]
+
+    def windows(self, first: int, count: int) -> np.ndarray:
+        """``_WINDOW_BLOCKS`` rows from each of ``count`` rows on from ``first`` (counted in
+        ``latest``), band by band: (bands, count, window), a view like ``latest``."""
+        assert self._windows is not None, "kept band by band"
+        at = self._end - self._size + first
+        return self._windows[:, at : at + count]
+
+    @staticmethod
+    def _windows_of(bands: np.ndarray | None) -> np.ndarray | None:
+        if bands is None:
+            return None
+        return np.lib.stride_tricks.sliding_window_view(bands, _WINDOW_BLOCKS, axis=1)
