@@ -14,7 +14,8 @@ in the blocks judged to hold voiced alone. The delay is where the microphone's b
 follow the far end's best, looked for again every ``DELAY_EVERY`` blocks; the decay is the
 fastest of ``DECAYS_DB`` that fits the room (a dry model takes a reverberant room's tail for
 someone else a third of the time). A block whose bands stand out above their predictions by
-``EXCESS_DB``, summed, holds a near-end talker.
+``EXCESS_DB``, summed, holds a near-end talker. The models of the room, and those of these
+settings that are theirs, are in :mod:`voiced.audio.roommodels`.
 
 The detector only dates speech: :meth:`NearEnd.onset` moves an onset the segmenter found in
 the cleaned signal back to the start of the near-end run that reaches it, so echo alone can
@@ -23,33 +24,18 @@ never start an utterance.
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import deque
 
 import numpy as np
 
 from voiced.audio.frames import SAMPLE_RATE, Int16Array
+from voiced.audio.roommodels import SPREAD, WINDOW_BLOCKS, RoomModels
 
 BLOCK = 160
 """Blocks of 10 ms are judged (each with the one before it: 20 ms windows)."""
 EDGES = (0, 300, 600, 1000, 1500, 2000, 3000, 4000, 6000, 8001)
 """The bands' edges (Hz)."""
-SPREAD = (3, 1)
-"""The echo predicted for a block is the loudest far-end block from this many blocks before
-the delay to this many after it."""
-TAIL_BLOCKS = 50
-"""Far-end blocks older than that still count for the room's reverberation, this many (0.5 s)."""
-DECAYS_DB = (math.inf, 3.0, 1.2)
-"""How fast the reverberation may die away, in dB per block, from none (a dry room, a
-loopback) to a reverberation time of 0.5 s: each is a model of the room, and the fastest that
-fits is used (a slower one takes longer echoes for voiced's, and hides more of the user)."""
-FITS = 0.05
-"""A model fits while it takes at most this share of its recent blocks for a near-end talker
-(the user does talk over a reply, but seldom for long; a room it misjudges, ever so often)."""
-FIT_LAG = 20
-"""The latest blocks (0.2 s) do not count for whether a model fits: they may hold the start of
-the very speech being dated, which would make the fastest model seem not to fit."""
 MAX_DELAY_BLOCKS = 25
 """The echo's delay behind the far end is looked for up to this many blocks (250 ms)."""
 DELAY_EVERY = 50
@@ -58,22 +44,8 @@ DELAY_SPAN = 150
 """The delay is found over up to this many of the latest blocks (1.5 s)."""
 DELAY_LEAST = 30
 """Blocks (0.3 s) heard before the delay is first looked for (with ``MAX_DELAY_BLOCKS`` more)."""
-ERL_BLOCKS = 300
-"""The ERL is taken over this many blocks (3 s) judged to hold voiced alone."""
-ERL_LEAST = 30
-"""Blocks (0.3 s) of voiced alone needed in a band before it is judged."""
 ERL_EVERY = 20
 """Blocks between two reckonings of the ERL from what was learnt (200 ms)."""
-ERL_QUANTILE = 90
-"""A band's echo over its prediction is taken at this percentile (high: the echo's peaks)."""
-EXCESS_DB = 15.0
-"""A block holds a near-end talker when the bands above the echo predicted in them stand out
-by this much, summed: one band well above its echo (a consonant's burst against the reply's
-vowel), or many a little (a voice as loud as the echo, on top of it)."""
-FAR_DB = -70.0
-"""A far-end band quieter than this (dBFS) predicts no echo worth measuring the ERL on."""
-QUIET_DB = -70.0
-"""A microphone band quieter than this (dBFS) holds no one."""
 MAX_LEAD_S = 0.3
 """An onset is moved back at most this far."""
 GAP_BLOCKS = 6
@@ -89,18 +61,19 @@ _FREQS = np.fft.rfftfreq(2 * BLOCK, 1 / SAMPLE_RATE)
 _BANDS = np.stack(
     [(_FREQS >= lo) & (_FREQS < hi) for lo, hi in zip(EDGES[:-1], EDGES[1:], strict=True)], axis=1
 ).astype(np.float64)
+_COUNT = len(EDGES) - 1
 _WINDOW = np.hanning(2 * BLOCK)
 _FULL_SCALE = (32768.0 * 2 * BLOCK) ** 2
-_DIRECT_BLOCKS = SPREAD[0] + SPREAD[1] + 1
-_WINDOW_BLOCKS = TAIL_BLOCKS + _DIRECT_BLOCKS
-_AGE = np.maximum(TAIL_BLOCKS - np.arange(_WINDOW_BLOCKS), 0).astype(np.float64)
-"""Blocks by which each in a window is older than the direct sound (0: heard directly)."""
 _HISTORY = DELAY_SPAN + MAX_DELAY_BLOCKS
+_FAR_KEPT = _HISTORY + WINDOW_BLOCKS
 
 
 class NearEnd:
     """Judges each 10 ms block of the raw microphone against the far end (the canceller's
-    thread) and dates onsets from those judgements (any thread)."""
+    thread) and dates onsets from those judgements (any thread).
+
+    All the models of the room judge a call's blocks together (the capture hands over 30 ms
+    at a time: three blocks a call)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -110,15 +83,14 @@ class NearEnd:
 
     def _start(self) -> None:
         """Forget the stretch before (a gap: its past is not the next one's)."""
-        self._mic = np.empty((0, len(EDGES) - 1))
-        self._far = np.full((_WINDOW_BLOCKS, len(EDGES) - 1), -120.0)  # silence before
+        self._mic = _Rows(_HISTORY)
+        self._far = _Rows(_FAR_KEPT, windows=True)
+        self._far.append(np.full((_FAR_KEPT, _COUNT), -120.0))  # silence before
         """Band levels of the latest blocks, oldest first (the far end's padded in front)."""
-        self._rooms = [_Room(decay) for decay in DECAYS_DB]
-        self._tail: tuple[Int16Array, Int16Array] = (
-            np.zeros(BLOCK, np.int16),
-            np.zeros(BLOCK, np.int16),
-        )
+        self._rooms = RoomModels(_COUNT)
+        self._tail = np.zeros((2, BLOCK))
         """The last block's samples (mic, far): each block is judged with the one before."""
+        self._buffers: dict[int, _Buffers] = {}
         self.delay: int | None = None
         """The echo's delay behind the far end (blocks), once found."""
         self._since_delay = 0
@@ -134,19 +106,18 @@ class NearEnd:
         if not count:
             return
         mic_levels, far_levels = self._levels(heard[: count * BLOCK], far[: count * BLOCK])
-        self._mic = np.concatenate((self._mic, mic_levels))[-_HISTORY:]
-        self._far = np.concatenate((self._far, far_levels))[-(_HISTORY + _WINDOW_BLOCKS) :]
+        self._mic.append(mic_levels)
+        self._far.append(far_levels)
         self._since_delay += count
         if self._since_delay >= DELAY_EVERY and len(self._mic) >= DELAY_LEAST + MAX_DELAY_BLOCKS:
             self.delay, self._since_delay = self._find_delay(), 0
         self._since_erl += count
         if self._since_erl >= ERL_EVERY:
-            for room in self._rooms:
-                room.reckon()
+            self._rooms.reckon()
             self._since_erl = 0
-        near = self._judge(count)
+        near = self._judge(mic_levels)
         with self._lock:
-            self._judged.extend((at + i * BLOCK, bool(near[i])) for i in range(count))
+            self._judged.extend(zip(range(at, at + count * BLOCK, BLOCK), near, strict=True))
 
     def onset(self, seen: int) -> int:
         """The start of the near-end run that reaches ``seen`` (an onset found in the cleaned
@@ -170,98 +141,131 @@ class NearEnd:
         return found if count >= RUN_LEAST else seen
 
     def _levels(self, heard: Int16Array, far: Int16Array) -> tuple[np.ndarray, np.ndarray]:
-        """Band levels (dBFS) of each block with the one before it, for both signals."""
-        count = heard.size // BLOCK
-        blocks = np.concatenate((self._tail[0], heard, self._tail[1], far)).astype(np.float64)
-        blocks = blocks.reshape(2, count + 1, BLOCK)
-        windows = np.concatenate((blocks[:, :-1], blocks[:, 1:]), axis=2) * _WINDOW
-        power = np.abs(np.fft.rfft(windows, axis=2)) ** 2
-        levels = 10.0 * np.log10(power @ _BANDS / _FULL_SCALE + 1e-12)
-        self._tail = (heard[-BLOCK:].copy(), far[-BLOCK:].copy())
+        """Band levels (dBFS) of each block with the one before it, for both signals (views
+        of a buffer the next call reuses)."""
+        buffers = self._buffers.get(heard.size)
+        if buffers is None:
+            buffers = self._buffers[heard.size] = _Buffers(heard.size // BLOCK)
+        samples = buffers.samples  # (signals, samples): the last block before, then these
+        samples[:, :BLOCK] = self._tail
+        samples[0, BLOCK:] = heard
+        samples[1, BLOCK:] = far
+        self._tail = samples[:, -BLOCK:]
+        np.multiply(buffers.windows, _WINDOW, out=buffers.windowed)
+        power = np.abs(np.fft.rfft(buffers.windowed, axis=2))
+        np.square(power, out=power)
+        levels = np.matmul(power, _BANDS, out=buffers.levels)
+        np.divide(levels, _FULL_SCALE, out=levels)
+        np.add(levels, 1e-12, out=levels)
+        np.log10(levels, out=levels)
+        np.multiply(levels, 10.0, out=levels)
         return levels[0], levels[1]
 
     def _find_delay(self) -> int:
         """The lag (blocks) at which the microphone's band levels follow the far end's best."""
-        mic, far = self._mic, self._far[_WINDOW_BLOCKS:]
+        mic = self._mic.latest()
         span = min(DELAY_SPAN, mic.shape[0] - MAX_DELAY_BLOCKS)
         heard = (mic[-span:] - mic[-span:].mean(axis=0)).T  # (bands, span)
+        far = self._far.latest()[-(span + MAX_DELAY_BLOCKS) :]
         windows = np.lib.stride_tricks.sliding_window_view(far, span, axis=0)
-        played = windows[-1 - MAX_DELAY_BLOCKS :][::-1]  # (lags, bands, span), lag 0 first
+        played = windows[::-1]  # (lags, bands, span), lag 0 first
         played = played - played.mean(axis=2, keepdims=True)
         scores = np.sum(played * heard, axis=(1, 2)) / (
             np.sqrt(np.sum(played**2, axis=(1, 2)) * np.sum(heard**2)) + 1e-9
         )
         return int(np.argmax(scores))
 
-    def _judge(self, count: int) -> np.ndarray:
-        """Whether each of the newest ``count`` blocks holds a near-end talker, by the
-        fastest-decaying model of the room that fits (each model judges them, and learns)."""
+    def _judge(self, heard: np.ndarray) -> list[bool]:
+        """Whether each of the newest blocks (``heard``: their band levels) holds a near-end
+        talker, by the fastest-decaying model of the room that fits (each model judges them,
+        and learns)."""
+        count = heard.shape[0]
         if self.delay is None:
-            return np.zeros(count, dtype=bool)
+            return [False] * count
         # For each block, the far end's blocks from TAIL_BLOCKS before the direct sound to
         # its end (SPREAD around the delay), oldest first.
         shift = max(self.delay - SPREAD[1], 0)
-        ends = self._far.shape[0] - count + np.arange(count) - shift
-        windows = np.lib.stride_tricks.sliding_window_view(self._far, _WINDOW_BLOCKS, axis=0)
-        played = windows[ends - _WINDOW_BLOCKS + 1]  # (count, bands, window)
-        heard = self._mic[-count:]
-        fitting = [room.fits() for room in self._rooms]
-        verdicts = [room.judge(heard, played) for room in self._rooms]
-        for fits, near in zip(fitting, verdicts, strict=True):
-            if fits:
-                return near
-        return verdicts[-1]
+        played = self._far.windows(len(self._far) - count - shift - WINDOW_BLOCKS + 1, count)
+        return self._rooms.judge(heard, played)
 
 
-class _Room:
-    """One model of the room: the echo dies away ``decay`` dB per block after the direct
-    sound. It learns each band's ERL over its own predictions and judges blocks by them.
+class _Buffers:
+    """Where ``NearEnd._levels`` works on ``count`` blocks, allocated once (AEC3, which runs
+    in between, leaves freshly allocated memory slow to write).
 
     Args:
-        decay: dB per block (inf: no reverberation).
+        count: Blocks a call.
     """
 
-    def __init__(self, decay: float) -> None:
-        self.decay = decay
-        self._erl: deque[np.ndarray] = deque(maxlen=ERL_BLOCKS)
-        self._erl_now: np.ndarray | None = None
-        self._verdicts: deque[bool] = deque(maxlen=ERL_BLOCKS)
+    def __init__(self, count: int) -> None:
+        self.samples = np.zeros((2, (count + 1) * BLOCK))
+        self.windows = np.lib.stride_tricks.sliding_window_view(self.samples, 2 * BLOCK, axis=1)[
+            :, ::BLOCK
+        ]
+        """Each block with the one before it: (signals, count, samples), a view of
+        ``samples``."""
+        self.windowed = np.empty((2, count, 2 * BLOCK))
+        self.levels = np.empty((2, count, _COUNT))
 
-    def fits(self) -> bool:
-        """Whether it has judged enough blocks and took few of them for a near-end talker,
-        leaving out the latest ``FIT_LAG`` (the user whose onset is being dated)."""
-        judged = list(self._verdicts)[:-FIT_LAG]
-        return len(judged) >= ERL_LEAST and sum(judged) <= FITS * len(judged)
 
-    def judge(self, heard: np.ndarray, played: np.ndarray) -> np.ndarray:
-        """Whether each block of ``heard`` (band levels, one row a block) holds a near-end
-        talker, given the far end's blocks ``played`` before it (oldest first, the direct
-        sound last); learn the ERL from those that do not."""
-        if math.isinf(self.decay):
-            predicted = np.max(played[:, :, -_DIRECT_BLOCKS:], axis=2)
-        else:
-            predicted = np.max(played - self.decay * _AGE, axis=2)
-        over = heard - predicted
-        near = np.zeros(heard.shape[0], dtype=bool)
-        if self._erl_now is not None:
-            excess = np.where(heard > QUIET_DB, over - self._erl_now, 0.0)
-            near = np.where(excess > 0, excess, 0.0).sum(axis=1) > EXCESS_DB  # NaN never is
-            self._verdicts.extend(near.tolist())
-        learnt = np.where(predicted > FAR_DB, over, np.nan)
-        self._erl.extend(learnt[~near])
-        return near
+class _Rows:
+    """The latest ``kept`` rows of band levels appended, as one array without copying them
+    at every append (they are moved to the front of a larger buffer once it fills).
 
-    def reckon(self) -> None:
-        """Each band's ERL from the blocks learnt (NaN for a band with too few of them: it
-        never stands out), or None before any band has enough."""
-        self._erl_now = None
-        if len(self._erl) < ERL_LEAST:
-            return
-        learnt = np.sort(np.array(self._erl), axis=0)  # NaN sorts last
-        counts = np.count_nonzero(~np.isnan(learnt), axis=0)
-        if not np.any(counts >= ERL_LEAST):
-            return
-        rank = np.maximum(counts - 1, 0) * ERL_QUANTILE // 100
-        erl = learnt[rank, np.arange(learnt.shape[1])]
-        erl[counts < ERL_LEAST] = np.nan
-        self._erl_now = erl
+    Args:
+        kept: Rows kept.
+        windows: Keep them band by band too, for ``windows``.
+    """
+
+    def __init__(self, kept: int, windows: bool = False) -> None:
+        self._kept = kept
+        self._rows = np.empty((4 * kept, _COUNT))
+        self._bands = np.empty((_COUNT, 4 * kept)) if windows else None
+        self._windows = self._windows_of(self._bands)
+        self._end = 0
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def append(self, rows: np.ndarray) -> None:
+        """Add rows after the latest."""
+        count = rows.shape[0]
+        if self._end + count > self._rows.shape[0]:
+            keep = min(self._size, self._kept)
+            start = self._end - keep
+            if keep + count > self._rows.shape[0]:
+                grown = np.empty((keep + count, _COUNT))
+                grown[:keep] = self._rows[start : self._end]
+                self._rows = grown
+                if self._bands is not None:
+                    bands = np.empty((_COUNT, keep + count))
+                    bands[:, :keep] = self._bands[:, start : self._end]
+                    self._bands, self._windows = bands, self._windows_of(bands)
+            else:
+                self._rows[:keep] = self._rows[start : self._end]
+                if self._bands is not None:
+                    self._bands[:, :keep] = self._bands[:, start : self._end]
+            self._end = keep
+        self._rows[self._end : self._end + count] = rows
+        if self._bands is not None:
+            self._bands[:, self._end : self._end + count] = rows.T
+        self._end += count
+        self._size = min(self._size + count, self._kept)
+
+    def latest(self) -> np.ndarray:
+        """The rows kept, oldest first (a view: valid until the next append)."""
+        return self._rows[self._end - self._size : self._end]
+
+    def windows(self, first: int, count: int) -> np.ndarray:
+        """``WINDOW_BLOCKS`` rows from each of ``count`` rows on from ``first`` (counted in
+        ``latest``), band by band: (bands, count, window), a view like ``latest``."""
+        assert self._windows is not None, "kept band by band"
+        at = self._end - self._size + first
+        return self._windows[:, at : at + count]
+
+    @staticmethod
+    def _windows_of(bands: np.ndarray | None) -> np.ndarray | None:
+        if bands is None:
+            return None
+        return np.lib.stride_tricks.sliding_window_view(bands, WINDOW_BLOCKS, axis=1)

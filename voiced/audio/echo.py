@@ -273,14 +273,16 @@ class EchoCanceller:
     def _measure(self, heard: Int16Array, cleaned: Int16Array, far: Int16Array, at: int) -> None:
         for i in range(0, heard.size, FRAME_SAMPLES):
             part = slice(i, i + FRAME_SAMPLES)
-            self.meter.add_levels(_energy(heard[part]), _energy(cleaned[part]))
-            if _db(far[i : i + FRAME_SAMPLES]) < REFERENCE_DB:
+            before, after = _energy(heard[part]), _energy(cleaned[part])
+            self.meter.add_levels(before, after)
+            if _db(far[part]) < REFERENCE_DB:
                 continue
-            before = _db(heard[i : i + FRAME_SAMPLES])
-            if before < QUIET_DB:
+            size = heard[part].size
+            before_db = _level_db(before, size)
+            if before_db < QUIET_DB:
                 self.meter.add(at + i, NEVER_HEARD)
             else:
-                self.meter.add(at + i, before - _db(cleaned[i : i + FRAME_SAMPLES]))
+                self.meter.add(at + i, before_db - _level_db(after, size))
 
 
 def _energy(samples: Int16Array) -> float:
@@ -290,9 +292,12 @@ def _energy(samples: Int16Array) -> float:
 
 def _db(samples: Int16Array) -> float:
     """RMS level in dBFS (-120 for silence)."""
-    x = samples.astype(np.float32)
-    power = float(np.dot(x, x)) / max(1, x.size) / 32768.0**2
-    return 10.0 * math.log10(max(power, 1e-12))
+    return _level_db(_energy(samples), samples.size)
+
+
+def _level_db(energy: float, size: int) -> float:
+    """The RMS level in dBFS (-120 for silence) of ``size`` samples of this ``_energy``."""
+    return 10.0 * math.log10(max(energy / max(1, size) / 32768.0**2, 1e-12))
 
 
 def spans_overlap(spans: Iterable[tuple[int, int]], at: int, count: int) -> bool:
