@@ -185,17 +185,22 @@ LAYOUTS = (Layout("desktop", 200, True), Layout("test rig", 20, False))
 
 TARGET_LABEL = "capture + Segmenter, quiet frames wait"
 WAKE_LABEL = "capture + Segmenter + wake word, wait"
-TARGETS = (TARGET_LABEL, WAKE_LABEL)
+FAST_LABEL = "capture + Segmenter + wake, 30 ms blocks"
+"""``[audio] capture_block_ms = 30`` (a barge-in about 50 ms sooner): reported beside the
+target, not held to it."""
+TARGETS = (TARGET_LABEL, WAKE_LABEL, FAST_LABEL)
 
 
 async def run_desktop(seconds: float) -> list[Measurement]:
     """The full set on the desktop layout; the target figure is measured twice."""
     short = max(5.0, seconds / 2)
     default = CaptureOptions()
+    fast = CaptureOptions(block_frames=1)
     results = [await idle(short)]
     for _ in range(2):
         results.append(await compared(TARGET_LABEL, default, seconds, segment=True))
         results.append(await compared(WAKE_LABEL, default, seconds, segment=True, wake=True))
+        results.append(await compared(FAST_LABEL, fast, seconds, segment=True, wake=True))
     every_block = CaptureOptions(quiet_wait_frames=0)
     results += [
         await compared("capture + Segmenter, no waiting", every_block, short, segment=True),
@@ -265,13 +270,20 @@ def main() -> int:
     print("capture CPU while listening to silence on vmic, % of one core (process/wall time)")
     for layout, results in measured:
         measured_targets = report(layout, results)
-        for label, what in ((TARGET_LABEL, "capture + segmentation"), (WAKE_LABEL, "+ wake word")):
+        kinds = (
+            (TARGET_LABEL, "capture + segmentation"),
+            (WAKE_LABEL, "+ wake word"),
+            (FAST_LABEL, "+ wake word, 30 ms blocks"),
+        )
+        for label, what in kinds:
             targets = [m for m in measured_targets if m.label == label]
             if not targets:
                 continue
             mean = sum(m.cpu_percent for m in targets) / len(targets)
             floors = [m.floor.cpu_percent for m in targets if m.floor is not None]
-            if layout.held_to_target:
+            if label == FAST_LABEL:
+                verdict = " (an option, not held to the target)"
+            elif layout.held_to_target:
                 worst = max(m.cpu_percent for m in targets)
                 verdict = "meets" if worst < TARGET_PERCENT else "MISSES"
                 verdict = f", {verdict} the < {TARGET_PERCENT:g} % target"

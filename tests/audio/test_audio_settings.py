@@ -35,14 +35,6 @@ def test_defaults_use_the_system_devices_with_60_ms_blocks() -> None:
     assert (options.device, options.rate, options.block_frames) == (None, None, 2)
 
 
-def test_with_voiceds_own_echo_canceller_the_blocks_are_30_ms_unless_set(tmp_path: Path) -> None:
-    """Speech over a reply reaches the barge-in rule a block sooner; a block size the user
-    set is kept."""
-    assert CaptureOptions.from_settings(AudioSettings(), echo_cancelled=True).block_frames == 1
-    audio = settings_from(tmp_path, "[audio]\ncapture_block_ms = 90\n")
-    assert CaptureOptions.from_settings(audio, echo_cancelled=True).block_frames == 3
-
-
 @pytest.mark.parametrize(
     ("text", "message"),
     [

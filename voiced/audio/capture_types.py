@@ -10,13 +10,6 @@ from voiced.config import AudioSettings
 
 EventKind = Literal["opened", "lost", "reopen_failed", "overflow"]
 
-BLOCK_MS = 60
-"""Capture block without ``[audio] capture_block_ms``: half the CPU of 30 ms."""
-ECHO_BLOCK_MS = 30
-"""The same while voiced's own echo canceller cleans the frames: speech over a reply reaches
-the barge-in rule up to 30 ms sooner (the live barge-in: median 352 ms after the user's
-onset, against 401 ms with 60 ms blocks)."""
-
 
 @dataclass(frozen=True)
 class CaptureOptions:
@@ -49,18 +42,13 @@ class CaptureOptions:
     in the process: only for a process that does nothing else with PortAudio)."""
 
     @classmethod
-    def from_settings(
-        cls, audio: AudioSettings, device: str | None = None, echo_cancelled: bool = False
-    ) -> CaptureOptions:
-        """Options from ``[audio]``; ``device`` (from ``--device``) overrides input_device, and
-        ``echo_cancelled`` (voiced's own canceller cleans the frames) makes 30 ms blocks the
-        default."""
+    def from_settings(cls, audio: AudioSettings, device: str | None = None) -> CaptureOptions:
+        """Options from ``[audio]``; ``device`` (from ``--device``) overrides input_device."""
         chosen = devices.parse_device(device) if device else audio.input_device
-        block_ms = audio.capture_block_ms or (ECHO_BLOCK_MS if echo_cancelled else BLOCK_MS)
         return cls(
             device=chosen,
             rate=audio.capture_rate,
-            block_frames=block_ms // 30,
+            block_frames=audio.capture_block_ms // 30,
             quiet_wait_frames=audio.quiet_wait_ms // 30,
         )
 

@@ -58,7 +58,7 @@ def sources(
         return lambda: FileSource(replay, hurry=hurry)
     from voiced.audio.capture import CaptureOptions, MicrophoneCapture
 
-    options = CaptureOptions.from_settings(settings.audio, echo_cancelled=echo is not None)
+    options = CaptureOptions.from_settings(settings.audio)
     return lambda: MicrophoneCapture(
         options, on_event=lambda e: _capture_event(daemon, e), echo=echo
     )
