@@ -7,9 +7,16 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from tests.audio.recordings import sentences
 from tests.audio.speech import RATE, Scene
 from tests.listen.harness import answered, frames, run
-from tests.listen.realscenes import background, espeak_halves, real_halves, with_pause
+from tests.listen.realscenes import (
+    background,
+    espeak_halves,
+    prompt_scene,
+    real_halves,
+    with_pause,
+)
 from tests.listen.scenes import lay_out
 from tests.listen.test_turn import Scripted
 from voiced.config import ListenSettings
@@ -122,6 +129,23 @@ def test_a_pause_filled_with_music_is_never_rejoined() -> None:
     heard = events(paused(0.9, music_db=15.0))
 
     assert all(e.joined is None for e in heard if isinstance(e, SpeechStarted))
+
+
+def test_music_in_an_early_end_s_own_tail_keeps_the_next_prompt_apart() -> None:
+    """Over music 10 dB below the speech, "conf-getconfno" is ended early, and the candidate
+    the music opens right there is confirmed only as the next prompt begins, 2.4 s later,
+    keeping its first-stage onset: no frame came between the early end and that onset. The
+    music in the early end's own kept tail (-32 dB, the bar -40 dB) is the pause, so the
+    next prompt stays apart however surely Silero hears it (0.991 within HOLD_MS; given that
+    long, it rejoined when only frames after the end counted)."""
+    chosen = sentences(60)
+    k = next(j for j, p in enumerate(chosen) if p.name == "conf-getconfno")
+    group = chosen[k // 5 * 5 :][:5]
+    scene = prompt_scene("tail", group, "music 10 dB", seed=k // 5 * 5)
+    heard = run(Segmenter(DEFAULTS), scene.audio)
+
+    assert all(e.joined is None for e in heard if isinstance(e, SpeechStarted))
+    assert len(answered(heard)) >= len(group)
 
 
 def test_with_turn_rejoin_ms_0_an_early_end_stands() -> None:

@@ -484,12 +484,20 @@ class Segmenter:
         return ended.level_db - REJOIN_DB <= max(levels) <= ended.level_db + REJOIN_LOUDER_DB
 
     def _quiet_pause(self, ended: Utterance, onset: int) -> bool:
-        """Whether the pause before ``onset`` was quiet: every frame heard since ``ended``
-        ended, before the new speech, at least REJOIN_PAUSE_DB below its voiced level. A
-        thinking pause is the room's quiet; music or a TV that fills it (and that Silero may
-        be sure of now and then) would glue one utterance to the next."""
-        pause = [f.level_db for f in self._after if f.end <= onset]
-        return not pause or max(pause) <= ended.level_db - REJOIN_PAUSE_DB
+        """Whether the pause before ``onset`` was quiet: every frame heard after ``ended``'s
+        last word (its own kept tail, then the frames since it ended) before the new speech
+        at least REJOIN_PAUSE_DB below its voiced level. A thinking pause is the room's
+        quiet; music or a TV that fills it (and that Silero may be sure of now and then) would
+        glue one utterance to the next.
+
+        The tail counts: a candidate over music may keep the onset the first stage gave it
+        when it opened, right where ``ended`` ended, while the speech Silero confirms comes
+        seconds later, so no frame after ``ended`` comes before that onset (real prompts over
+        music 10 dB below, tests/listen/test_real_voices.py: music at -32 dB in the tail, the
+        bar -40 dB)."""
+        heard = ended.frames_from(ended.offset) + self._after
+        pause = [f.level_db for f in heard if f.end <= onset]
+        return bool(pause) and max(pause) <= ended.level_db - REJOIN_PAUSE_DB
 
     def rejoinable(self, start: int) -> bool:
         """Whether speech may still rejoin the utterance that began at ``start`` (the last one
