@@ -504,7 +504,8 @@ class Segmenter:
         ended on silence, not itself a rejoin): until ``turn_rejoin_ms`` of silence after its
         last word has been heard, and past that while speech that may have begun inside that
         silence can still open (voiced frames from it in the start window, or a candidate the
-        second stage is judging; at most as long as the utterance's frames are kept)."""
+        second stage is judging; at most as long as the utterance's frames are kept) or, open,
+        has not yet been heard surely enough to rejoin it (``_decide``, up to HOLD_MS)."""
         ended = self._ended
         if ended is None or ended.start != start or self._joined or self._next is None:
             return False
