@@ -7,13 +7,20 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from tests.audio.recordings import sentences
 from tests.audio.speech import RATE, Scene
 from tests.listen.harness import answered, frames, run
-from tests.listen.realscenes import background, espeak_halves, with_pause
+from tests.listen.realscenes import (
+    background,
+    espeak_halves,
+    prompt_scene,
+    real_halves,
+    with_pause,
+)
 from tests.listen.scenes import lay_out
 from tests.listen.test_turn import Scripted
 from voiced.config import ListenSettings
-from voiced.listen import Event, Segmenter, SpeechEnded, SpeechStarted
+from voiced.listen import Dropped, Event, Segmenter, SpeechEnded, SpeechStarted
 
 DEFAULTS = ListenSettings()
 SURE = 0.95
@@ -65,12 +72,80 @@ def test_speech_after_a_longer_pause_than_turn_rejoin_ms_is_a_new_utterance() ->
     assert answered(heard) == ends
 
 
+def change_to(lead_s: float) -> tuple[Scene, int]:
+    """Her "Change to … which folder?" with a 0.9 s pause, ``lead_s`` into the scene, and
+    where "which" begins."""
+    _, first, rest = next(h for h in real_halves() if h[0].name == "vm-changeto")
+    scene = lay_out("change_to", [lead_s, [with_pause(first, rest, 0.9)], 2.5])
+    onset, _ = scene.utterances[0]
+    return scene, onset + first.size // 160 * 160 + ms(900)
+
+
+@pytest.mark.parametrize("lead_ms", range(800, 832, 2))
+def test_speech_going_on_rejoins_wherever_silero_chunks_fall(lead_ms: int) -> None:
+    """Silero judges 32 ms chunks; where they fall on "which" decides whether one of the three
+    or four it has judged when the speech is confirmed reaches RESUME_P (0.95). At 3 of these
+    16 places none did (best 0.945, 0.804, 0.939 at 822, 826, 828 ms) and the rejoin was
+    refused, splitting the sentence in two (as in bench/turn_latency.py --pause 0.9). Speech
+    resuming inside an utterance is given HOLD_MS (320 ms) for a strong chunk; speech that
+    would rejoin one now waits as long for it ("folder" reaches 0.96)."""
+    scene, _ = change_to(lead_ms / 1000)
+    heard = events(scene)
+    starts = [e for e in heard if isinstance(e, SpeechStarted)]
+
+    assert len(starts) == 2 and starts[1].joined == starts[0].start, "it rejoined"
+    ((onset, offset),) = scene.utterances
+    (whole,) = answered(heard)
+    assert whole.start <= onset and whole.offset >= offset - 0.01 * RATE
+    # Held pending no longer than speech resuming inside an utterance may be.
+    assert starts[1].at - starts[1].onset <= ms(320)
+
+
+def test_speech_that_may_still_rejoin_is_started_then_ended_when_the_input_ends() -> None:
+    """The input ends (the microphone closed, a replay's end) while it is not yet decided
+    whether the speech just opened rejoins the early end (no strong chunk yet): it is
+    announced as an utterance of its own, then ended, and nothing heard is dropped."""
+    scene, which = change_to(0.826)  # "which" confirmed 150 ms in, its first strong chunk later
+    short = replace(DEFAULTS, min_voiced_ms=100)  # what is heard of "which" is an utterance
+    segmenter = Segmenter(short, turn_model=Scripted(SURE))
+    heard: list[Event] = []
+    for frame in frames(scene.audio[: which + ms(210)]):
+        heard += segmenter.feed(frame)
+    assert not any(isinstance(e, SpeechStarted) and e.at > which for e in heard), "undecided"
+    heard += segmenter.flush()
+
+    assert not [e for e in heard if isinstance(e, Dropped)], "nothing heard was dropped"
+    said = [e for e in heard if isinstance(e, SpeechStarted | SpeechEnded)]
+    assert [type(e) for e in said] == [SpeechStarted, SpeechEnded] * 2
+    _, early, started, rest = said
+    assert isinstance(started, SpeechStarted) and started.joined is None
+    assert isinstance(rest, SpeechEnded) and rest.reason == "end_of_input"
+    assert rest.start == started.start > early.end
+
+
 def test_a_pause_filled_with_music_is_never_rejoined() -> None:
     # Music under the words that Silero is now and then sure of would otherwise rejoin an
     # utterance and hold it open into the next one (tests/listen/test_real_voices.py).
     heard = events(paused(0.9, music_db=15.0))
 
     assert all(e.joined is None for e in heard if isinstance(e, SpeechStarted))
+
+
+def test_music_in_an_early_end_s_own_tail_keeps_the_next_prompt_apart() -> None:
+    """Over music 10 dB below the speech, "conf-getconfno" is ended early, and the candidate
+    the music opens right there is confirmed only as the next prompt begins, 2.4 s later,
+    keeping its first-stage onset: no frame came between the early end and that onset. The
+    music in the early end's own kept tail (-32 dB, the bar -40 dB) is the pause, so the
+    next prompt stays apart however surely Silero hears it (0.991 within HOLD_MS; given that
+    long, it rejoined when only frames after the end counted)."""
+    chosen = sentences(60)
+    k = next(j for j, p in enumerate(chosen) if p.name == "conf-getconfno")
+    group = chosen[k // 5 * 5 :][:5]
+    scene = prompt_scene("tail", group, "music 10 dB", seed=k // 5 * 5)
+    heard = run(Segmenter(DEFAULTS), scene.audio)
+
+    assert all(e.joined is None for e in heard if isinstance(e, SpeechStarted))
+    assert len(answered(heard)) >= len(group)
 
 
 def test_with_turn_rejoin_ms_0_an_early_end_stands() -> None:

@@ -180,6 +180,9 @@ class Segmenter:
         """The frames heard since ``_ended``'s last one."""
         self._own: tuple[int, int] | None = None
         """The open utterance's own start and onset while it is a rejoin (for ``detach``)."""
+        self._undecided: SpeechStarted | None = None
+        """The start of the open utterance while it may still rejoin ``_ended`` (``_decide``):
+        held back until it is decided."""
         self._joined = False
         """Whether ``_ended`` was itself a rejoin: it is not rejoined again (one thinking pause
         mended a question; a chain would let music glue one prompt to the next)."""
@@ -262,6 +265,8 @@ class Segmenter:
             else:
                 self._after.append(heard)
         if self._state is _State.SPEECH:
+            if self._undecided is not None:
+                self._decide(heard.end, events)
             self._in_speech(heard, judged, speaking, events)
         else:
             self._before_speech(heard, judged.threshold_db, events)
@@ -329,6 +334,8 @@ class Segmenter:
         """End of input: close what is open and forget the past. Returns the events."""
         events: list[Event] = []
         end = self._next if self._next is not None else 0
+        if self._undecided is not None:
+            self._decide(end, events, final=True)
         if self._state is _State.SPEECH and self._utterance is not None:
             kept = self._end if self._tentative and self._end is not None else None
             if kept is None:
@@ -374,21 +381,14 @@ class Segmenter:
         start = max(onset - self._preroll, self._history[0].start, self._last_end)
         ended, joined = self._ended, None
         self._own = None
-        if (
-            ended is not None
-            and not self._joined
-            and onset - ended.offset <= self._rejoin
-            and self._strong_start()
-            and self._as_loud_as(ended)
-            and self._quiet_pause(ended, onset)
-        ):
+        may = ended is not None and self._may_rejoin(ended, onset)
+        if ended is not None and may and self._strong_start():
             # The speaker went on after a thinking pause heard as the end: one utterance again.
             joined = ended.start
             self._own = (start, onset)
             self._utterance = ended.rejoined(self._after)
         else:
             self._utterance = Utterance(start, onset, self._heard_since(start))
-        self._forget_ended()
         voiced = [f for f in self._window if f.voiced]
         self._utterance.offset = voiced[-1].end if voiced else onset
         self._state = _State.SPEECH
@@ -396,12 +396,80 @@ class Segmenter:
         self._hearing, self._maybe_from, self._maybe_offset, self._stirred = True, None, 0, False
         self._strong, self._resumed = at, False
         self._voiced_end = self._utterance.offset
-        events.append(SpeechStarted(at, start, onset, joined))
+        started = SpeechStarted(at, start, onset, joined)
+        if may and joined is None:
+            self._undecided = started  # not yet heard as surely as a rejoin needs: wait
+        else:
+            self._forget_ended()
+            events.append(started)
+
+    def _decide(self, at: int, events: list[Event], final: bool = False) -> None:
+        """Whether the utterance opened while it may rejoin ``_ended`` does: once a chunk
+        reaches RESUME_P (``_strong_start``) it rejoins, as if it had opened so; once HOLD_MS
+        have passed since its onset without one (or ``final``: it ends) it stays an utterance
+        of its own. Until then its SpeechStarted is held back, its pauses are neither judged
+        nor sent (a gap between its first words must not decide it), and the earlier
+        utterance stays ``rejoinable``.
+
+        Speech resuming inside an utterance gets HOLD_MS after its first chunk above the end
+        threshold to reach a strong chunk; speech that would rejoin one is held to the same
+        bar, not only to the three or four chunks heard by the time it is confirmed: which
+        those are depends on where Silero's 32 ms chunks fall on the first word ("Change to …
+        which folder?" with a 0.9 s pause in bench/turn_latency.py: 0.449, 0.925, 0.946, 0.905
+        on "which", confirmed 140 ms after its onset; "folder" reached 0.961 at 255 ms).
+
+        Args:
+            at: The end of the frame just heard (or of the input): the SpeechStarted's.
+            events: Where the SpeechStarted goes, once decided.
+            final: The utterance ends or is cut now: decide on what was heard.
+        """
+        started, ended, utterance = self._undecided, self._ended, self._utterance
+        assert started is not None and ended is not None and utterance is not None
+        strong = self._strong_start()
+        if not strong and not final and at - started.onset <= self._hold:
+            return
+        self._undecided = None
+        if strong:
+            joined = ended.rejoined(self._after + utterance.frames_from(self._after_end()))
+            joined.offset = utterance.offset
+            self._utterance, self._own = joined, (started.start, started.onset)
+            started = SpeechStarted(at, started.start, started.onset, ended.start)
+        else:
+            started = SpeechStarted(at, started.start, started.onset, None)
+        self._forget_ended()
+        events.append(started)
+
+    def _announce(self, at: int, events: list[Event]) -> Utterance:
+        """Before the open utterance ends or is cut: decide whether it rejoins (``_decide``).
+        Returns it, rejoined or not."""
+        if self._undecided is not None:
+            self._decide(at, events, final=True)
+        utterance = self._utterance
+        assert utterance is not None
+        return utterance
+
+    def _after_end(self) -> int:
+        """Where the frames kept since ``_ended`` stop (its own end when there are none)."""
+        ended = self._ended
+        assert ended is not None
+        return self._after[-1].end if self._after else ended.end
+
+    def _may_rejoin(self, ended: Utterance, onset: int) -> bool:
+        """Whether speech beginning at ``onset`` may rejoin ``ended`` but for how surely the
+        second stage heard it (``_strong_start``): not a rejoin itself, within turn_rejoin_ms
+        of its last word, about as loud, after a quiet pause."""
+        return (
+            not self._joined
+            and onset - ended.offset <= self._rejoin
+            and self._as_loud_as(ended)
+            and self._quiet_pause(ended, onset)
+        )
 
     def _strong_start(self) -> bool:
-        """Whether the second stage heard the speech just confirmed as surely as speech that
-        resumes inside an utterance (a chunk at RESUME_P): only that rejoins an utterance.
-        Music after the words opens false uploads now and then; those must stay apart."""
+        """Whether the second stage heard the speech of the utterance opening (or just opened)
+        as surely as speech that resumes inside an utterance (a chunk at RESUME_P): only that
+        rejoins an utterance. Music after the words opens false uploads now and then; those
+        must stay apart."""
         return self._confirmer is not None and self._confirmer.best >= RESUME_P
 
     def _as_loud_as(self, ended: Utterance) -> bool:
@@ -416,22 +484,33 @@ class Segmenter:
         return ended.level_db - REJOIN_DB <= max(levels) <= ended.level_db + REJOIN_LOUDER_DB
 
     def _quiet_pause(self, ended: Utterance, onset: int) -> bool:
-        """Whether the pause before ``onset`` was quiet: every frame heard since ``ended``
-        ended, before the new speech, at least REJOIN_PAUSE_DB below its voiced level. A
-        thinking pause is the room's quiet; music or a TV that fills it (and that Silero may
-        be sure of now and then) would glue one utterance to the next."""
-        pause = [f.level_db for f in self._after if f.end <= onset]
-        return not pause or max(pause) <= ended.level_db - REJOIN_PAUSE_DB
+        """Whether the pause before ``onset`` was quiet: every frame heard after ``ended``'s
+        last word (its own kept tail, then the frames since it ended) before the new speech
+        at least REJOIN_PAUSE_DB below its voiced level. A thinking pause is the room's
+        quiet; music or a TV that fills it (and that Silero may be sure of now and then) would
+        glue one utterance to the next.
+
+        The tail counts: a candidate over music may keep the onset the first stage gave it
+        when it opened, right where ``ended`` ended, while the speech Silero confirms comes
+        seconds later, so no frame after ``ended`` comes before that onset (real prompts over
+        music 10 dB below, tests/listen/test_real_voices.py: music at -32 dB in the tail, the
+        bar -40 dB)."""
+        heard = ended.frames_from(ended.offset) + self._after
+        pause = [f.level_db for f in heard if f.end <= onset]
+        return bool(pause) and max(pause) <= ended.level_db - REJOIN_PAUSE_DB
 
     def rejoinable(self, start: int) -> bool:
         """Whether speech may still rejoin the utterance that began at ``start`` (the last one
         ended on silence, not itself a rejoin): until ``turn_rejoin_ms`` of silence after its
         last word has been heard, and past that while speech that may have begun inside that
         silence can still open (voiced frames from it in the start window, or a candidate the
-        second stage is judging; at most as long as the utterance's frames are kept)."""
+        second stage is judging; at most as long as the utterance's frames are kept) or, open,
+        has not yet been heard surely enough to rejoin it (``_decide``, up to HOLD_MS)."""
         ended = self._ended
         if ended is None or ended.start != start or self._joined or self._next is None:
             return False
+        if self._undecided is not None:
+            return True  # speech that may rejoin it is open, not yet decided
         if self._next - ended.offset <= self._rejoin or self._state is _State.PENDING:
             return True
         return any(f.voiced and f.start - ended.offset <= self._rejoin for f in self._window)
@@ -538,9 +617,10 @@ class Segmenter:
         if turn is not None:
             self._judge_pause(turn, heard.end, silence, events)
         if quiet >= self._wait():
+            self._announce(heard.end, events)
             verdict, asked = self._turn_verdict, self._asked
             events.append(self._finish(heard.end, self._kept_end(), turn=verdict, asked=asked))
-        elif silence >= self._tail and not self._tentative:
+        elif silence >= self._tail and not self._tentative and self._undecided is None:
             self._tentative_end(heard.end, utterance.offset + self._tail, events)
         elif heard.end - utterance.start >= self._max_length and not self._tentative:
             self._cut(heard.end, events)
@@ -558,7 +638,7 @@ class Segmenter:
         """
         utterance = self._utterance
         assert utterance is not None
-        if not self._checks and silence >= turn.check:
+        if not self._checks and silence >= turn.check and self._undecided is None:
             self._checks = 1
             self._pending = turn.start(utterance.audio(at))
             if turn.send_at_check and not self._tentative:
@@ -608,8 +688,7 @@ class Segmenter:
         events.append(TentativeEnd(at, utterance.start, utterance.offset, audio, verdict))
 
     def _cut(self, at: int, events: list[Event]) -> None:
-        utterance = self._utterance
-        assert utterance is not None
+        utterance = self._announce(at, events)
         cut = utterance.quietest(at - self._cut_search)
         rest = utterance.split(cut)
         utterance.offset = cut

@@ -103,6 +103,10 @@ class Utterance:
         joined.offset = self.offset
         return joined
 
+    def frames_from(self, start: int) -> list[Heard]:
+        """The frames heard that start at or after ``start``, in order."""
+        return [f for f in self._frames if f.start >= start]
+
     def since(self, start: int, onset: int) -> Utterance:
         """The part of this utterance from ``start`` on, as one that began at ``onset``."""
         return Utterance(start, onset, [f for f in self._frames if f.end > start])
