@@ -218,6 +218,9 @@ async def test_a_reply_to_a_question_that_sounds_unfinished_plays_whole_once_the
     groqsim.enqueue("transcriptions", transcript("Please try again"))
     groqsim.enqueue("chat", ChatReply(content="Trying again.", ttft=0.1))
     settings = settings_for(groqsim, home, turn_model=True)
+    # A window long enough that the reply is surely ready (and waiting) when it closes, even
+    # on a busy machine: then its first audio dates the release.
+    settings = replace(settings, listen=replace(settings.listen, turn_rejoin_ms=1500))
     run = await replay(scene, settings, home)
 
     reply = run.one("assistant_text", turn=1)
@@ -227,3 +230,4 @@ async def test_a_reply_to_a_question_that_sounds_unfinished_plays_whole_once_the
     assert rejoin <= first_audio < rejoin + 100, "released as the pause could no longer rejoin"
     logged = [e["message"] for e in run.of("log") if e["message"].startswith("reply held")]
     assert len(logged) == 1 and logged[0].endswith("(has no final mark)"), logged
+    assert int(logged[0].split()[2]) > 0, "its audio was ready, and waited for the release"
