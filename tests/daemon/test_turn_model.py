@@ -34,8 +34,8 @@ async def test_a_finished_real_question_is_answered_once_and_before_the_fixed_ha
     # the fixed 700 ms hangover.
     assert timeline["end_confirmed_ms"] < 650, timeline
     # It sounds finished ("." after "again"): its reply is not held for the rejoin window
-    # (test_rejoin.py), but plays at once, within the latency target's p95.
-    assert timeline["first_audio_ms"] < 850, timeline
+    # (test_rejoin.py) but plays as soon as it is ready (how soon is bench/turn_latency.py's).
+    assert not [e for e in run.of("log") if e["message"].startswith("reply held")]
 
 
 async def test_in_wake_mode_speech_sent_at_every_short_silence_still_never_leaves_unaddressed(
