@@ -4,6 +4,8 @@ simulated room place what was played on the right samples."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -13,7 +15,7 @@ import pytest
 from tests.audio.speech import speak
 from tests.listen.harness import ended, frames
 from tests.listen.scenes import LIGHTS, REMIND, WEATHER, lay_out
-from voiced.audio.echo import LAG, EchoCanceller
+from voiced.audio.echo import LAG, EchoCanceller, percentile
 from voiced.audio.farend import FarEnd, Piece, PlayerTap, position, reference_of
 from voiced.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, Frame, Int16Array
 from voiced.audio.room import RoomOptions, SimulatedRoom
@@ -148,6 +150,39 @@ def test_with_no_echo_to_speak_of_the_users_onsets_and_offsets_move_by_at_most_2
     tolerance = round(0.020 * SAMPLE_RATE)
     for (onset, offset), (onset2, offset2) in zip(raw, after, strict=True):
         assert abs(onset2 - onset) <= tolerance and abs(offset2 - offset) <= tolerance
+
+
+JUDGE_ONCE = """
+import sys
+from voiced.audio.echo import EchoMeter
+meter = EchoMeter()
+meter.begin_reply()
+for i in range(70):
+    meter.add(i * 480, 30.0 + i % 7)
+before = set(sys.modules)
+assert meter.trusted(10.0) and meter.reply_db() is not None
+print(sorted(set(sys.modules) - before))
+"""
+
+
+def test_judging_the_echo_over_a_reply_loads_no_module_on_the_loop() -> None:
+    """Whether speech over a reply is the user's is first asked on the event loop just as it
+    could stop the reply: it must not import anything then (numpy's percentile imported
+    numpy.ma on its first call, 10-25 ms that delayed the daemon's first barge-in). A fresh
+    interpreter, so that nothing earlier in the session imported it already."""
+    run = subprocess.run(
+        [sys.executable, "-c", JUDGE_ONCE], capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
+
+
+def test_the_meters_percentile_is_numpys_to_the_bit() -> None:
+    rng = np.random.default_rng(13)
+    for size in (1, 2, 3, 10, 30, 31, 51):
+        for q in (0, 25, 50, 90, 100):
+            values = [float(v) for v in rng.normal(20.0, 15.0, size)]
+            assert percentile(values, q) == float(np.percentile(values, q))
 
 
 def test_the_far_end_reads_back_what_was_played_and_nothing_after_a_cut() -> None:

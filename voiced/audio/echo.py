@@ -17,7 +17,7 @@ import logging
 import math
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -128,7 +128,7 @@ class EchoMeter:
         heard, or None with fewer than ``least_frames`` of them."""
         with self._lock:
             values = list(self._reply)
-        return round(float(np.median(values)), 1) if len(values) >= least_frames else None
+        return round(percentile(values, 50), 1) if len(values) >= least_frames else None
 
     def reply_frames(self) -> int:
         """Frames since ``begin_reply`` in which the microphone heard voiced."""
@@ -151,7 +151,23 @@ class EchoMeter:
             return False
         if silent:  # the microphone does not hear the speaker (headphones, another room)
             return True
-        return warmed and float(np.percentile(window, QUANTILE)) >= min_db
+        return warmed and percentile(window, QUANTILE) >= min_db
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile of ``values``, as ``np.percentile`` gives it (linear
+    interpolation), in plain Python for the few dozen values the meter judges on the loop.
+
+    numpy's percentile, quantile and median import ``numpy.ma`` on their first call, 10-25 ms
+    that fell on the event loop at the first speech over a reply of the daemon's life (when
+    ``EchoMeter.trusted`` is first asked), just as that speech could stop the reply.
+    """
+    ordered = sorted(values)
+    at = q / 100 * (len(ordered) - 1)
+    below = math.floor(at)
+    above = min(below + 1, len(ordered) - 1)
+    a, b, t = ordered[below], ordered[above], at - below
+    return a + (b - a) * t if t < 0.5 else b - (b - a) * (1 - t)
 
 
 class EchoCanceller:
