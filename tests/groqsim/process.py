@@ -4,6 +4,7 @@ espeak-ng renders) then never hold this process's GIL while PortAudio waits for 
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
@@ -12,6 +13,12 @@ from .server import GroqSim
 
 
 def _serve(conn: Connection, script: Callable[[GroqSim], None] | None) -> None:
+    # The Groq servers are not on this machine: under ``chrt`` (CI's audio tests) the
+    # simulator, rendering speech with espeak-ng, would compete at real-time priority with the
+    # player and starve the sound server, which runs at normal priority (underruns inside
+    # the clips the test then checks sample by sample).
+    if os.sched_getscheduler(0) != os.SCHED_OTHER:
+        os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
     with GroqSim() as sim:
         if script is not None:
             script(sim)

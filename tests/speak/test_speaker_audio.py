@@ -106,11 +106,6 @@ async def long_reply_playing(
     return tts, speaker, reply, start
 
 
-# On this 2-core VM the ALSA pulse plugin now and then underruns inside a clip (silence in it,
-# correlation ~0.8), in 2 of 6 runs on 2026-12-04 with the previous session's code as with
-# this one's, alone at real-time priority and with PortAudio's "high" latency too: an
-# environment flake, not the sequencing this proves. Up to three more tries (CI gives one).
-@pytest.mark.flaky(reruns=3)
 async def test_played_audio_is_each_rendered_clip_back_to_back(
     player: Player, monitor: TimedRecording, voice: Callable[[], TextToSpeech]
 ) -> None:
