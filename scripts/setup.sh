@@ -84,10 +84,11 @@ run_suite() {
     cat "$dir/realtime"
     rm -rf "$dir"
     local reruns=(--reruns 1 --max-suite-reruns 2 -raR) module ignore=()
-    # Played sound checked sample by sample, the live echo path, and the Groq voice on the
-    # speaker (it needed reruns beside another module): alone, not beside another.
+    # Played sound checked sample by sample, the live echo path, the Groq voice on the
+    # speaker and the echo reference read as the speaker plays (they needed reruns beside
+    # another module): alone, not beside another.
     local alone=(tests/speak/test_speaker_audio.py tests/daemon/test_live.py
-        tests/speak/test_say_groq.py)
+        tests/speak/test_say_groq.py tests/audio/test_reference.py)
     for module in "${alone[@]}"; do ignore+=(--ignore="$module"); done
     if chrt -r 20 true 2>/dev/null; then
         echo "== pytest: audio tests at real-time priority, two modules at a time" >&2
