@@ -95,7 +95,10 @@ run_suite() {
         chrt -r 20 "$venv/bin/python" -m pytest -m audio -n 2 --dist loadfile "${reruns[@]}" \
             "${ignore[@]}" || status=1
         echo "== pytest: the speaker and live-echo audio tests at real-time priority, alone" >&2
-        chrt -r 20 "$venv/bin/python" -m pytest -m audio "${reruns[@]}" "${alone[@]}" || status=1
+        # Sample-exact playback checks underrun now and then on this kind of VM even alone
+        # (test_speaker_audio, 2026-12-04): two more tries each there, not a looser check.
+        chrt -r 20 "$venv/bin/python" -m pytest -m audio --reruns 2 --max-suite-reruns 4 -raR \
+            "${alone[@]}" || status=1
     else
         echo "== pytest: audio tests, alone (no real-time priority here)" >&2
         "$venv/bin/python" -m pytest -m audio "${reruns[@]}" || status=1
