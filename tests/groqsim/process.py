@@ -4,10 +4,11 @@ espeak-ng renders) then never hold this process's GIL while PortAudio waits for 
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
+
+from voiced.speak.worker import normal_priority
 
 from .server import GroqSim
 
@@ -17,8 +18,7 @@ def _serve(conn: Connection, script: Callable[[GroqSim], None] | None) -> None:
     # simulator, rendering speech with espeak-ng, would compete at real-time priority with the
     # player and starve the sound server, which runs at normal priority (underruns inside
     # the clips the test then checks sample by sample).
-    if os.sched_getscheduler(0) != os.SCHED_OTHER:
-        os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+    normal_priority()
     with GroqSim() as sim:
         if script is not None:
             script(sim)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
+from typing import cast
 
 import numpy as np
 import pytest
@@ -12,7 +14,7 @@ import pytest
 from voiced.audio.playback import Clip
 from voiced.errors import SpeechSynthesisError
 from voiced.speak.tts import EspeakTTS, find_voice
-from voiced.speak.worker import shared_worker
+from voiced.speak.worker import Engine, SynthWorker, shared_worker
 
 FOX = "The quick brown fox jumps over the lazy dog, and then it runs far away."
 
@@ -88,6 +90,27 @@ async def test_every_render_runs_in_the_one_synthesis_thread() -> None:
     jobs = [worker.submit(lambda _: threading.current_thread().name) for _ in range(3)]
     names = await asyncio.gather(*(asyncio.wrap_future(job) for job in jobs))
     assert set(names) == {"voiced-tts"}
+
+
+def test_a_worker_started_by_a_real_time_thread_renders_at_normal_priority() -> None:
+    """Under chrt, espeak-ng at real-time priority starved the sound server: underruns."""
+    seen: dict[str, int] = {}
+
+    def start_from_real_time() -> None:
+        try:
+            os.sched_setscheduler(0, os.SCHED_RR, os.sched_param(1))
+        except PermissionError:
+            return
+        seen["starter"] = os.sched_getscheduler(0)
+        worker = SynthWorker(lambda: cast(Engine, None))  # the policy is the thread's, not espeak's
+        seen["worker"] = worker.submit(lambda _: os.sched_getscheduler(0)).result(10)
+
+    starter = threading.Thread(target=start_from_real_time)
+    starter.start()
+    starter.join()
+    if not seen:
+        pytest.skip("no permission to run a thread at real-time priority here")
+    assert seen == {"starter": os.SCHED_RR, "worker": os.SCHED_OTHER}
 
 
 async def test_rendering_never_blocks_the_event_loop() -> None:

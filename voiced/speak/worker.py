@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import concurrent.futures
 import importlib
+import os
 import queue
 import shutil
 import tempfile
@@ -141,6 +142,17 @@ def _quiet(*args: object, **kwargs: object) -> None:
     """Stands in for print() inside pyttsx3's espeak driver."""
 
 
+def normal_priority() -> None:
+    """Move the calling thread to the normal scheduling policy if it inherited a real-time one.
+
+    Rendering is bulk work. Under ``chrt`` or a unit's ``CPUSchedulingPolicy=rr``, a thread
+    started by a real-time thread is real-time too: espeak-ng then takes a core from the
+    sound server, which runs at normal priority, and the speaker underruns inside a clip.
+    """
+    if os.sched_getscheduler(0) != os.SCHED_OTHER:  # 0: the calling thread, on Linux
+        os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+
+
 class SynthWorker:
     """Runs jobs on the one Engine, in order, in one daemon thread; warms it up first.
 
@@ -166,6 +178,7 @@ class SynthWorker:
         return future
 
     def _run(self) -> None:
+        normal_priority()
         try:
             engine = self._factory()  # it warms itself up
         except BaseException as exc:  # every later job fails with the same error
