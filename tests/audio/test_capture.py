@@ -17,7 +17,7 @@ from tests.audio.signals import best_alignment, sweep, to_int16, write_wav
 from voiced.audio.capture import CaptureEvent, CaptureOptions, MicrophoneCapture
 from voiced.audio.devices import find_device, list_devices
 from voiced.audio.frames import FRAME_SAMPLES, SAMPLE_RATE, Frame
-from voiced.audio.stream import FrameHandoff
+from voiced.audio.stream import FrameHandoff, LiveStream
 from voiced.config import AudioSettings
 from voiced.errors import AudioDeviceError
 
@@ -359,3 +359,70 @@ async def test_a_device_that_goes_silent_is_reopened_even_if_closing_it_hangs(
     after = listener.frames[resumed_at:]
     assert best_alignment(np.concatenate([f.samples for f in after]), whole)[1] > 0.98
     assert listener.mic.stats.reopens == 1
+
+
+@pytest.mark.parametrize("rate", [None, 48000], ids=["16k", "48k"])
+async def test_switching_block_size_mid_sound_loses_and_repeats_no_sample(
+    pulse: PulseServer, tmp_path: Path, rate: int | None
+) -> None:
+    """listen_closely hands the device to a stream in 30 ms blocks and back while a sweep
+    plays: each 100 ms of the sweep is where the whole sweep is, to 2 samples."""
+    signal = to_int16(sweep(3.0, RATE, seed=3))
+    quiet = np.zeros(RATE * 3 // 10, dtype=np.int16)
+    wav = write_wav(tmp_path / "sweep.wav", np.concatenate([quiet, signal, quiet]), RATE)
+    listener = Listener(CaptureOptions(rate=rate))
+    mic = listener.mic
+    await listener.wait_for(lambda: len(listener.frames) >= 3)
+    assert mic.block_ms == 60
+    player = pulse.play_to_mic(wav)
+    await asyncio.sleep(1.0)
+    mic.listen_closely(True)
+    await listener.wait_for(lambda: mic.stats.handovers == 1, limit=3)
+    assert mic.block_ms == 30
+    await asyncio.sleep(0.8)
+    mic.listen_closely(False)
+    await listener.wait_for(lambda: mic.stats.handovers == 2, limit=3)
+    assert mic.block_ms == 60
+    async with asyncio.timeout(15):
+        assert await asyncio.to_thread(player.wait) == 0
+    await asyncio.sleep(0.3)
+    recorded = await listener.close()
+
+    assert listener.kinds() == ["opened"]
+    assert_contiguous(listener.frames)
+    at, correlation = best_alignment(recorded, signal)
+    assert correlation > 0.98
+    piece = RATE // 10
+    lags = [
+        best_alignment(recorded, signal[i : i + piece])[0] - i
+        for i in range(0, signal.size - piece + 1, piece)
+    ]
+    assert [lag - at for lag in lags] == pytest.approx([0] * len(lags), abs=2)
+
+
+async def test_a_device_that_cannot_open_twice_keeps_its_block_size(
+    pulse: PulseServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Simulated: a raw ALSA device (hw:) is busy while open; the second open fails. Capture
+    goes on in its usual blocks and says why."""
+    real_open = LiveStream.open
+
+    def busy(*args: object, **kwargs: object) -> LiveStream:
+        if kwargs.get("waiting"):
+            raise AudioDeviceError("cannot open microphone: Device unavailable [PaErrorCode -9985]")
+        return real_open(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(LiveStream, "open", busy)
+    whole, _, _ = two_bursts()
+    wav = write_wav(tmp_path / "bursts.wav", whole, RATE)
+    listener = Listener(CaptureOptions())
+    await listener.wait_for(lambda: len(listener.frames) >= 3)
+    listener.mic.listen_closely(True)
+    began = listener.frames[-1].end
+    await play(pulse, wav)
+    listener.mic.listen_closely(False)
+    listener.mic.listen_closely(True)
+    await listener.close()
+
+    assert listener.mic.stats.handovers == 0
+    assert_bursts_heard_in_time(listener, began)

@@ -247,13 +247,12 @@ async def test_with_its_own_echo_cancelled_the_user_over_the_reply_stops_it_at_o
     double-talk detector dates their speech from where it began (466-554 ms without it: 300 ms
     counted from the segmenter's onset). The far end holds what the speaker plays before it is
     heard and follows it over output underruns (else AEC3's echo leaks stopped or held the
-    reply), and the first judgement of the echo imports nothing on the event loop. Here the
-    microphone is read in 30 ms blocks (``capture_block_ms = 30``, the option for the quickest
-    barge-in), so the frame that decides reaches the pipeline 0-35 ms after it was heard:
-    310-379 ms in 30 of 30 runs, one 426 ms in a whole-module run. The default 60 ms blocks
-    (listening to silence stays under 1 % of a core) add 30 ms on average: 330-399 ms in 7 of
-    8 runs, one 486 ms (docs/benchmarks.md). A silence after 400 ms is reported as an expected
-    failure with its figure."""
+    reply), and the first judgement of the echo imports nothing on the event loop. With the
+    defaults the microphone, read in 60 ms blocks while voiced is silent, is read in 30 ms
+    blocks from the turn's start (``speaking_block_ms``: a second stream takes it over), so the
+    frame that decides reaches the pipeline 0-35 ms after it was heard: 285-348 ms in 6 runs
+    (always 60 ms blocks: 364-402; always 30: 333-340, in the same hour; docs/benchmarks.md).
+    A silence after 400 ms is reported as an expected failure with its figure."""
     question = lay_out("live_q5", [0.3, [speak("Tell me a long story.")], 0.5]).wav(home)
     over = lay_out("live_over5", [0.1, [speak("Stop, that is enough, thank you very much.")], 0.5])
     over_wav = over.wav(home)
@@ -266,7 +265,7 @@ async def test_with_its_own_echo_cancelled_the_user_over_the_reply_stops_it_at_o
     )
     groqsim.enqueue("chat", ChatReply(content=long_reply, ttft=0.1, tokens_per_s=500))
     groqsim.enqueue("chat", ChatReply(content="Okay.", ttft=0.1))
-    running, client = await live_daemon(groqsim, home, sock, block_ms=30)
+    running, client = await live_daemon(groqsim, home, sock)
     seen: list[Event] = []
     loopback = ""
     try:

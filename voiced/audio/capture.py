@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -25,6 +26,8 @@ OVERFLOW_REPORT_SECONDS = 2.0
 """Overflows are reported at most this often (the counts add up in between)."""
 MIN_STALL_CHECK = 0.05
 """Shortest wait between two checks for a stalled device, in seconds."""
+HANDOVER_LIMIT = 2.0
+"""Seconds a stream opened in another block size gets to take over, after opening."""
 
 
 class MicrophoneCapture:
@@ -39,6 +42,12 @@ class MicrophoneCapture:
 
     With an ``echo`` canceller, voiced's own voice is taken out of the frames in PortAudio's
     thread, before they are handed over (see :mod:`voiced.audio.echo`).
+
+    While the consumer listens closely (``listen_closely``: voiced speaks, and speech over it
+    must stop it soon) the device is read in smaller blocks: a second stream opens beside the
+    first and takes over from the first's last sample (``LiveStream.pass_to``), so the switch
+    loses and repeats nothing; back to the usual size the same way. A device that cannot be
+    opened twice stays in its usual size.
 
     Args:
         options: Which device and how to open it.
@@ -72,11 +81,21 @@ class MicrophoneCapture:
         self._seen_stream_overflows = 0
         self._reported = (0, 0)
         self._last_report = float("-inf")
+        self._block_frames = self.options.block_frames
+        """Frames per callback wanted now."""
+        self._resizer: asyncio.Task[None] | None = None
+        self._resize_refused = False
+        self._loop: asyncio.AbstractEventLoop
 
     @property
     def device_name(self) -> str:
         """Name of the device opened last, or "" before the first open."""
         return self._device_name
+
+    @property
+    def block_ms(self) -> int:
+        """Audio per callback of the stream open now, in ms (0 while none is open)."""
+        return self._stream.block_frames * 30 if self._stream is not None else 0
 
     async def start(self) -> None:
         """Open the device and start listening (``frames()`` calls this when needed).
@@ -87,6 +106,7 @@ class MicrophoneCapture:
         async with self._starting:
             if self._supervisor is not None or self._closed:
                 return
+            self._loop = asyncio.get_running_loop()
             if self._handoff is None:
                 self._handoff = FrameHandoff(self._accept, self.options.quiet_wait_frames)
                 self._handoff.quiet_power = self._quiet_power
@@ -136,6 +156,16 @@ class MicrophoneCapture:
             if self._handoff is not None:
                 self._handoff.quiet_power = power
 
+    def listen_closely(self, on: bool) -> None:
+        """Read the device in ``options.close_block_frames`` blocks while ``on``, else in
+        ``options.block_frames``: smaller blocks bring speech sooner, at more CPU."""
+        wanted = self.options.close_block_frames if on else self.options.block_frames
+        if wanted == self._block_frames or self._resize_refused:
+            return
+        self._block_frames = wanted
+        if self._resizer is None or self._resizer.done():
+            self._resizer = asyncio.create_task(self._resize(), name="capture-resize")
+
     async def aclose(self) -> None:
         """Stop listening and close the device; safe to call twice."""
         if self._closed:
@@ -143,23 +173,22 @@ class MicrophoneCapture:
         self._closed = True
         if self._supervisor is not None:
             self._supervisor.cancel()
+        if self._resizer is not None:
+            self._resizer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._resizer
         await self._close_stream()
         if self._handoff is not None:
             self._handoff.close()
         self._arrived.set()
 
     async def _open(self, reopening: bool = False) -> None:
-        loop = asyncio.get_running_loop()
         options = self.options
         start = self._next_start
         handoff = self._handoff
         assert handoff is not None
-
-        def hop(callback: Callable[..., None], *args: object) -> None:
-            try:
-                loop.call_soon_threadsafe(callback, *args)
-            except RuntimeError:  # the loop closed under a late callback
-                pass
+        hop = self._hop
+        block_frames = self._block_frames
 
         def open_blocking() -> LiveStream:
             try:
@@ -172,7 +201,7 @@ class MicrophoneCapture:
             rate, channels = devices.input_format(device, options.rate)
             return LiveStream.open(
                 device,
-                (rate, channels, options.block_frames, options.latency),
+                (rate, channels, block_frames, options.latency),
                 start,
                 deliver=handoff.send,
                 on_fault=lambda stream, reason: hop(self._note_fault, stream, reason),
@@ -181,10 +210,71 @@ class MicrophoneCapture:
 
         stream = await in_daemon_thread(open_blocking, limit=10.0, on_late=LiveStream.close)
         self._fault.clear()
+        self._resize_refused = False  # another device may take a second stream
         self._stream = stream
         self._device_name = stream.device.name
         self._seen_stream_overflows = 0
         self._emit("opened", f"listening on {stream.describe()}")
+
+    def _hop(self, callback: Callable[..., None], *args: object) -> None:
+        """Call ``callback(*args)`` on the loop, from any thread."""
+        try:
+            self._loop.call_soon_threadsafe(callback, *args)
+        except RuntimeError:  # the loop closed under a late callback
+            pass
+
+    async def _resize(self) -> None:
+        """Hand the device over to streams of the wanted block size until the open one has it."""
+        while not self._closed and (stream := self._stream) is not None:
+            if stream.block_frames == self._block_frames:
+                return
+            if not await self._hand_over(stream, self._block_frames):
+                return
+
+    async def _hand_over(self, stream: LiveStream, block_frames: int) -> bool:
+        """Open a stream of ``block_frames`` beside ``stream`` and let it take over."""
+        handoff, echo, hop = self._handoff, self.echo, self._hop
+        assert handoff is not None
+        fmt = (stream.rate, stream.channels, block_frames, self.options.latency)
+
+        def open_blocking() -> LiveStream:
+            return LiveStream.open(
+                stream.device,
+                fmt,
+                0,
+                deliver=handoff.send,
+                on_fault=lambda s, reason: hop(self._note_fault, s, reason),
+                echo=echo,
+                waiting=True,
+            )
+
+        try:
+            successor = await in_daemon_thread(open_blocking, limit=5.0, on_late=LiveStream.close)
+        except (AudioDeviceError, TimeoutError) as exc:
+            self._resize_refused = True
+            self._block_frames = stream.block_frames
+            log.info("the microphone stays in %d ms blocks: %s", stream.block_frames * 30, exc)
+            return False
+        passed = asyncio.Event()
+        stream.pass_to(successor, lambda: hop(passed.set))
+        try:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(HANDOVER_LIMIT):
+                    await passed.wait()
+        finally:
+            took_over = not stream.keep()
+            if took_over and self._stream is stream:
+                self._report_overflows(stream, now=True)
+                self._stream, self._seen_stream_overflows = successor, 0
+                self.stats.handovers += 1
+                log.debug("the microphone is read in %d ms blocks", block_frames * 30)
+                retired = stream
+            else:
+                retired = successor
+            await self._close(retired)
+        if not took_over:
+            log.warning("a %d ms stream did not take over the microphone", block_frames * 30)
+        return took_over and retired is stream
 
     def _note_fault(self, stream: LiveStream, reason: str) -> None:
         if stream is self._stream:
@@ -236,10 +326,10 @@ class MicrophoneCapture:
         the latest callback (about once per ``stall_timeout``, not on a fixed tick: each
         wake-up of the loop costs more CPU than the check), and reports overflows then.
         """
-        stream = self._stream
-        assert stream is not None
         stall = self.options.stall_timeout
         while True:
+            stream = self._stream  # another block size may have taken over
+            assert stream is not None
             wait = max(stream.last_callback + stall - time.monotonic(), MIN_STALL_CHECK)
             try:
                 async with asyncio.timeout(wait):
@@ -274,6 +364,9 @@ class MicrophoneCapture:
         if stream is None:
             return
         self._report_overflows(stream, now=True)
+        await self._close(stream)
+
+    async def _close(self, stream: LiveStream) -> None:
         try:
             await in_daemon_thread(stream.close, limit=3.0)
         except TimeoutError:

@@ -22,6 +22,9 @@ class CaptureOptions:
     block_frames: int = 2
     """Frames per PortAudio callback, each one wake-up of the loop: 1 delivers every frame at
     once, 2 (60 ms) costs about half the CPU."""
+    close_block_frames: int = 1
+    """Frames per callback while the consumer listens closely (``listen_closely``: voiced
+    speaks): 1 hears speech over a reply up to 30 ms sooner."""
     latency: Literal["low", "high"] = "low"
     """PortAudio's suggested input latency. With a fixed block size the ALSA buffer is two
     blocks either way (120 ms at 60 ms blocks, through the pulse plugin), and bench/capture_cpu.py
@@ -49,6 +52,7 @@ class CaptureOptions:
             device=chosen,
             rate=audio.capture_rate,
             block_frames=audio.capture_block_ms // 30,
+            close_block_frames=audio.speaking_block_ms // 30,
             quiet_wait_frames=audio.quiet_wait_ms // 30,
         )
 
@@ -76,5 +80,7 @@ class CaptureStats:
     """Callbacks in which PortAudio reported lost input."""
     reopens: int = 0
     """Times the device was reopened after a loss."""
+    handovers: int = 0
+    """Times a stream of another block size took the device over (``listen_closely``)."""
     lost_samples: list[int] = field(default_factory=list)
     """Input-clock samples skipped over at each reopen."""

@@ -214,6 +214,9 @@ class FileSource:
     def wait_below(self, level_db: float | None) -> None:
         """A file has no wake-ups to spare: its frames come as they are paced."""
 
+    def listen_closely(self, on: bool) -> None:
+        """A file's frames come as they are paced, in frames."""
+
     async def _pace(self, frame: Frame) -> None:
         if self.fast:
             if frame.start % (64 * FRAME_SAMPLES) == 0:

@@ -57,6 +57,11 @@ class FrameSource(Protocol):
         frame as soon as it is heard."""
         ...
 
+    def listen_closely(self, on: bool) -> None:
+        """A hint from the consumer: while ``on`` (voiced is answering), speech must reach it
+        as soon as it is heard, even at more cost (a microphone reads smaller blocks)."""
+        ...
+
     async def aclose(self) -> None:
         """Stop the source and release its device or file; safe to call twice."""
         ...

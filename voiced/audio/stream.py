@@ -9,7 +9,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 
@@ -27,6 +27,18 @@ T = TypeVar("T")
 
 FRAME_SECONDS = FRAME_SAMPLES / SAMPLE_RATE
 """One frame's duration; a callback brings a whole number of them."""
+WAITING_CALLBACKS = 4
+"""Callbacks a stream opened to take over from another runs first: its clock (the least
+lateness of a callback seen) is then about as true as the older stream's."""
+WAITING_SECONDS = 0.5
+"""Audio a stream waiting to take over keeps."""
+
+SEAM_TAIL = 240
+"""Samples of the predecessor's last block the successor looks for in what it heard (15 ms)."""
+SEAM_REACH = 160
+"""How far (samples) from where the timestamps put the seam the successor looks (10 ms)."""
+
+Phase = Literal["live", "passing", "waiting", "resuming", "retired"]
 
 
 class LiveStream:
@@ -41,6 +53,13 @@ class LiveStream:
     With an ``echo`` canceller the frames go through it in the callback, placed on the
     reference's timeline by PortAudio's ``inputBufferAdcTime`` (when the block's first sample
     left the microphone): this thread owns the canceller while the stream runs.
+
+    A stream can hand over to another on the same device (another block size), with no sample
+    lost or repeated: the successor opens ``waiting`` and keeps its blocks with when they left
+    the microphone; ``pass_to`` makes this stream, after a callback, give the successor its
+    Framer and the moment its last sample left the microphone, and retire. The successor's
+    next callback hands on what it kept from that moment (a gap, which two streams of one
+    source should not show, is filled with silence so the clock keeps real time).
     """
 
     def __init__(
@@ -70,6 +89,23 @@ class LiveStream:
         self._clock = StreamClock()
         self._offset: int | None = None
         """Reference position minus input-clock index, fixed while they keep in step."""
+        self.block_frames = 0
+        """Frames per callback (set when opened)."""
+        self._phase: Phase = "live"
+        self._lock = threading.Lock()
+        """Held by a successor's callback, and by its predecessor handing over to it."""
+        self._kept: deque[tuple[float, Int16Array]] = deque()
+        """While waiting: the blocks heard (16 kHz), each with when its first sample left the
+        microphone (monotonic)."""
+        self._callbacks = 0
+        self._heard = self._made = 0
+        """Samples the device gave, and 16 kHz samples made of them, since the stream began."""
+        self._successor: LiveStream | None = None
+        self._on_passed: Callable[[], None] = lambda: None
+        self._resume_at = 0.0
+        """When it took over: when the first sample it hands on left the microphone."""
+        self._tail: Int16Array = np.zeros(0, np.int16)
+        """When it took over: the predecessor's last samples, to find the seam by."""
 
     @classmethod
     def open(
@@ -80,6 +116,7 @@ class LiveStream:
         deliver: Callable[[list[Frame]], None],
         on_fault: Callable[[LiveStream, str], None],
         echo: EchoCanceller | None = None,
+        waiting: bool = False,
     ) -> LiveStream:
         """Open and start a stream on ``device`` (blocking: call it off the loop).
 
@@ -90,6 +127,7 @@ class LiveStream:
             deliver: Receives each callback's whole frames (in PortAudio's thread).
             on_fault: Hears that the stream stopped by itself.
             echo: Cleans the frames of voiced's own voice, or None.
+            waiting: Deliver nothing until a stream passes it on (``pass_to``).
 
         Raises:
             AudioDeviceError: PortAudio refused to open or start the stream.
@@ -97,6 +135,9 @@ class LiveStream:
         sd = devices.sounddevice()
         rate, channels, block_frames, latency = fmt
         live = cls(device, rate, channels, start, deliver, on_fault, echo)
+        live.block_frames = block_frames
+        if waiting:
+            live._phase = "waiting"
         try:
             live._stream = sd.RawInputStream(
                 device=device.index,
@@ -135,24 +176,44 @@ class LiveStream:
         block: Int16Array = np.frombuffer(indata, dtype=np.int16)
         if self.channels != 1:
             block = block.reshape(-1, self.channels).mean(axis=1).astype(np.int16)
-        if self._echo is None:
-            ready = self._framer.push(self._resample(block))
-        else:
-            self._clock.observe(time_info.currentTime)
-            first = self._framer.next_start + self._framer.pending
-            resampled = self._resample(block)
-            ready = self._framer.push(resampled)
-            if ready:
-                at = self._place(time_info, first, resampled.size)
-                ready = self._echo.process(ready, ready[0].start + at)
+        if self._phase != "live":
+            self._handing_over(block, frames, time_info)
+            return
+        started = self._started(time_info) if self._echo is not None else None
+        ready = self._push(self._resampled(block), started)
         if ready:
             self._deliver(ready)
 
-    def _place(self, time_info: Any, first: int, count: int) -> int:
+    def _resampled(self, block: Int16Array) -> Int16Array:
+        """``block`` at 16 kHz, counted."""
+        resampled = self._resample(block)
+        self._heard += block.size
+        self._made += resampled.size
+        return resampled
+
+    def _started(self, time_info: Any) -> float | None:
+        """When the block's first sample left the microphone (monotonic), or None when the
+        host API gives no timestamps."""
+        if time_info.currentTime <= 0:
+            return None
+        self._clock.observe(time_info.currentTime)
+        return self._clock.monotonic(time_info.inputBufferAdcTime)
+
+    def _push(self, resampled: Int16Array, started: float | None) -> list[Frame]:
+        """Frame ``resampled`` (its first sample left the microphone at ``started``), cleaned
+        of voiced's voice when there is a canceller."""
+        first = self._framer.next_start + self._framer.pending
+        ready = self._framer.push(resampled)
+        if ready and self._echo is not None:
+            at = self._place(started, first, resampled.size)
+            ready = self._echo.process(ready, ready[0].start + at)
+        return ready
+
+    def _place(self, started: float | None, first: int, count: int) -> int:
         """Reference position minus input-clock index: the block's first sample left the
-        microphone at ``inputBufferAdcTime``; kept while it stays within REANCHOR_S."""
-        if time_info.currentTime > 0:
-            measured = position(self._clock.monotonic(time_info.inputBufferAdcTime)) - first
+        microphone at ``started``; kept while it stays within REANCHOR_S."""
+        if started is not None:
+            measured = position(started) - first
         else:  # a host API without timestamps: the block's end arrived now
             measured = position(time.monotonic()) - (first + count)
         if self._offset is None or abs(measured - self._offset) > REANCHOR_S * SAMPLE_RATE:
@@ -163,6 +224,83 @@ class LiveStream:
             self._offset = measured
         return self._offset
 
+    # -- handing over to another stream ---------------------------------------------------------
+
+    def pass_to(self, successor: LiveStream, on_passed: Callable[[], None]) -> None:
+        """Hand over to ``successor`` (opened ``waiting``) after a coming callback, once it
+        has run its first few; ``on_passed`` is then called in this stream's thread."""
+        self._successor, self._on_passed = successor, on_passed
+        self._phase = "passing"
+
+    def keep(self) -> bool:
+        """Stop passing on; False when it has already passed on (the successor is live)."""
+        successor = self._successor
+        if successor is None:
+            return self._phase != "retired"
+        with successor._lock:
+            if self._phase == "retired":
+                return False
+            self._phase, self._successor = "live", None
+        return True
+
+    def _handing_over(self, block: Int16Array, frames: int, time_info: Any) -> None:
+        started = self._started(time_info)
+        if started is None:  # no timestamps: the block's end arrived now
+            started = time.monotonic() - frames / self.rate
+        # The resampler keeps sample k of its output where sample k * rate / 16000 of its input
+        # was, though it hands some of it over only later.
+        first = started - self._heard / self.rate + self._made / SAMPLE_RATE
+        resampled = self._resampled(block)
+        if self._phase == "passing":
+            ready = self._push(resampled, started)
+            if ready:
+                self._deliver(ready)
+            self._pass_on(first + resampled.size / SAMPLE_RATE, resampled[-SEAM_TAIL:])
+            return
+        with self._lock:
+            if self._phase == "waiting":
+                self._keep(first, resampled)
+            elif self._phase == "resuming":
+                self._resume(first, resampled)
+
+    def _keep(self, first: float, resampled: Int16Array) -> None:
+        self._callbacks += 1
+        self._kept.append((first, resampled.copy()))
+        while self._kept and self._kept[0][0] < first - WAITING_SECONDS:
+            self._kept.popleft()
+
+    def _pass_on(self, ended: float, tail: Int16Array) -> None:
+        """Give the successor the stream from the sample after ``tail``, the last ones, which
+        left the microphone just before ``ended``."""
+        successor = self._successor
+        assert successor is not None
+        with successor._lock:
+            if self._phase != "passing" or successor._callbacks < WAITING_CALLBACKS:
+                return
+            successor._framer, successor._resume_at = self._framer, ended
+            successor._tail = tail.copy()
+            successor._offset = self._offset  # one clock on each side of the seam
+            successor._phase = "resuming"
+            self._phase = "retired"
+        self._on_passed()
+
+    def _resume(self, first: float, resampled: Int16Array) -> None:
+        """The first callbacks after taking over: hand on what was heard after the
+        predecessor's last sample, then go live."""
+        self._kept.append((first, resampled.copy()))
+        began = self._kept[0][0]
+        heard = np.concatenate([samples for _, samples in self._kept])
+        at = seam(heard, self._tail, round((self._resume_at - began) * SAMPLE_RATE))
+        if at >= heard.size:  # all of it was before the predecessor's end: wait for more
+            return
+        if at < 0:  # not heard by either: silence keeps the clock on real time
+            heard, at = np.concatenate((np.zeros(-at, np.int16), heard)), 0
+        self._kept.clear()
+        self._phase = "live"
+        ready = self._push(heard[at:], began + at / SAMPLE_RATE)
+        if ready:
+            self._deliver(ready)
+
     def _finished(self) -> None:
         if not self._closing:
             self._on_fault(self, "the stream stopped")
@@ -172,6 +310,30 @@ class LiveStream:
         self._closing = True
         if self._stream is not None:
             self._stream.close(ignore_errors=True)
+
+
+def seam(heard: Int16Array, tail: Int16Array, guess: int) -> int:
+    """Where in ``heard`` the audio after ``tail`` begins.
+
+    Two streams of one source hear the same samples, so the predecessor's ``tail`` is found
+    in the successor's audio within ``SEAM_REACH`` of ``guess`` (where the streams' timestamps
+    put it, to about a millisecond); nearest ``guess`` among matches as good (a steady tone),
+    and ``guess`` itself over silence or when nothing matches.
+    """
+    n = tail.size
+    lo, hi = max(n, guess - SEAM_REACH), min(heard.size, guess + SEAM_REACH)
+    t = tail.astype(np.float64)
+    energy = float(t @ t)
+    if hi < lo or energy < n * 16.0:  # under 4 LSB RMS: nothing to match
+        return guess
+    windows = np.lib.stride_tricks.sliding_window_view(heard[lo - n : hi], n).astype(np.float64)
+    power = np.einsum("ij,ij->i", windows, windows)
+    match = (windows @ t) / np.sqrt(np.maximum(power * energy, 1e-9))
+    best = float(match.max())
+    if best < 0.98:
+        return guess
+    candidates = np.flatnonzero(match >= best - 0.002) + lo
+    return int(candidates[np.argmin(np.abs(candidates - guess))])
 
 
 class FrameHandoff:

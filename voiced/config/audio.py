@@ -43,10 +43,14 @@ class AudioSettings:
     """Open the microphone at this rate in Hz and resample to 16 kHz; unset opens it at 16 kHz
     when it can, else at its default rate."""
     capture_block_ms: int = setting(60, steps(30, 300, 30, "ms"))
-    """Audio handed over per wake-up, in ms (a multiple of 30, at most 300): 30 hears the end
-    of speech, and speech over a reply, up to 30 ms sooner (with voiced's own echo canceller a
-    barge-in falls silent in about 350 ms instead of 400), but listening to silence then costs
+    """Audio handed over per wake-up while voiced is silent, in ms (a multiple of 30, at most
+    300): 30 hears the end of speech up to 30 ms sooner, but listening to silence then costs
     about 1 % of a core instead of 0.6 %; 60 keeps that under the 1 % budget."""
+    speaking_block_ms: int = setting(30, steps(30, 300, 30, "ms"))
+    """Audio handed over per wake-up from a turn's start to its reply's end: 30 hears speech
+    over a reply sooner (with voiced's own echo canceller a barge-in falls silent in about
+    350 ms instead of 400). The switch opens a second stream on the microphone that takes
+    over without losing a sample; set it to ``capture_block_ms`` to never switch."""
     quiet_wait_ms: int = setting(300, between(0, 1000, "ms"))
     """While nothing is being heard, audio too quiet to be speech is handed over in batches of
     up to this many ms (louder audio at once, with what waited); 0 hands every block over."""

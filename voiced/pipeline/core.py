@@ -230,6 +230,7 @@ class Pipeline:
             async for frame in source.frames():
                 self._frame(frame)
                 source.wait_below(self.segmenter.quiet_below_db)
+                source.listen_closely(self.turns.active)
         finally:
             await source.aclose()
 

@@ -252,6 +252,10 @@ class RoomSource:
         """Passed on to the file."""
         self.source.wait_below(level_db)
 
+    def listen_closely(self, on: bool) -> None:
+        """Passed on to the file."""
+        self.source.listen_closely(on)
+
     async def aclose(self) -> None:
         """Close the file."""
         await self.source.aclose()
