@@ -42,6 +42,13 @@ pcm.vspeaker { type pulse; device "vspeaker" }
 """
 """Named ALSA devices, so one process can pick ``vmic`` or ``vspeaker`` through PortAudio."""
 
+DAEMON_CONF = """\
+realtime-priority = 30
+"""
+"""The server's sink threads (real-time where it may: root, or an audio group) run above the
+tests, which CI runs under ``chrt -r 20``: at the default 5 any busy test thread preempted
+them, and the sink's monitor, which the speaker tests record, lost samples."""
+
 SPEAKER_RATE = 22050
 PROMPT_START = 0.15
 """A stream counts as starting promptly when its first data arrives within this many seconds."""
@@ -121,6 +128,7 @@ class PulseServer:
             VAUDIO_PA.format(mic_keepalive_ms=self.mic_keepalive_ms)
         )
         (self.root / "asound.conf").write_text(ASOUND_CONF)
+        (self.root / "daemon.conf").write_text(DAEMON_CONF)
         self._proc = subprocess.Popen(
             [
                 "pulseaudio",
@@ -132,7 +140,7 @@ class PulseServer:
                 str(self.root / "vaudio.pa"),
                 f"--log-target=file:{self.log}",
             ],
-            env=self.client_env(),
+            env={**self.client_env(), "PULSE_CONFIG": str(self.root / "daemon.conf")},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -57,9 +57,10 @@ class LiveStream:
     A stream can hand over to another on the same device (another block size), with no sample
     lost or repeated: the successor opens ``waiting`` and keeps its blocks with when they left
     the microphone; ``pass_to`` makes this stream, after a callback, give the successor its
-    Framer and the moment its last sample left the microphone, and retire. The successor's
-    next callback hands on what it kept from that moment (a gap, which two streams of one
-    source should not show, is filled with silence so the clock keeps real time).
+    Framer, its last samples and the moment they ended, and retire. The successor's next
+    callback finds those samples in what it kept (``seam``) and hands on what follows them (a
+    gap, which two streams of one source should not show, is filled with silence so the clock
+    keeps real time).
     """
 
     def __init__(
