@@ -224,12 +224,19 @@ class MicrophoneCapture:
             pass
 
     async def _resize(self) -> None:
-        """Hand the device over to streams of the wanted block size until the open one has it."""
-        while not self._closed and (stream := self._stream) is not None:
-            if stream.block_frames == self._block_frames:
-                return
-            if not await self._hand_over(stream, self._block_frames):
-                return
+        """Hand the device over to streams of the wanted block size until the open one has it
+        (an unforeseen error keeps the stream open now, and says why)."""
+        try:
+            while not self._closed and (stream := self._stream) is not None:
+                if stream.block_frames == self._block_frames:
+                    return
+                if not await self._hand_over(stream, self._block_frames):
+                    return
+        except Exception as exc:  # the stream open now goes on; capture must not stop
+            self._resize_refused = True
+            if self._stream is not None:
+                self._block_frames = self._stream.block_frames
+            log.warning("cannot change the microphone's block size: %r", exc)
 
     async def _hand_over(self, stream: LiveStream, block_frames: int) -> bool:
         """Open a stream of ``block_frames`` beside ``stream`` and let it take over."""
