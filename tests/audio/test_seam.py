@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from tests.audio.signals import sweep, to_int16
-from voiced.audio.stream import SEAM_TAIL, seam
+from voiced.audio.devices import DeviceInfo
+from voiced.audio.frames import Frame
+from voiced.audio.stream import SEAM_TAIL, LiveStream, seam
 
 RATE = 16000
 
@@ -36,3 +40,20 @@ def test_audio_unlike_the_tail_leaves_the_timestamps_place() -> None:
     heard = to_int16(sweep(0.5, RATE, seed=5))
     other = to_int16(sweep(0.5, RATE, seed=6))
     assert seam(heard, other[1000 : 1000 + SEAM_TAIL], 4000) == 4000
+
+
+def test_a_hand_over_called_off_mid_callback_leaves_the_stream_live() -> None:
+    """``keep`` (the capture closing, or a successor too slow) may clear the successor
+    between a callback's look at its phase and at its successor: the callback then goes on
+    as a live stream (it raised in PortAudio's thread before)."""
+    delivered: list[Frame] = []
+    device = DeviceInfo(0, "mic", "ALSA", 1, 0, 16000.0)
+    stream = LiveStream(device, RATE, 1, 0, delivered.extend, lambda s, why: None)
+    waiting = LiveStream(device, RATE, 1, 0, delivered.extend, lambda s, why: None)
+    stream.pass_to(waiting, lambda: None)
+    stream._successor = None  # what keep() leaves, seen after the phase was read
+    block = to_int16(sweep(0.06, RATE, seed=7))
+    stream._callback(block.tobytes(), block.size, SimpleNamespace(currentTime=0.0), None)
+
+    assert [f.start for f in delivered] == [0, 480]
+    assert np.array_equal(np.concatenate([f.samples for f in delivered]), block)

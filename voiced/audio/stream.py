@@ -256,7 +256,10 @@ class LiveStream:
             ready = self._push(resampled, started)
             if ready:
                 self._deliver(ready)
-            self._pass_on(first + resampled.size / SAMPLE_RATE, resampled[-SEAM_TAIL:])
+            successor = self._successor  # None once ``keep`` has called the hand-over off
+            if successor is not None:
+                ended = first + resampled.size / SAMPLE_RATE
+                self._pass_on(successor, ended, resampled[-SEAM_TAIL:])
             return
         with self._lock:
             if self._phase == "waiting":
@@ -270,13 +273,11 @@ class LiveStream:
         while self._kept and self._kept[0][0] < first - WAITING_SECONDS:
             self._kept.popleft()
 
-    def _pass_on(self, ended: float, tail: Int16Array) -> None:
-        """Give the successor the stream from the sample after ``tail``, the last ones, which
-        left the microphone just before ``ended``."""
-        successor = self._successor
-        assert successor is not None
+    def _pass_on(self, successor: LiveStream, ended: float, tail: Int16Array) -> None:
+        """Give ``successor`` the stream from the sample after ``tail``, the last ones, which
+        left the microphone just before ``ended`` (unless ``keep`` called it off)."""
         with successor._lock:
-            if self._phase != "passing" or successor._callbacks < WAITING_CALLBACKS:
+            if self._successor is not successor or successor._callbacks < WAITING_CALLBACKS:
                 return
             successor._framer, successor._resume_at = self._framer, ended
             successor._tail = tail.copy()
