@@ -16,10 +16,10 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-import soxr  # type: ignore[import-untyped, unused-ignore]
 
 from voiced.audio.echo import TAIL_S, spans_overlap
 from voiced.audio.frames import SAMPLE_RATE, Int16Array
+from voiced.audio.wav import to_mono_16k
 
 WINDOW_S = 10.0
 """A stream's clock offset is the least seen over the last one or two windows this long."""
@@ -253,8 +253,4 @@ class Piece:
 
 def reference_of(samples: Int16Array, rate: int) -> Int16Array:
     """A whole clip resampled to 16 kHz for the reference (sample i heard at i / 16000 s)."""
-    if rate == SAMPLE_RATE:
-        return samples
-    floats = soxr.resample(samples.astype(np.float32) / 32768.0, rate, SAMPLE_RATE, "HQ")
-    out: Int16Array = np.clip(np.rint(floats * 32768.0), -32768, 32767).astype(np.int16)
-    return out
+    return samples if rate == SAMPLE_RATE else to_mono_16k(samples, rate)
