@@ -95,7 +95,7 @@ class MicrophoneCapture:
     @property
     def block_ms(self) -> int:
         """Audio per callback of the stream open now, in ms (0 while none is open)."""
-        return self._stream.block_frames * 30 if self._stream is not None else 0
+        return self._stream.block_ms if self._stream is not None else 0
 
     async def start(self) -> None:
         """Open the device and start listening (``frames()`` calls this when needed).
@@ -260,7 +260,7 @@ class MicrophoneCapture:
         except (AudioDeviceError, TimeoutError) as exc:
             self._resize_refused = True
             self._block_frames = stream.block_frames
-            log.info("the microphone stays in %d ms blocks: %s", stream.block_frames * 30, exc)
+            log.info("the microphone stays in %d ms blocks: %s", stream.block_ms, exc)
             return False
         passed = asyncio.Event()
         stream.pass_to(successor, lambda: hop(passed.set))
@@ -274,13 +274,13 @@ class MicrophoneCapture:
                 self._report_overflows(stream, now=True)
                 self._stream, self._seen_stream_overflows = successor, 0
                 self.stats.handovers += 1
-                log.debug("the microphone is read in %d ms blocks", block_frames * 30)
+                log.debug("the microphone is read in %d ms blocks", successor.block_ms)
                 retired = stream
             else:
                 retired = successor
             await self._close(retired)
         if not took_over:
-            log.warning("a %d ms stream did not take over the microphone", block_frames * 30)
+            log.warning("a %d ms stream did not take over the microphone", successor.block_ms)
         return took_over and retired is stream
 
     def _note_fault(self, stream: LiveStream, reason: str) -> None:

@@ -159,6 +159,11 @@ class LiveStream:
         return live
 
     @property
+    def block_ms(self) -> int:
+        """Audio per callback, in ms."""
+        return round(self.block_frames * FRAME_SECONDS * 1000)
+
+    @property
     def next_start(self) -> int:
         """Input-clock index of the next frame this stream would produce."""
         return self._framer.next_start
