@@ -427,7 +427,8 @@ def cpu(seconds: float, repeats: int = 5) -> float:
             f"{on - off:.3f} % (each: {', '.join(f'{x:.2f}' for x in spread)})"
             + (f" (target <= {CPU_TARGET_PERCENT} %)" if block_ms == 30 else "")
         )
-        extra = extra or on - off
+        if block_ms == 30:
+            extra = on - off
     return extra
 
 
