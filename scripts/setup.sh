@@ -95,8 +95,9 @@ run_suite() {
         chrt -r 20 "$venv/bin/python" -m pytest -m audio -n 2 --dist loadfile "${reruns[@]}" \
             "${ignore[@]}" || status=1
         echo "== pytest: the speaker and live-echo audio tests at real-time priority, alone" >&2
-        # Sample-exact playback checks underrun now and then on this kind of VM even alone
-        # (test_speaker_audio, 2026-12-04): two more tries each there, not a looser check.
+        # Two more tries each there, not a looser check: the live barge-in is held to 400 ms
+        # and sample-exact playback checks are sample-exact (their underruns, the sound
+        # server's sink threads below the tests' priority, are mended in tests/audio/pulse.py).
         chrt -r 20 "$venv/bin/python" -m pytest -m audio --reruns 2 --max-suite-reruns 4 -raR \
             "${alone[@]}" || status=1
     else

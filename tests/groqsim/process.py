@@ -16,8 +16,7 @@ from .server import GroqSim
 def _serve(conn: Connection, script: Callable[[GroqSim], None] | None) -> None:
     # The Groq servers are not on this machine: under ``chrt`` (CI's audio tests) the
     # simulator, rendering speech with espeak-ng, would compete at real-time priority with the
-    # player and starve the sound server, which runs at normal priority (underruns inside
-    # the clips the test then checks sample by sample).
+    # player and the sound server.
     normal_priority()
     with GroqSim() as sim:
         if script is not None:
