@@ -60,7 +60,7 @@ make_venv() {
 #     say's Groq voice, the echo reference read as the speaker plays) and the live echo path
 #     (the barge-in held to 400 ms), with nothing else running, at real-time priority
 #     (chrt -r) where allowed: beside the first phase the played sound underran, at nice -10
-#     and at real-time priority alike, and the live echo tests failed 2 of 3 trials.
+#     and at real-time priority alike, and the live echo tests failed in 1 trial of 5.
 # Without raised priority every audio test runs in phase 2, one at a time. Even so, a few
 # fail now and then (an ALSA underrun at a stream's restart, a shift in the module-loopback
 # echo path's delay: docs/development.md lists them), so a failed one runs once more, at most
@@ -125,11 +125,12 @@ case "$mode" in
         apt_install "${runtime_pkgs[@]}" "${test_pkgs[@]}"
         make_venv "[dev]"
         cd "$here"
-        # The suite starts hundreds of Python processes (voiced as a command, daemons, the
-        # loopback server) and a dozen pytest processes. With bytecode writing off
-        # (PYTHONDONTWRITEBYTECODE, which some images set) each one compiles voiced again and
-        # each pytest process rewrites every test module's asserts again: about 30 CPU-seconds
-        # of the first phase on a clean clone. So write it, once, beside mypy (below).
+        # With bytecode writing off (PYTHONDONTWRITEBYTECODE, which some images set), each of
+        # the dozen pytest processes, and each process they start with this environment,
+        # compiles voiced again, and each pytest process rewrites every test module's asserts
+        # again (collecting costs 4.8 CPU-seconds instead of 1.9). So write it, once, beside
+        # mypy (below). (voiced run as a command by the tests gets a user's minimal
+        # environment, so it wrote its bytecode already.)
         unset PYTHONDONTWRITEBYTECODE
         echo "== ruff format --check" >&2
         "$venv/bin/ruff" format --check voiced tests bench
