@@ -7,6 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.audio.speech import speak
 from tests.daemon.replaying import LONG_REPLY, RATE, replay, settings_for, transcript
 from tests.groqsim import ChatReply, ErrorReply, GroqSim
@@ -17,6 +19,8 @@ from voiced.groq import GroqClient
 from voiced.pipeline.speech import CachingTTS
 from voiced.speak.fallback import FallbackTTS
 from voiced.speak.groqtts import GroqTTS
+
+pytestmark = pytest.mark.slow
 
 QUESTION = "What time is it?"
 

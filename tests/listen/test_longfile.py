@@ -75,6 +75,7 @@ def long_file() -> LongFile:
     return make_long_file()
 
 
+@pytest.mark.slow
 def test_every_cut_of_a_30_minute_file_falls_in_a_silence(long_file: LongFile) -> None:
     chunks = long_file.chunks
     assert len(chunks) >= MINUTES  # at most a minute each
@@ -240,6 +241,7 @@ def test_progress_is_drawn_only_on_a_terminal() -> None:
     assert hidden.getvalue() == ""
 
 
+@pytest.mark.slow
 def test_pieces_are_cut_while_the_recording_is_still_arriving(long_file: LongFile) -> None:
     max_samples = max_chunk_samples(CHUNK_MAX_S, LIMIT_MB)
     cutter = Cutter(max_samples)

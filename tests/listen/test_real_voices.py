@@ -22,6 +22,8 @@ FIXED = replace(DEFAULTS, turn_model=False, confirm_end=False)
 """voiced before the turn model: the end is 700 ms of silence measured by the level."""
 MS = RATE // 1000
 
+pytestmark = pytest.mark.slow
+
 
 def holders(found: list[SpeechEnded], scene: Scene, onset: int, offset: int) -> list[SpeechEnded]:
     """The uploads that hold more than 1 % of an utterance's speech energy."""

@@ -84,6 +84,7 @@ def test_the_same_blip_passes_when_the_minimum_is_lower() -> None:
     assert len(ended(run(Segmenter(settings), scene.audio))) == 1
 
 
+@pytest.mark.slow
 def test_the_second_stage_turns_away_what_webrtcvad_and_the_energy_gate_let_through() -> None:
     scenes = non_speech_scenes()
     first_stage_only = replace(DEFAULTS, confirm_speech=False)

@@ -87,6 +87,7 @@ def test_a_model_file_that_does_not_load_gives_a_clear_error(tmp_path: Path) -> 
     assert "turn_model = false" in caught.value.hint
 
 
+@pytest.mark.slow
 def test_finished_real_sentences_sound_finished_and_half_sentences_do_not(
     model: SmartTurn,
 ) -> None:

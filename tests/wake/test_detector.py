@@ -64,6 +64,7 @@ def test_hey_mycroft_is_heard_too(voice: str) -> None:
     assert len(heard.detections) == 1 and heard.detections[0].word == "hey_mycroft"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("voice", ["en-us", "en-gb", "en+m3", "en-us+f3", "en-029"])
 def test_speech_without_the_wake_word_never_wakes_it(voice: str) -> None:
     parts: list[float | tuple[str, np.ndarray]] = [1.0]
