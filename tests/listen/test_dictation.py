@@ -55,6 +55,14 @@ def two_utterances() -> Scene:
     return lay_out("thanks", [0.5, [speak(LIGHTS)], 1.0, [speak("Thank you.")], 0.8])
 
 
+@cache
+def a_command_then_quiet() -> Scene:
+    """A command, then 8 s of silence, so the Ctrl-C lands mid-file even when the command's
+    line comes late: it comes ~2.8 s after the start, but once, in a run of the realtime
+    tests, at least 1.7 s later, after the 2.5 s that followed it in ``two_utterances``."""
+    return lay_out("then_quiet", [0.5, [speak(LIGHTS)], 8.0])
+
+
 class Listen:
     """Runs ``voiced listen`` as a process with a private HOME, against the simulator."""
 
@@ -151,8 +159,8 @@ def test_plain_mode_prints_only_accepted_text(listen: Listen, tmp_path: Path) ->
 @pytest.mark.realtime
 @pytest.mark.subprocess
 def test_ctrl_c_stops_cleanly_with_status_130(listen: Listen, tmp_path: Path) -> None:
-    listen.sim.enqueue("transcriptions", said(LIGHTS), THANKS)
-    wav = two_utterances().wav(tmp_path)
+    listen.sim.enqueue("transcriptions", said(LIGHTS))
+    wav = a_command_then_quiet().wav(tmp_path)
     with spawn_voiced(
         "listen",
         "--input",
