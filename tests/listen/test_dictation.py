@@ -125,6 +125,7 @@ def test_json_gives_every_utterance_with_its_times_and_rejects_the_phantom(
         assert request.form["response_format"] == ["verbose_json"]
 
 
+@pytest.mark.realtime
 @pytest.mark.subprocess
 def test_transcripts_are_printed_in_the_order_spoken_when_a_later_one_returns_first(
     listen: Listen, tmp_path: Path
