@@ -20,7 +20,7 @@ from voiced.pipeline.speech import CachingTTS
 from voiced.speak.fallback import FallbackTTS
 from voiced.speak.groqtts import GroqTTS
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.realtime]
 
 QUESTION = "What time is it?"
 
