@@ -62,7 +62,7 @@ make_venv() {
 #     nothing else running, at real-time priority: beside the first phase the speaker's
 #     clips underran in 4 of 10 trials (a real-time thread there oversleeps by up to 16 ms
 #     now and then, and the player's buffer is 8.7 ms), while the live echo tests failed in
-#     1 trial of 12.
+#     1 trial of 15.
 # Without raised priority every audio test runs in phase 2, one at a time. Even so, a few
 # fail now and then (an ALSA underrun at a stream's restart, a shift in the module-loopback
 # echo path's delay: docs/development.md lists them), so a failed one runs once more, at most
