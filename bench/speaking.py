@@ -182,10 +182,10 @@ async def stop_to_silence(
     return delays
 
 
-async def main(runs: int, groq_only: bool) -> None:
+async def main(runs: int, groq_only: bool, latency: str | float) -> None:
     tts = EspeakTTS()
     await tts.warm_up()
-    player = Player()
+    player = Player(latency=latency)
     player.open()
     speaker = Speaker(tts, player)
     monitor = TimedRecording({**os.environ})
@@ -257,11 +257,19 @@ if __name__ == "__main__":
     parser.add_argument(
         "--groq-only", action="store_true", help="only figure 4 (Groq's voice against espeak-ng)"
     )
+    parser.add_argument(
+        "--latency",
+        default=None,
+        help='the Player\'s PortAudio output latency: "low", "high" or seconds (default: its own)',
+    )
     options = parser.parse_args()
+    latency = options.latency or Player().latency
+    if latency not in ("low", "high"):
+        latency = float(latency)
     with PulseServer(Path(tempfile.mkdtemp(prefix="voiced-bench-"))) as server:
         os.environ.update(server.env)
         import sounddevice
 
         sounddevice._terminate()
         sounddevice._initialize()
-        asyncio.run(main(max(10, options.runs), options.groq_only))
+        asyncio.run(main(max(10, options.runs), options.groq_only, latency))

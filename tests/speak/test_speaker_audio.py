@@ -294,6 +294,29 @@ async def test_open_speaker_speaks_with_the_settings(monitor: TimedRecording) ->
     assert np.count_nonzero(monitor.stop()) > 0.3 * RATE
 
 
+async def test_output_latency_ms_is_how_far_ahead_the_speaker_is_fed(
+    monitor: TimedRecording,
+) -> None:
+    """A clip handed over reaches the speaker after what PortAudio already buffered (silence):
+    19 ms later with output_latency_ms = 20, 182 ms with 150 (measured here; the ALSA plugin
+    adds about 30 ms to the larger buffer)."""
+    tone = (8000 * np.sin(np.arange(int(0.1 * 22050)) * 0.2)).astype(np.int16)
+    delays: dict[int, float] = {}
+    found = 0
+    for ms in (20, 150):
+        settings = dataclasses.replace(Settings(), audio=AudioSettings(output_latency_ms=ms))
+        async with open_speaker(settings) as speaker:
+            await asyncio.sleep(0.3)  # the stream runs, its buffer full of silence
+            handed = time.monotonic()
+            speaker.output.play(Clip(tone, 22050))
+            found = await sound_after(monitor, found)
+            delays[ms] = monitor.time_of(found) - handed
+            await asyncio.sleep(0.2)
+        found = monitor.samples().size
+    assert delays[20] < 0.05, delays
+    assert 0.12 <= delays[150] - delays[20] <= 0.25, delays
+
+
 async def test_a_missing_speaker_device_is_a_clear_error(pulse: PulseServer) -> None:
     settings = dataclasses.replace(Settings(), audio=AudioSettings(output_device="no such card"))
     with pytest.raises(AudioDeviceError, match="no such card"):

@@ -14,6 +14,7 @@ from voiced.audio import devices
 from voiced.audio.farend import FarEnd, Piece, PlayerTap, reference_of
 from voiced.audio.frames import Int16Array
 from voiced.audio.playback import Clip, Playback, QueuedClip, resume_point
+from voiced.config.audio import OUTPUT_LATENCY_MS
 from voiced.errors import AudioDeviceError
 
 logger = logging.getLogger(__name__)
@@ -39,14 +40,15 @@ class Player:
 
     Args:
         device: Index or part of the name of the output device; None for the default.
-        latency: PortAudio output latency: "low", "high" or seconds.
+        latency: PortAudio output latency, in seconds (or "low", "high"): how far ahead of
+            the speaker PortAudio is fed; [audio] output_latency_ms.
         far_end: Where what is played goes for the echo canceller, or None.
     """
 
     def __init__(
         self,
         device: int | str | None = None,
-        latency: str | float = "low",
+        latency: str | float = OUTPUT_LATENCY_MS / 1000,
         far_end: FarEnd | None = None,
     ) -> None:
         self.device = device

@@ -19,6 +19,9 @@ from voiced.config.checks import (
 )
 from voiced.errors import ConfigError
 
+OUTPUT_LATENCY_MS = 35
+"""How far ahead the speaker is fed by default, in ms ([audio] output_latency_ms)."""
+
 SpeechEngine = Literal["espeak", "groq"]
 EchoCancel = Literal["auto", "on", "off"]
 
@@ -39,6 +42,12 @@ class AudioSettings:
     output_device: int | str | None = setting(None, Device())
     """Speaker: an index from `voiced devices`, or part of its name; unset uses the system
     default output."""
+    output_latency_ms: int = setting(OUTPUT_LATENCY_MS, between(5, 500, "ms"))
+    """How far ahead the speaker is fed, in ms (PortAudio's output latency): a reply keeps
+    playing smoothly through a stall this long on a busy machine, and starts this much later.
+    Stopping, holding and speech over a reply drop what is buffered at once, whatever its
+    size. 35 is PortAudio's "high" on ALSA; 9, its "low", crackled beside a CPU-bound build
+    (a real-time thread overslept by up to 16 ms there)."""
     capture_rate: int | None = setting(None, between(8000, 384000, "Hz"))
     """Open the microphone at this rate in Hz and resample to 16 kHz; unset opens it at 16 kHz
     when it can, else at its default rate."""

@@ -103,7 +103,8 @@ async def open_player(
     from voiced.audio.stream import in_daemon_thread
     from voiced.speak.fileout import WavFileOutput
 
-    player = Player(settings.audio.output_device, far_end=far_end)
+    audio = settings.audio
+    player = Player(audio.output_device, audio.output_latency_ms / 1000, far_end=far_end)
     try:
         await in_daemon_thread(player.open, OPEN_S, on_late=lambda _: player.close())
     except (VoicedError, TimeoutError) as exc:

@@ -66,7 +66,7 @@ async def open_speaker(settings: Settings, tts: Voice | None = None) -> AsyncIte
     Use it as ``async with open_speaker(settings) as speaker: await speaker.speak_stream(d)``.
 
     Args:
-        settings: [speech] and [audio] output_device are used.
+        settings: [speech] and [audio] output_device and output_latency_ms are used.
         tts: The engine to use instead of one built from [speech].
 
     Raises:
@@ -79,7 +79,7 @@ async def open_speaker(settings: Settings, tts: Voice | None = None) -> AsyncIte
             if settings.speech.engine == "groq":
                 client = await stack.enter_async_context(groq_client(settings))
             tts = tts_from_settings(settings, client)
-        player = Player(settings.audio.output_device)
+        player = Player(settings.audio.output_device, settings.audio.output_latency_ms / 1000)
         await tts.warm_up()
         try:
             await in_daemon_thread(player.open, OPEN_TIMEOUT, on_late=lambda _: player.close())
