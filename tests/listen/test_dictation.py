@@ -158,8 +158,20 @@ def test_plain_mode_prints_only_accepted_text(listen: Listen, tmp_path: Path) ->
     assert len(notes) == 1 and notes[0].startswith("[rejected: 'Thank you.' is a phrase")
 
 
+@pytest.fixture
+def ctrl_c_as_at_a_terminal() -> Iterator[None]:
+    """Start voiced as a terminal does, with SIGINT at its default, even when the suite itself
+    ignores it: bash ignores SIGINT in the commands it runs in the background (`&`) of a
+    script, and a program started with SIGINT ignored keeps ignoring it (Python and voiced
+    too, as `nohup` expects). exec resets a handler to the default, and an ignored one not."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 @pytest.mark.realtime
 @pytest.mark.subprocess
+@pytest.mark.usefixtures("ctrl_c_as_at_a_terminal")
 def test_ctrl_c_stops_cleanly_with_status_130(listen: Listen, tmp_path: Path) -> None:
     listen.sim.enqueue("transcriptions", said(LIGHTS))
     wav = a_command_then_quiet().wav(tmp_path)
