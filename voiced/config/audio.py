@@ -46,7 +46,7 @@ class AudioSettings:
     """How far ahead the speaker is fed, in ms (PortAudio's output latency): a reply keeps
     playing smoothly through a stall this long on a busy machine, and starts this much later.
     Stopping, holding and speech over a reply drop what is buffered at once, whatever its
-    size. 35 is PortAudio's "high" on ALSA; 9, its "low", crackled beside a CPU-bound build
+    size. 35 is PortAudio's "high" on ALSA; 9, its "low", crackled beside a CPU-bound test run
     (a real-time thread overslept by up to 16 ms there)."""
     capture_rate: int | None = setting(None, between(8000, 384000, "Hz"))
     """Open the microphone at this rate in Hz and resample to 16 kHz; unset opens it at 16 kHz
