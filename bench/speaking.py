@@ -43,6 +43,7 @@ from tests.groqsim import GroqSim, Speech  # noqa: E402
 from tests.speak.monitor import RATE, TimedRecording  # noqa: E402
 from voiced.audio.playback import Clip  # noqa: E402
 from voiced.audio.player import Player  # noqa: E402
+from voiced.config.audio import OUTPUT_LATENCY_MS  # noqa: E402
 from voiced.credentials import Secret  # noqa: E402
 from voiced.groq.client import ClientOptions, GroqClient  # noqa: E402
 from voiced.speak.fallback import FallbackNotice, FallbackTTS  # noqa: E402
@@ -251,6 +252,11 @@ async def espeak_figures(
     print(f"   speech (Speaker)     {summary(speech_stop)}")
 
 
+def latency(text: str) -> str | float:
+    """A --latency value: "low", "high" or seconds."""
+    return text if text in ("low", "high") else float(text)
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="runs per latency figure (≥ 10)")
@@ -259,17 +265,16 @@ if __name__ == "__main__":
     )
     parser.add_argument(
         "--latency",
-        default=None,
-        help='the Player\'s PortAudio output latency: "low", "high" or seconds (default: its own)',
+        type=latency,
+        default=OUTPUT_LATENCY_MS / 1000,
+        help='the Player\'s PortAudio output latency: "low", "high" or seconds '
+        "(default: [audio] output_latency_ms's)",
     )
     options = parser.parse_args()
-    latency = options.latency or Player().latency
-    if latency not in ("low", "high"):
-        latency = float(latency)
     with PulseServer(Path(tempfile.mkdtemp(prefix="voiced-bench-"))) as server:
         os.environ.update(server.env)
         import sounddevice
 
         sounddevice._terminate()
         sounddevice._initialize()
-        asyncio.run(main(max(10, options.runs), options.groq_only, latency))
+        asyncio.run(main(max(10, options.runs), options.groq_only, options.latency))
