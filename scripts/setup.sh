@@ -80,7 +80,7 @@ realtime_workers=3
 rest_workers=3
 
 run_suite() {
-    local dir status=0 rest pairs_pid="" timed_pid="" raised="" module
+    local dir status=0 rest_pid="" pairs_pid="" timed_pid="" raised="" module
     dir=$(mktemp -d)
     local reruns=(--reruns 1 --max-suite-reruns 2 -raR) ignore=()
     local more=(--reruns 2 --max-suite-reruns 4 -raR)
@@ -95,7 +95,7 @@ run_suite() {
         "($rest_workers workers, nice 19)${raised:+ and the audio tests}" >&2
     nice -n 19 "$venv/bin/python" -m pytest -m "not audio and not realtime" \
         -n "$rest_workers" >"$dir/rest" 2>&1 &
-    rest=$!
+    rest_pid=$!
     if [ -n "$raised" ]; then
         nice -n -10 "$venv/bin/python" -m pytest -m audio -n 2 --dist loadfile \
             "${reruns[@]}" "${ignore[@]}" >"$dir/pairs" 2>&1 &
@@ -112,7 +112,7 @@ run_suite() {
     fi
     "$venv/bin/python" -m pytest -m "realtime and not audio" -n "$realtime_workers" \
         >"$dir/realtime" 2>&1 || status=1
-    wait "$rest" || status=1
+    wait "$rest_pid" || status=1
     if [ -n "$pairs_pid" ]; then wait "$pairs_pid" || status=1; fi
     if [ -n "$timed_pid" ]; then wait "$timed_pid" || status=1; fi
     echo "== pytest: the rest" >&2
